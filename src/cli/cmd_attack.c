@@ -1,0 +1,250 @@
+/* faultline attack <kind> [params] --duration D [--detach] [--dry-run] [--json] */
+#include "cli.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *USAGE = "faultline attack <kind> [--param value]... --duration D [--detach] [--dry-run] [--json]";
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int signo) { stop_signal = signo; }
+
+static void help(void)
+{
+    printf("usage: %s\n\n"
+           "Applies a fault on this host and holds it for --duration (at most 12h), in the\n"
+           "foreground; Ctrl-C or SIGTERM rolls it back at once (exit 3).\n\n"
+           "  --duration D   how long to hold it: 500ms, 30s, 5m, 1h (required)\n"
+           "  --detach       leave a supervisor holding it; print the id and return\n"
+           "  --dry-run      print every operation and its undo; apply nothing\n"
+           "  --json         one JSON document on stdout\n\n"
+           "Kinds and their parameters: faultline attacks [<kind>]\n"
+           "example: faultline attack cpu --load 80%% --workers 2 --duration 30s\n",
+           USAGE);
+}
+
+static const fl_param_spec *find_param(const fl_attack_info *info, const char *name)
+{
+    for (size_t i = 0; i < info->n_params; i++)
+        if (strcmp(info->params[i].name, name) == 0)
+            return &info->params[i];
+    return fl_common_param(name);
+}
+
+typedef struct plan_out {
+    bool json;
+    int n;
+} plan_out;
+
+static void print_step(void *user, const char *op, const char *inverse)
+{
+    plan_out *p = user;
+    if (p->json) {
+        printf("%s{\"do\":", p->n ? "," : "");
+        cli_json_string(stdout, op);
+        printf(",\"undo\":");
+        if (inverse)
+            cli_json_string(stdout, inverse);
+        else
+            printf("null");
+        printf("}");
+    } else {
+        printf("  %d. %s\n", p->n + 1, op);
+        if (inverse)
+            printf("     undo: %s\n", inverse);
+    }
+    p->n++;
+}
+
+static void print_lines_json(const char *text)
+{
+    printf("[");
+    const char *p = text;
+    for (int n = 0; *p; n++) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char *line = strndup(p, len);
+        printf("%s", n ? "," : "");
+        cli_json_string(stdout, line);
+        free(line);
+        p += len + (nl ? 1 : 0);
+    }
+    printf("]");
+}
+
+static void now_text(char *buf, size_t len, int64_t offset_us)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    int64_t us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + offset_us;
+    time_t secs = (time_t)(us / 1000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char base[32];
+    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, len, "%s.%03dZ", base, (int)(us % 1000000 / 1000));
+}
+
+static void print_json_result(const fl_fault *fault, fl_spec *spec, const char *state, const char *started,
+                              const char *expires, const char *ended, bool detached)
+{
+    printf("{\"id\":");
+    cli_json_string(stdout, fl_fault_id(fault));
+    printf(",\"kind\":");
+    cli_json_string(stdout, fl_spec_kind(spec));
+    printf(",\"state\":\"%s\",\"detached\":%s,\"supervisor_pid\":%d,\"duration_ms\":%lld,\"started\":\"%s\"", state,
+           detached ? "true" : "false", (int)fl_fault_supervisor_pid(fault),
+           (long long)(fl_spec_duration_us(spec) / 1000), started);
+    if (expires)
+        printf(",\"expires\":\"%s\"", expires);
+    if (ended)
+        printf(",\"ended\":\"%s\"", ended);
+    printf(",\"applied\":");
+    print_lines_json(fl_fault_applied(fault));
+    printf(",\"verified\":");
+    cli_json_string(stdout, fl_fault_verified(fault));
+    printf("}\n");
+}
+
+int cmd_attack(int argc, char **argv)
+{
+    if (argc < 2 || cli_is_help(argv[1])) {
+        help();
+        return argc < 2 ? cli_usage_error(USAGE, "which attack? (faultline attacks lists them)") : 0;
+    }
+    fl_error err;
+    const char *kind = argv[1];
+    fl_spec *spec = fl_spec_new(kind, &err);
+    if (!spec)
+        return cli_fail(&err);
+    const fl_attack_info *info = fl_attack_find(kind);
+    bool detach = false, dry_run = false, json = false;
+    int rc = 0;
+    for (int i = 2; i < argc && rc == 0; i++) {
+        const char *arg = argv[i];
+        if (cli_is_help(arg)) {
+            fl_spec_free(spec);
+            char *args[] = {"attacks", (char *)kind, NULL};
+            return cmd_attacks(2, args);
+        }
+        if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
+            rc = cli_usage_error(USAGE, "unexpected argument '%s' (parameters are --name value)", arg);
+            break;
+        }
+        char name[64];
+        const char *eq = strchr(arg + 2, '=');
+        snprintf(name, sizeof(name), "%.*s", (int)(eq ? eq - arg - 2 : (long)strlen(arg + 2)), arg + 2);
+        if (strcmp(name, "detach") == 0 || strcmp(name, "dry-run") == 0 || strcmp(name, "json") == 0) {
+            if (eq) {
+                rc = cli_usage_error(USAGE, "--%s takes no value", name);
+                break;
+            }
+            *(name[0] == 'd' ? (name[1] == 'e' ? &detach : &dry_run) : &json) = true;
+            continue;
+        }
+        const fl_param_spec *ps = find_param(info, name);
+        const char *value = eq ? eq + 1 : NULL;
+        if (ps && ps->type != FL_PARAM_BOOL && !value) {
+            if (i + 1 >= argc) {
+                rc = cli_usage_error(USAGE, "--%s needs a value (%s)", name, fl_param_type_name(ps->type));
+                break;
+            }
+            value = argv[++i];
+        }
+        if (fl_spec_set(spec, name, value, &err) != 0)
+            rc = cli_fail(&err);
+    }
+    if (rc == 0 && detach && dry_run)
+        rc = cli_usage_error(USAGE, "--detach and --dry-run are exclusive");
+    if (rc == 0 && detach && info->instant)
+        rc = cli_usage_error(USAGE, "--detach: %s is instantaneous; there is nothing to hold", kind);
+    if (rc == 0 && fl_spec_validate(spec, &err) != 0)
+        rc = cli_fail(&err);
+    if (rc != 0) {
+        fl_spec_free(spec);
+        return rc;
+    }
+
+    if (dry_run) {
+        plan_out p = {.json = json};
+        if (json)
+            printf("{\"dry_run\":true,\"kind\":\"%s\",\"operations\":[", kind);
+        else
+            printf("dry run of %s: nothing is applied\n", kind);
+        rc = fl_spec_plan(spec, print_step, &p, &err) == 0 ? 0 : cli_fail(&err);
+        if (json)
+            printf("]}\n");
+        fl_spec_free(spec);
+        return rc;
+    }
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+
+    char started[40], expires[40], ended[40], dur[32];
+    now_text(started, sizeof(started), 0);
+    int64_t t0 = (int64_t)time(NULL);
+    fl_fault *fault = fl_fault_start(spec, detach ? FL_START_DETACH : 0, &err);
+    if (!fault) {
+        rc = cli_fail(&err);
+        fl_spec_free(spec);
+        return rc;
+    }
+    now_text(expires, sizeof(expires), info->instant ? 0 : fl_spec_duration_us(spec));
+    fl_format_duration(fl_spec_duration_us(spec), dur, sizeof(dur));
+    if (!json) {
+        if (info->instant)
+            printf("%s done\n", fl_fault_id(fault));
+        else
+            printf("%s applied (supervisor pid %d), expires in %s at %s\n", fl_fault_id(fault),
+                   (int)fl_fault_supervisor_pid(fault), dur, expires);
+        const char *a = fl_fault_applied(fault);
+        for (const char *p = a; *p;) {
+            const char *nl = strchr(p, '\n');
+            size_t len = nl ? (size_t)(nl - p) : strlen(p);
+            printf("  %.*s\n", (int)len, p);
+            p += len + (nl ? 1 : 0);
+        }
+        printf("verified: %s\n", fl_fault_verified(fault));
+        if (detach)
+            printf("detached; stop it with: faultline stop %s\n", fl_fault_id(fault));
+        else if (!info->instant)
+            printf("holding for %s; Ctrl-C rolls back now\n", dur);
+        fflush(stdout);
+    }
+    if (detach || info->instant) {
+        if (json)
+            print_json_result(fault, spec, info->instant ? "done" : "active", started, info->instant ? NULL : expires,
+                              NULL, detach);
+        fl_fault_free(fault);
+        fl_spec_free(spec);
+        return 0;
+    }
+
+    int ended_by_itself = 0;
+    while (!stop_signal && (ended_by_itself = fl_fault_wait(fault, 1000, &err)) == 0) {
+    }
+    if (ended_by_itself < 0)
+        rc = cli_fail(&err);
+    else if (!ended_by_itself)
+        rc = fl_fault_stop(fault, &err) == 0 ? FL_EABORTED : cli_fail(&err);
+    now_text(ended, sizeof(ended), 0);
+    if (json) {
+        print_json_result(fault, spec, rc == 0 || rc == FL_EABORTED ? "rolled_back" : "rollback_failed", started,
+                          expires, ended, false);
+    } else if (rc == 0 || rc == FL_EABORTED) {
+        printf("%s rolled back after %llds (%s)\n", fl_fault_id(fault), (long long)(time(NULL) - t0),
+               stop_signal ? strsignal(stop_signal) : "expired");
+    }
+    fl_fault_free(fault);
+    fl_spec_free(spec);
+    return rc;
+}

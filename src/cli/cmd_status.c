@@ -1,0 +1,66 @@
+/* faultline status [--json]: the journaled faults and their state. */
+#include "cli.h"
+
+#include <string.h>
+#include <time.h>
+
+static const char *USAGE = "faultline status [--json]";
+
+static const char *rfc3339(int64_t us, char *buf, size_t len)
+{
+    time_t secs = (time_t)(us / 1000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char base[32];
+    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, len, "%s.%03dZ", base, (int)(us % 1000000 / 1000));
+    return buf;
+}
+
+int cmd_status(int argc, char **argv)
+{
+    bool json = false;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            printf("usage: %s\n\nLists the faults in the journal: id, kind, state (applying, active, reverting,\n"
+                   "orphaned, expired, revert-failed), start, expiry, supervisor pid, parameters.\n",
+                   USAGE);
+            return 0;
+        }
+        if (strcmp(argv[i], "--json") == 0)
+            json = true;
+        else
+            return cli_usage_error(USAGE, "unknown option '%s'", argv[i]);
+    }
+    fl_fault_status *list;
+    size_t n;
+    fl_error err;
+    if (fl_status_list(&list, &n, &err) != 0)
+        return cli_fail(&err);
+    char a[40], b[40];
+    if (json) {
+        printf("{\"faults\":[");
+        for (size_t i = 0; i < n; i++) {
+            fl_fault_status *s = &list[i];
+            printf("%s{\"id\":\"%s\",\"kind\":\"%s\",\"state\":\"%s\",\"params\":%s,\"started\":\"%s\","
+                   "\"expires\":\"%s\",\"owner_pid\":%d,\"owner_alive\":%s,\"undo\":%s}",
+                   i ? "," : "", s->id, s->kind, s->state, s->params_json ? s->params_json : "{}",
+                   rfc3339(s->started_us, a, sizeof(a)), rfc3339(s->expires_us, b, sizeof(b)), (int)s->owner_pid,
+                   s->owner_alive ? "true" : "false", s->undo_json ? s->undo_json : "[]");
+        }
+        printf("]}\n");
+    } else if (n == 0) {
+        printf("no active faults (journal: %s)\n", fl_state_dir());
+    } else {
+        printf("%-22s %-14s %-10s %-24s %-24s %-8s %s\n", "ID", "KIND", "STATE", "STARTED", "EXPIRES", "OWNER",
+               "PARAMS");
+        for (size_t i = 0; i < n; i++) {
+            fl_fault_status *s = &list[i];
+            printf("%-22s %-14s %-10s %-24s %-24s %-8d %s\n", s->id, s->kind, s->state,
+                   rfc3339(s->started_us, a, sizeof(a)), rfc3339(s->expires_us, b, sizeof(b)), (int)s->owner_pid,
+                   s->params_json ? s->params_json : "");
+        }
+    }
+    fl_status_free(list, n);
+    return 0;
+}

@@ -1,0 +1,53 @@
+/* faultline stop <id>... | --all: roll faults back now. */
+#include "cli.h"
+
+#include <string.h>
+
+static const char *USAGE = "faultline stop <id>... | --all";
+
+int cmd_stop(int argc, char **argv)
+{
+    bool all = false;
+    int ids = 0;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            printf("usage: %s\n\nRolls back the given faults (ids from faultline status), or every fault with\n"
+                   "--all, by asking each supervisor and taking over if it does not answer.\n",
+                   USAGE);
+            return 0;
+        }
+        if (strcmp(argv[i], "--all") == 0)
+            all = true;
+        else if (argv[i][0] == '-')
+            return cli_usage_error(USAGE, "unknown option '%s'", argv[i]);
+        else
+            ids++;
+    }
+    if (all == (ids > 0))
+        return cli_usage_error(USAGE, all ? "give ids or --all, not both" : "which fault? give ids or --all");
+    fl_error err;
+    int rc = 0;
+    if (all) {
+        fl_fault_status *list;
+        size_t n;
+        if (fl_status_list(&list, &n, &err) != 0)
+            return cli_fail(&err);
+        for (size_t i = 0; i < n; i++) {
+            if (fl_stop_id(list[i].id, &err) != 0)
+                rc = cli_fail(&err);
+            else
+                printf("%s rolled back\n", list[i].id);
+        }
+        fl_status_free(list, n);
+        if (n == 0)
+            printf("no active faults\n");
+        return rc;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (fl_stop_id(argv[i], &err) != 0)
+            rc = rc ? rc : cli_fail(&err);
+        else
+            printf("%s rolled back\n", argv[i]);
+    }
+    return rc;
+}

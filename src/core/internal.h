@@ -1,0 +1,190 @@
+/* Declarations shared inside libfaultline; not part of the public API. */
+#ifndef FL_INTERNAL_H
+#define FL_INTERNAL_H
+
+#include "faultline.h"
+
+#include <jansson.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+#define FL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- errors ---- */
+int fl_fail(fl_error *err, int code, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void fl_error_clear(fl_error *err);
+
+/* ---- time ---- */
+int64_t fl_wall_us(void);
+int64_t fl_mono_us(void);
+void fl_sleep_us(int64_t us);
+/* RFC 3339 UTC with milliseconds: 2026-11-27T00:29:09.123Z */
+const char *fl_format_time(int64_t unix_us, char *buf, size_t len);
+
+/* ---- processes ---- */
+/* Start time of a process in clock ticks since boot (field 22 of
+ * /proc/PID/stat); together with the pid it names one process for good. */
+int fl_proc_start_ticks(pid_t pid, unsigned long long *ticks);
+bool fl_proc_is(pid_t pid, unsigned long long ticks);
+/* State letter from /proc/PID/stat ('R', 'S', 'T', ...), 0 if gone. */
+char fl_proc_state(pid_t pid);
+int fl_proc_comm(pid_t pid, char *buf, size_t len);
+/* Whole command line with NULs replaced by spaces. */
+int fl_proc_cmdline(pid_t pid, char *buf, size_t len);
+/* utime + stime in clock ticks. */
+int fl_proc_cpu_ticks(pid_t pid, unsigned long long *ticks);
+/* VmRSS in bytes. */
+int fl_proc_rss(pid_t pid, uint64_t *bytes);
+/* True if `pid` is this process or one of its ancestors. */
+bool fl_proc_is_ancestor_or_self(pid_t pid);
+/* Closes every descriptor >= 3 except those listed. */
+void fl_close_fds_except(const int *keep, size_t n);
+/* Writes all of buf, retrying on EINTR. */
+int fl_write_all(int fd, const void *buf, size_t len);
+int fl_parse_signal(const char *text, int *signo);
+const char *fl_signal_name(int signo);
+
+/* ---- specs ---- */
+typedef struct fl_value {
+    const fl_param_spec *spec;
+    bool given;      /* set by the user (not just a default) */
+    bool present;    /* given or defaulted */
+    char *text;      /* canonical text; for repeatables the last one */
+    char **list;     /* repeatable: every text given */
+    size_t n_list;
+    int64_t i64;     /* duration (us), int, signal */
+    uint64_t u64;    /* size; amount when !is_percent */
+    double pct;      /* percent (0-100); amount when is_percent */
+    bool is_percent; /* amount given as a percentage */
+    int *cpus;       /* cpulist, sorted */
+    size_t n_cpus;
+} fl_value;
+
+typedef struct fl_attack fl_attack;
+
+#define FL_MAX_CLAIMS 256
+
+struct fl_spec {
+    const fl_attack *attack;
+    fl_value *values;   /* one per attack parameter */
+    size_t n_values;
+    fl_value duration;
+    fl_value cgroup;    /* repeatable path; hog attacks only */
+    bool validated;
+    /* Filled by the attack's validate(): resources it takes, so that two
+     * faults taking the same resource are refused. */
+    char *claims[FL_MAX_CLAIMS];
+    size_t n_claims;
+    void *data; /* attack-private, resolved at validation */
+    void (*free_data)(void *data);
+};
+
+const fl_value *fl_spec_value(const fl_spec *spec, const char *name);
+bool fl_spec_given(const fl_spec *spec, const char *name);
+int64_t fl_spec_i64(const fl_spec *spec, const char *name);
+uint64_t fl_spec_u64(const fl_spec *spec, const char *name);
+double fl_spec_pct(const fl_spec *spec, const char *name);
+const char *fl_spec_str(const fl_spec *spec, const char *name);
+bool fl_spec_bool(const fl_spec *spec, const char *name);
+void fl_spec_claim(fl_spec *spec, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* {"name":"text",...} of every present parameter (repeatables as arrays). */
+json_t *fl_spec_params_json(const fl_spec *spec);
+int fl_parse_cpulist(const char *text, const char *field, int **cpus, size_t *n, fl_error *err);
+
+/* ---- the journal ---- */
+/* A fault record is a JSON object stored in STATE/faults/ID.json:
+ *   id, kind, params, claims, state, owner {pid, start}, guardian {pid,start},
+ *   started_us, expires_us, undo [op...]
+ * Undo operations are objects with an "op" member (see undo.c). They are
+ * appended, and the file fsync'ed, before the change they undo is made. */
+int fl_state_prepare(fl_error *err);
+/* Creates the record under the global lock, refusing it if another active
+ * record holds one of the same claims. */
+int fl_journal_create(json_t *rec, fl_error *err);
+/* Rewrites the record durably (write temp, fsync, rename, fsync dir). */
+int fl_journal_save(json_t *rec, fl_error *err);
+/* Loads one record; NULL if it does not exist. */
+json_t *fl_journal_load(const char *id);
+/* Loads every record, sorted by start time. Returns a JSON array. */
+json_t *fl_journal_load_all(void);
+int fl_journal_remove(const char *id);
+/* Exclusive per-fault lock (STATE/faults/ID.lock); returns an fd or -1. */
+int fl_journal_lock(const char *id);
+void fl_journal_unlock(const char *id, int fd, bool remove);
+bool fl_journal_owner_alive(json_t *rec);
+
+/* ---- undo operations ---- */
+json_t *fl_undo_kill(pid_t pid, const char *label);
+json_t *fl_undo_signal(pid_t pid, int signo, const char *label);
+json_t *fl_undo_unlink(const char *path);
+/* Carries out one undo operation; idempotent: a process already gone or a
+ * file already removed counts as done. */
+int fl_undo_run(json_t *op, fl_error *err);
+/* A sentence describing the operation ("kill pid 123 (cpu worker 1)"). */
+void fl_undo_describe(json_t *op, char *buf, size_t len);
+
+/* Rolls back a journaled fault: every undo operation in reverse order, then
+ * removes the record. Takes the per-fault lock, so concurrent rollbacks
+ * (supervisor, guardian, recover) do the work once. */
+int fl_rollback_id(const char *id, fl_error *err);
+
+/* ---- apply context: what an attack uses to change the host ---- */
+typedef struct fl_ctx {
+    fl_spec *spec;
+    json_t *rec;            /* the journal record */
+    char applied[4096];     /* human lines, one per operation */
+    char verified[1024];
+    pid_t workers[512];
+    size_t n_workers;
+} fl_ctx;
+
+/* Journals an undo operation durably; call before making the change. */
+int fl_ctx_journal_undo(fl_ctx *ctx, json_t *op, fl_error *err);
+void fl_ctx_applied(fl_ctx *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A worker function runs in its own process and never returns normally.
+ * It calls fl_worker_ready() once it has done its setup (touched memory,
+ * created its file) so that apply() can verify from then on. */
+typedef void (*fl_worker_fn)(void *arg);
+/* Forks a worker that dies with the supervisor (PDEATHSIG), journals how to
+ * kill it, places it in the spec's cgroups, and lets it run; waits up to
+ * ready_timeout_ms for fl_worker_ready() (0: do not wait). */
+int fl_ctx_spawn(fl_ctx *ctx, const char *label, fl_worker_fn fn, void *arg, int ready_timeout_ms,
+                 pid_t *out, fl_error *err);
+void fl_worker_ready(void);
+
+/* ---- attacks ---- */
+struct fl_attack {
+    fl_attack_info info;
+    /* Checks parameters together and against the host; records claims and
+     * resolves targets into spec->data. Must not change anything. */
+    int (*validate)(fl_spec *spec, fl_error *err);
+    /* Describes each operation and its inverse without applying anything. */
+    void (*plan)(const fl_spec *spec, fl_plan_cb step, void *user);
+    /* Applies the fault, journaling each undo operation before its change.
+     * Undo is generic (the journal), so there is no revert hook. */
+    int (*apply)(fl_ctx *ctx, fl_error *err);
+    /* Measures that the fault took effect; writes what it saw into
+     * ctx->verified. FL_EAPPLY if it did not. */
+    int (*verify)(fl_ctx *ctx, fl_error *err);
+};
+
+const fl_attack *fl_attack_lookup(const char *name);
+
+extern const fl_attack fl_attack_cpu;
+extern const fl_attack fl_attack_memory;
+extern const fl_attack fl_attack_disk_fill;
+extern const fl_attack fl_attack_io_stress;
+extern const fl_attack fl_attack_process_kill;
+extern const fl_attack fl_attack_process_pause;
+
+/* Process selection shared by process-kill and process-pause:
+ * --pid, --name (exact comm), --pattern (regex on the command line). */
+typedef struct fl_proc_target {
+    pid_t pid;
+    unsigned long long start;
+    char comm[32];
+} fl_proc_target;
+int fl_select_processes(const fl_spec *spec, fl_proc_target **out, size_t *n, fl_error *err);
+
+#endif

@@ -1,0 +1,274 @@
+/* Small helpers: errors, clocks, /proc readers, signals. */
+#include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+int fl_fail(fl_error *err, int code, const char *field, const char *fmt, ...)
+{
+    if (err) {
+        err->code = code;
+        snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->message, sizeof(err->message), fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+void fl_error_clear(fl_error *err)
+{
+    if (err) {
+        err->code = FL_OK;
+        err->field[0] = '\0';
+        err->message[0] = '\0';
+    }
+}
+
+static int64_t clock_us(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int64_t fl_wall_us(void) { return clock_us(CLOCK_REALTIME); }
+int64_t fl_mono_us(void) { return clock_us(CLOCK_MONOTONIC); }
+
+void fl_sleep_us(int64_t us)
+{
+    if (us <= 0)
+        return;
+    struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+const char *fl_format_time(int64_t unix_us, char *buf, size_t len)
+{
+    time_t secs = (time_t)(unix_us / 1000000);
+    struct tm tm;
+    gmtime_r(&secs, &tm);
+    char base[32];
+    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, len, "%s.%03dZ", base, (int)(unix_us % 1000000 / 1000));
+    return buf;
+}
+
+/* Reads /proc/PID/stat and returns a pointer just past the ")" that ends the
+ * command name, which may itself contain spaces and parentheses. */
+static char *read_stat(pid_t pid, char *buf, size_t len, char *comm, size_t comm_len)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return NULL;
+    size_t n = fread(buf, 1, len - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    char *open = strchr(buf, '(');
+    char *close = strrchr(buf, ')');
+    if (!open || !close || close < open)
+        return NULL;
+    if (comm) {
+        size_t l = (size_t)(close - open - 1);
+        if (l >= comm_len)
+            l = comm_len - 1;
+        memcpy(comm, open + 1, l);
+        comm[l] = '\0';
+    }
+    return close + 2; /* field 3 (state) */
+}
+
+/* Field `index` (1-based, as in proc(5)) of /proc/PID/stat. */
+static int stat_field(pid_t pid, int index, unsigned long long *out, char *state)
+{
+    char buf[1024];
+    char *p = read_stat(pid, buf, sizeof(buf), NULL, 0);
+    if (!p)
+        return -1;
+    if (state)
+        *state = *p;
+    for (int field = 3; field < index; field++) {
+        p = strchr(p, ' ');
+        if (!p)
+            return -1;
+        p++;
+    }
+    if (out)
+        *out = strtoull(p, NULL, 10);
+    return 0;
+}
+
+int fl_proc_start_ticks(pid_t pid, unsigned long long *ticks)
+{
+    return stat_field(pid, 22, ticks, NULL);
+}
+
+bool fl_proc_is(pid_t pid, unsigned long long ticks)
+{
+    unsigned long long now;
+    char state;
+    if (pid <= 0 || stat_field(pid, 22, &now, &state) != 0)
+        return false;
+    /* A zombie has done all it will do; it is not holding anything. */
+    return now == ticks && state != 'Z' && state != 'X';
+}
+
+char fl_proc_state(pid_t pid)
+{
+    char state = 0;
+    if (stat_field(pid, 3, NULL, &state) != 0)
+        return 0;
+    return state;
+}
+
+int fl_proc_comm(pid_t pid, char *buf, size_t len)
+{
+    char stat[1024];
+    return read_stat(pid, stat, sizeof(stat), buf, len) ? 0 : -1;
+}
+
+int fl_proc_cmdline(pid_t pid, char *buf, size_t len)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, len - 1, f);
+    fclose(f);
+    while (n > 0 && buf[n - 1] == '\0')
+        n--;
+    for (size_t i = 0; i < n; i++)
+        if (buf[i] == '\0')
+            buf[i] = ' ';
+    buf[n] = '\0';
+    return 0;
+}
+
+int fl_proc_cpu_ticks(pid_t pid, unsigned long long *ticks)
+{
+    unsigned long long utime, stime;
+    if (stat_field(pid, 14, &utime, NULL) != 0 || stat_field(pid, 15, &stime, NULL) != 0)
+        return -1;
+    *ticks = utime + stime;
+    return 0;
+}
+
+int fl_proc_rss(pid_t pid, uint64_t *bytes)
+{
+    char path[64], line[256];
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    int rc = -1;
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "VmRSS:", 6) == 0) {
+            *bytes = strtoull(line + 6, NULL, 10) * 1024;
+            rc = 0;
+            break;
+        }
+    }
+    fclose(f);
+    return rc;
+}
+
+bool fl_proc_is_ancestor_or_self(pid_t pid)
+{
+    pid_t p = getpid();
+    for (int depth = 0; p > 0 && depth < 256; depth++) {
+        if (p == pid)
+            return true;
+        unsigned long long ppid;
+        if (stat_field(p, 4, &ppid, NULL) != 0)
+            break;
+        p = (pid_t)ppid;
+    }
+    return false;
+}
+
+void fl_close_fds_except(const int *keep, size_t n)
+{
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return;
+    int self = dirfd(d);
+    int fds[1024];
+    size_t count = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && count < FL_ARRAY_LEN(fds)) {
+        int fd = atoi(e->d_name);
+        if (e->d_name[0] < '0' || e->d_name[0] > '9' || fd < 3 || fd == self)
+            continue;
+        bool kept = false;
+        for (size_t i = 0; i < n; i++)
+            kept = kept || keep[i] == fd;
+        if (!kept)
+            fds[count++] = fd;
+    }
+    closedir(d);
+    for (size_t i = 0; i < count; i++)
+        close(fds[i]);
+}
+
+int fl_write_all(int fd, const void *buf, size_t len)
+{
+    const char *p = buf;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}
+
+static const struct {
+    const char *name;
+    int signo;
+} signals[] = {
+    {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ABRT", SIGABRT},
+    {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
+    {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"CONT", SIGCONT},
+    {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"BUS", SIGBUS},
+};
+
+int fl_parse_signal(const char *text, int *signo)
+{
+    if (!text || !*text)
+        return -1;
+    char *end;
+    long n = strtol(text, &end, 10);
+    if (*end == '\0' && end != text)
+        return (n >= 1 && n <= 64) ? (*signo = (int)n, 0) : -1;
+    const char *name = strncasecmp(text, "SIG", 3) == 0 ? text + 3 : text;
+    for (size_t i = 0; i < FL_ARRAY_LEN(signals); i++)
+        if (strcasecmp(name, signals[i].name) == 0)
+            return (*signo = signals[i].signo, 0);
+    return -1;
+}
+
+const char *fl_signal_name(int signo)
+{
+    static __thread char buf[16];
+    for (size_t i = 0; i < FL_ARRAY_LEN(signals); i++)
+        if (signals[i].signo == signo) {
+            snprintf(buf, sizeof(buf), "SIG%s", signals[i].name);
+            return buf;
+        }
+    snprintf(buf, sizeof(buf), "%d", signo);
+    return buf;
+}
