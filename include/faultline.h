@@ -69,6 +69,11 @@ int fl_parse_percent(const char *text, const char *field, double *out_percent, f
 int fl_parse_rate(const char *text, const char *field, double *out_per_second, fl_error *err);
 /* Formats a duration compactly ("2s", "40ms", "1m30s") into buf. */
 const char *fl_format_duration(int64_t us, char *buf, size_t len);
+/* Formats Unix time in microseconds as RFC 3339 UTC with milliseconds
+ * ("2026-11-27T00:29:09.123Z") into buf. */
+const char *fl_format_time(int64_t unix_us, char *buf, size_t len);
+/* The current Unix time in microseconds. */
+int64_t fl_wall_us(void);
 /* Formats a byte count ("256M", "1.5G") into buf. */
 const char *fl_format_size(uint64_t bytes, char *buf, size_t len);
 
@@ -164,6 +169,10 @@ const char *fl_fault_applied(const fl_fault *fault);
 /* What verification measured ("4 workers at 80% on cpus 0-3: 3.2 cores busy"). */
 const char *fl_fault_verified(const fl_fault *fault);
 pid_t fl_fault_supervisor_pid(const fl_fault *fault);
+/* When the fault took effect and when it expires (Unix time, microseconds):
+ * --duration counts from the moment the fault is verified in effect. */
+int64_t fl_fault_active_us(const fl_fault *fault);
+int64_t fl_fault_expires_us(const fl_fault *fault);
 /* Waits until the fault ends by itself (expiry) or timeout_ms passes
  * (-1: no limit). Returns 1 if it ended, 0 on timeout, -1 on error. */
 int fl_fault_wait(fl_fault *fault, int timeout_ms, fl_error *err);

@@ -5,7 +5,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 static const char *USAGE = "faultline attack <kind> [--param value]... --duration D [--detach] [--dry-run] [--json]";
@@ -75,19 +74,6 @@ static void print_lines_json(const char *text)
         p += len + (nl ? 1 : 0);
     }
     printf("]");
-}
-
-static void now_text(char *buf, size_t len, int64_t offset_us)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    int64_t us = (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000 + offset_us;
-    time_t secs = (time_t)(us / 1000000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char base[32];
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, len, "%s.%03dZ", base, (int)(us % 1000000 / 1000));
 }
 
 static void print_json_result(const fl_fault *fault, fl_spec *spec, const char *state, const char *started,
@@ -190,15 +176,14 @@ int cmd_attack(int argc, char **argv)
     sigaction(SIGHUP, &sa, NULL);
 
     char started[40], expires[40], ended[40], dur[32];
-    now_text(started, sizeof(started), 0);
-    int64_t t0 = (int64_t)time(NULL);
     fl_fault *fault = fl_fault_start(spec, detach ? FL_START_DETACH : 0, &err);
     if (!fault) {
         rc = cli_fail(&err);
         fl_spec_free(spec);
         return rc;
     }
-    now_text(expires, sizeof(expires), info->instant ? 0 : fl_spec_duration_us(spec));
+    fl_format_time(fl_fault_active_us(fault), started, sizeof(started));
+    fl_format_time(fl_fault_expires_us(fault), expires, sizeof(expires));
     fl_format_duration(fl_spec_duration_us(spec), dur, sizeof(dur));
     if (!json) {
         if (info->instant)
@@ -236,13 +221,13 @@ int cmd_attack(int argc, char **argv)
         rc = cli_fail(&err);
     else if (!ended_by_itself)
         rc = fl_fault_stop(fault, &err) == 0 ? FL_EABORTED : cli_fail(&err);
-    now_text(ended, sizeof(ended), 0);
+    fl_format_time(fl_wall_us(), ended, sizeof(ended));
     if (json) {
         print_json_result(fault, spec, rc == 0 || rc == FL_EABORTED ? "rolled_back" : "rollback_failed", started,
                           expires, ended, false);
     } else if (rc == 0 || rc == FL_EABORTED) {
-        printf("%s rolled back after %llds (%s)\n", fl_fault_id(fault), (long long)(time(NULL) - t0),
-               stop_signal ? strsignal(stop_signal) : "expired");
+        printf("%s rolled back after %.1fs (%s)\n", fl_fault_id(fault),
+               (double)(fl_wall_us() - fl_fault_active_us(fault)) / 1e6, stop_signal ? strsignal(stop_signal) : "ended");
     }
     fl_fault_free(fault);
     fl_spec_free(spec);

@@ -2,20 +2,8 @@
 #include "cli.h"
 
 #include <string.h>
-#include <time.h>
 
 static const char *USAGE = "faultline status [--json]";
-
-static const char *rfc3339(int64_t us, char *buf, size_t len)
-{
-    time_t secs = (time_t)(us / 1000000);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    char base[32];
-    strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(buf, len, "%s.%03dZ", base, (int)(us % 1000000 / 1000));
-    return buf;
-}
 
 int cmd_status(int argc, char **argv)
 {
@@ -45,7 +33,7 @@ int cmd_status(int argc, char **argv)
             printf("%s{\"id\":\"%s\",\"kind\":\"%s\",\"state\":\"%s\",\"params\":%s,\"started\":\"%s\","
                    "\"expires\":\"%s\",\"owner_pid\":%d,\"owner_alive\":%s,\"undo\":%s}",
                    i ? "," : "", s->id, s->kind, s->state, s->params_json ? s->params_json : "{}",
-                   rfc3339(s->started_us, a, sizeof(a)), rfc3339(s->expires_us, b, sizeof(b)), (int)s->owner_pid,
+                   fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)), (int)s->owner_pid,
                    s->owner_alive ? "true" : "false", s->undo_json ? s->undo_json : "[]");
         }
         printf("]}\n");
@@ -57,7 +45,7 @@ int cmd_status(int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             fl_fault_status *s = &list[i];
             printf("%-22s %-14s %-10s %-24s %-24s %-8d %s\n", s->id, s->kind, s->state,
-                   rfc3339(s->started_us, a, sizeof(a)), rfc3339(s->expires_us, b, sizeof(b)), (int)s->owner_pid,
+                   fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)), (int)s->owner_pid,
                    s->params_json ? s->params_json : "");
         }
     }

@@ -27,6 +27,7 @@
 
 #define GUARDIAN_GRACE_US (10 * 1000000LL)
 #define STOP_TIMEOUT_MS 30000
+#define APPLY_ALLOWANCE_US (300 * 1000000LL)
 
 struct fl_fault {
     char id[40];
@@ -37,6 +38,7 @@ struct fl_fault {
     bool finished;
     char *applied;
     char *verified;
+    int64_t active_us, expires_us;
 };
 
 static void make_id(const char *kind, char *buf, size_t len)
@@ -183,8 +185,9 @@ static void report(int fd, const fl_error *err, const fl_ctx *ctx)
         msg = json_pack("{s:b, s:i, s:s, s:s}", "ok", 0, "code", err->code, "field", err->field, "message",
                         err->message);
     else
-        msg = json_pack("{s:b, s:i, s:s, s:s}", "ok", 1, "pid", (int)getpid(), "applied", ctx->applied,
-                        "verified", ctx->verified);
+        msg = json_pack("{s:b, s:i, s:s, s:s, s:O, s:O}", "ok", 1, "pid", (int)getpid(), "applied",
+                        ctx->applied, "verified", ctx->verified, "active_us", json_object_get(ctx->rec, "active_us"),
+                        "expires_us", json_object_get(ctx->rec, "expires_us"));
     char *text = json_dumps(msg, JSON_COMPACT);
     if (text) {
         fl_write_all(fd, text, strlen(text));
@@ -194,6 +197,8 @@ static void report(int fd, const fl_error *err, const fl_ctx *ctx)
     json_decref(msg);
 }
 
+/* The guardian's pipe carries 'A' + an int64 monotonic deadline once the
+ * fault is active, and 'D' once the supervisor has rolled back. */
 static void run_guardian(const char *id, int fd, pid_t supervisor, unsigned long long supervisor_start,
                          int64_t deadline_mono)
 {
@@ -213,14 +218,29 @@ static void run_guardian(const char *id, int fd, pid_t supervisor, unsigned long
         if (n == 0 && left_ms > 3600000)
             continue;
         char c = 0;
-        if (n > 0 && read(fd, &c, 1) == 1 && c == 'D')
-            _exit(0); /* the supervisor rolled back and said so */
+        if (n > 0 && read(fd, &c, 1) == 1) {
+            if (c == 'D')
+                _exit(0); /* the supervisor rolled back and said so */
+            int64_t deadline;
+            if (c == 'A' && read(fd, &deadline, sizeof(deadline)) == (ssize_t)sizeof(deadline)) {
+                deadline_mono = deadline;
+                continue;
+            }
+        }
         if (n == 0 && fl_proc_is(supervisor, supervisor_start))
             kill(supervisor, SIGKILL); /* holding past expiry: hung */
         /* The supervisor is gone without saying it finished: roll back. */
         fl_error err;
         _exit(fl_rollback_id(id, &err) == 0 ? 0 : FL_EAPPLY);
     }
+}
+
+static void guardian_done(int fd, pid_t guardian)
+{
+    fl_write_all(fd, "D", 1);
+    close(fd);
+    for (int i = 0; i < 200 && waitpid(guardian, NULL, WNOHANG) == 0; i++)
+        fl_sleep_us(1000);
 }
 
 /* ---- supervisor ---- */
@@ -247,7 +267,8 @@ static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline,
     fl_error err;
     fl_error_clear(&err);
     int64_t duration = spec->duration.i64;
-    int64_t deadline = fl_mono_us() + duration;
+    /* Until the fault is active the guardian allows this long to apply. */
+    int64_t deadline = fl_mono_us() + duration + APPLY_ALLOWANCE_US;
     fl_ctx ctx = {.spec = spec, .rec = new_record(spec, id, duration)};
     if (fl_journal_create(ctx.rec, &err) != 0) {
         report(report_fd, &err, NULL);
@@ -282,6 +303,13 @@ static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline,
     if (rc == 0 && spec->attack->verify)
         rc = spec->attack->verify(&ctx, &err);
     if (rc == 0) {
+        /* The duration counts from the moment the fault is in effect. */
+        deadline = fl_mono_us() + duration;
+        char msg[1 + sizeof(deadline)] = {'A'};
+        memcpy(msg + 1, &deadline, sizeof(deadline));
+        fl_write_all(g[1], msg, sizeof(msg));
+        json_object_set_new(ctx.rec, "active_us", json_integer(fl_wall_us()));
+        json_object_set_new(ctx.rec, "expires_us", json_integer(fl_wall_us() + duration));
         json_object_set_new(ctx.rec, "state", json_string("active"));
         json_object_set_new(ctx.rec, "applied", json_string(ctx.applied));
         json_object_set_new(ctx.rec, "verified", json_string(ctx.verified));
@@ -297,7 +325,7 @@ static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline,
                 snprintf(err.message + used, sizeof(err.message) - used, "; %.*s",
                          (int)(sizeof(err.message) - used - 3), rb.message);
         }
-        fl_write_all(g[1], "D", 1);
+        guardian_done(g[1], guardian);
         report(report_fd, &err, NULL);
         return err.code;
     }
@@ -325,7 +353,7 @@ static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline,
         }
     }
     rc = fl_rollback_id(id, &err);
-    fl_write_all(g[1], "D", 1);
+    guardian_done(g[1], guardian);
     json_decref(ctx.rec);
     return rc == 0 ? 0 : FL_EAPPLY;
 }
@@ -354,6 +382,7 @@ static fl_fault *run_instant(fl_spec *spec, const char *id, fl_error *err)
             fault->finished = true;
             fault->applied = strdup(ctx.applied);
             fault->verified = strdup(ctx.verified);
+            fault->active_us = fault->expires_us = fl_wall_us();
         }
     }
     json_decref(ctx.rec);
@@ -442,6 +471,8 @@ fl_fault *fl_fault_start(fl_spec *spec, unsigned flags, fl_error *err)
         fault->lifeline = life[1];
         fault->applied = strdup(json_string_value(json_object_get(msg, "applied")));
         fault->verified = strdup(json_string_value(json_object_get(msg, "verified")));
+        fault->active_us = json_integer_value(json_object_get(msg, "active_us"));
+        fault->expires_us = json_integer_value(json_object_get(msg, "expires_us"));
     } else {
         if (msg)
             fl_fail(err, (int)json_integer_value(json_object_get(msg, "code")),
@@ -463,6 +494,8 @@ const char *fl_fault_id(const fl_fault *fault) { return fault->id; }
 const char *fl_fault_applied(const fl_fault *fault) { return fault->applied ? fault->applied : ""; }
 const char *fl_fault_verified(const fl_fault *fault) { return fault->verified ? fault->verified : ""; }
 pid_t fl_fault_supervisor_pid(const fl_fault *fault) { return fault->supervisor; }
+int64_t fl_fault_active_us(const fl_fault *fault) { return fault->active_us; }
+int64_t fl_fault_expires_us(const fl_fault *fault) { return fault->expires_us; }
 
 /* Waits for a process to exit: reaps it when it is our child. Returns 1 if
  * it is gone, 0 on timeout. A signal interrupts the wait (returns 0). */

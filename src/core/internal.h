@@ -16,11 +16,8 @@ int fl_fail(fl_error *err, int code, const char *field, const char *fmt, ...)
 void fl_error_clear(fl_error *err);
 
 /* ---- time ---- */
-int64_t fl_wall_us(void);
 int64_t fl_mono_us(void);
 void fl_sleep_us(int64_t us);
-/* RFC 3339 UTC with milliseconds: 2026-11-27T00:29:09.123Z */
-const char *fl_format_time(int64_t unix_us, char *buf, size_t len);
 
 /* ---- processes ---- */
 /* Start time of a process in clock ticks since boot (field 22 of

@@ -228,7 +228,7 @@ int fl_parse_cpulist(const char *text, const char *field, int **cpus, size_t *n,
             out = grown;
             out[count++] = (int)c;
         }
-        if (*p == ',')
+        if (*p == ',' && p[1])
             p++;
         else if (*p)
             goto bad;

@@ -1,0 +1,224 @@
+/* faultline load: open-loop HTTP/1.1 load with truthful latency.
+ *
+ * A load sends requests on a fixed schedule (an intended send time for every
+ * request) and measures latency from that intended time, so a server that
+ * stalls cannot hide its stall by slowing the client down (coordinated
+ * omission). The service time, from the actual send, is kept as well.
+ * Requests that could not go out on time are sent anyway, as soon as a
+ * connection is free, and counted as late.
+ *
+ * The load runs in its own thread. Another thread (or an event loop, through
+ * fl_load_fd()) reads completed one-second windows and running totals while
+ * it runs:
+ *
+ *     fl_error err;
+ *     fl_load_config *cfg = fl_load_config_new();
+ *     fl_load_config_set(cfg, "url", "http://127.0.0.1:8080/item/1", &err);
+ *     fl_load_config_set(cfg, "rate", "1000/s", &err);
+ *     fl_load_config_set(cfg, "duration", "30s", &err);
+ *     fl_load *load = fl_load_start(cfg, &err);
+ *     size_t seen = 0;
+ *     while (!fl_load_wait(load, 1000)) {
+ *         fl_load_window w[8];
+ *         size_t n = fl_load_windows(load, seen, w, 8);
+ *         ...evaluate w[0..n-1]...
+ *         seen += n;
+ *     }
+ *     fl_load_summary sum;
+ *     fl_load_snapshot(load, &sum);
+ *     fl_load_free(load);
+ *     fl_load_config_free(cfg);
+ *
+ * Every time in this API is in microseconds unless its name says otherwise.
+ */
+#ifndef FAULTLINE_LOAD_H
+#define FAULTLINE_LOAD_H
+
+#include "faultline.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- histogram ----------------------------------------------------------
+ * A log-linear histogram of durations from 1 us to 1 h with 3 significant
+ * digits: every value is reported within 0.1% of what was recorded (values
+ * below 2048 us exactly). Values outside the range are clamped into it for
+ * the percentiles; min and max stay exact. Fixed memory (under 200 KB),
+ * recording is a few instructions and never allocates. Not thread-safe:
+ * one writer, or a lock around it. */
+typedef struct fl_hist fl_hist;
+
+#define FL_HIST_LOWEST_US 1
+#define FL_HIST_HIGHEST_US (3600LL * 1000000) /* 1 h */
+
+fl_hist *fl_hist_new(void);
+void fl_hist_free(fl_hist *h);
+void fl_hist_record(fl_hist *h, int64_t value_us);
+void fl_hist_record_n(fl_hist *h, int64_t value_us, uint64_t count);
+/* Adds every count of `from` into `into` (the same as having recorded
+ * into one histogram). */
+void fl_hist_merge(fl_hist *into, const fl_hist *from);
+void fl_hist_reset(fl_hist *h);
+void fl_hist_copy(fl_hist *into, const fl_hist *from);
+uint64_t fl_hist_count(const fl_hist *h);
+int64_t fl_hist_min(const fl_hist *h); /* 0 when empty */
+int64_t fl_hist_max(const fl_hist *h); /* 0 when empty */
+double fl_hist_mean(const fl_hist *h);
+/* The value at `percentile` (0..100): the smallest recorded value such
+ * that at least that share of the values are at or below it, within the
+ * stated precision (never below the recorded value, never above max).
+ * 0 when empty. */
+int64_t fl_hist_percentile(const fl_hist *h, double percentile);
+/* Several percentiles in one pass; `percentiles` in increasing order. */
+void fl_hist_percentiles(const fl_hist *h, const double *percentiles, size_t n, int64_t *out_us);
+/* Bytes this histogram occupies. */
+size_t fl_hist_memory(const fl_hist *h);
+/* Calls `step` for every non-empty bucket in increasing order: the bucket's
+ * highest equivalent value and its count. */
+typedef void (*fl_hist_bucket_cb)(void *user, int64_t value_us, uint64_t count);
+void fl_hist_foreach(const fl_hist *h, fl_hist_bucket_cb step, void *user);
+
+/* ---- configuration ------------------------------------------------------ */
+typedef struct fl_load_config fl_load_config;
+
+fl_load_config *fl_load_config_new(void);
+void fl_load_config_free(fl_load_config *cfg);
+/* Sets one option from its text form and validates it at once (FL_EINVAL,
+ * message naming the option as "--name: ..."):
+ *   url          http://host[:port]/path?query   (required; IPv4, [IPv6], hostname)
+ *   rate         "1000/s", "60/m", or "max" for closed loop (required)
+ *   duration     "30s", "5m" (required; at most 12h)
+ *   connections  1..10000 (default 32)
+ *   method       GET, POST, ... (default GET)
+ *   header       "Name: value"; repeatable
+ *   body         the request body as text
+ *   body-file    a file whose content is the body (read now)
+ *   timeout      per request, from its actual send (default 2s)
+ *   late-after   a request is late when sent this long after its intended
+ *                time (default 10ms)
+ *   window       length of a window of the time series (default 1s)
+ */
+int fl_load_config_set(fl_load_config *cfg, const char *name, const char *value, fl_error *err);
+/* Checks what needs several options together (url, rate, duration given). */
+int fl_load_config_validate(const fl_load_config *cfg, fl_error *err);
+
+/* ---- results ------------------------------------------------------------ */
+/* Why a request failed. HTTP statuses 4xx and 5xx are errors too. */
+typedef enum fl_load_error_class {
+    FL_LOAD_ERR_CONNECT,  /* the connection could not be made */
+    FL_LOAD_ERR_TIMEOUT,  /* no complete response within the timeout */
+    FL_LOAD_ERR_RESET,    /* the server reset or closed the connection mid-request */
+    FL_LOAD_ERR_PROTOCOL, /* the response was not valid HTTP/1.x */
+    FL_LOAD_ERR_HTTP_4XX,
+    FL_LOAD_ERR_HTTP_5XX,
+    FL_LOAD_ERR_UNSENT, /* still waiting for a connection when the run ended */
+    FL_LOAD_ERR_COUNT
+} fl_load_error_class;
+
+/* "connect", "timeout", "reset", "protocol", "http_4xx", "http_5xx", "unsent" */
+const char *fl_load_error_name(fl_load_error_class cls);
+
+/* Latency statistics, microseconds. */
+typedef struct fl_load_latency {
+    int64_t min, p50, p90, p99, p999, p9999, max;
+    double mean;
+} fl_load_latency;
+
+/* One window of the time series. A request belongs to the window in which it
+ * finished (response, error or timeout); `sent` and `late` count the
+ * requests sent in the window. */
+typedef struct fl_load_window {
+    uint32_t index;
+    int64_t start_us;      /* since the start of the load */
+    int64_t length_us;     /* the last window may be shorter */
+    int64_t start_unix_us; /* wall clock */
+    uint32_t requests;     /* finished in this window, errors included */
+    uint32_t errors;
+    uint32_t errors_by_class[FL_LOAD_ERR_COUNT];
+    uint32_t sent;
+    uint32_t late;
+    uint32_t in_flight; /* sent but not finished at the window's end */
+    uint32_t backlog;   /* due but not yet sent at the window's end */
+    /* Latency from the intended send time, over requests with a response
+     * or a timeout; 0 when the window has none. */
+    int64_t p50_us, p90_us, p99_us, max_us;
+    int64_t service_p99_us; /* from the actual send */
+} fl_load_window;
+
+typedef struct fl_load_summary {
+    bool closed_loop;        /* rate "max" */
+    bool finished;           /* the load is over (ran out, or stopped) */
+    bool stopped;            /* ended early by fl_load_stop() */
+    double rate_target;      /* requests/s; 0 for closed loop */
+    double rate_achieved;    /* requests sent per second of sending */
+    int64_t duration_us;     /* as configured */
+    int64_t elapsed_us;      /* so far, or in all once finished */
+    int64_t started_unix_us; /* wall clock */
+    int64_t ended_unix_us;   /* 0 while running */
+    uint64_t scheduled;      /* requests due by the schedule so far */
+    uint64_t sent;
+    uint64_t requests; /* finished: responses plus errors */
+    uint64_t responses; /* with a complete HTTP response */
+    uint64_t late;
+    uint64_t errors;
+    uint64_t errors_by_class[FL_LOAD_ERR_COUNT];
+    uint64_t status_classes[6]; /* [1]..[5]: 1xx..5xx responses */
+    uint64_t bytes_sent, bytes_received;
+    uint64_t connects; /* connections opened (reconnects included) */
+    size_t windows;    /* completed windows */
+    fl_load_latency latency;      /* from the intended send time */
+    fl_load_latency service_time; /* from the actual send */
+} fl_load_summary;
+
+/* ---- running a load ----------------------------------------------------- */
+typedef struct fl_load fl_load;
+
+/* Validates the configuration, resolves the host (trying its addresses in
+ * order and keeping the first that accepts a connection) and starts the
+ * load in a new thread. The configuration is copied. */
+fl_load *fl_load_start(const fl_load_config *cfg, fl_error *err);
+/* A descriptor that becomes readable when a window completes and when the
+ * load finishes; read it (8 bytes) to clear it. For event loops. */
+int fl_load_fd(const fl_load *load);
+/* Waits until the load finishes or a window completes or timeout_ms passes
+ * (-1: no limit). Returns 1 once the load has finished, else 0. */
+int fl_load_wait(fl_load *load, int timeout_ms);
+/* Copies completed windows from index `from` on, at most `max` of them;
+ * returns how many were copied. Safe from any thread while the load runs. */
+size_t fl_load_windows(fl_load *load, size_t from, fl_load_window *out, size_t max);
+/* Totals over the completed windows (all of the load once finished). */
+int fl_load_snapshot(fl_load *load, fl_load_summary *out);
+/* Copies the cumulative histograms of completed windows (either may be
+ * NULL). */
+int fl_load_histograms(fl_load *load, fl_hist *latency, fl_hist *service_time);
+/* Merges the latency of windows [from, to) into `into`, at 2 significant
+ * digits (within 1%): for percentiles over a phase of the run, such as
+ * "while the fault was active". */
+int fl_load_windows_latency(fl_load *load, size_t from, size_t to, fl_hist *into);
+/* Stops the load early: stops sending, abandons requests in flight (not
+ * counted), closes the last window and waits for the thread. Idempotent. */
+void fl_load_stop(fl_load *load);
+/* Stops the load if still running and frees everything. */
+void fl_load_free(fl_load *load);
+/* Bytes the load holds in memory now (histograms, series, connections). */
+size_t fl_load_memory(fl_load *load);
+
+/* ---- output ------------------------------------------------------------- */
+/* The whole result as one JSON document (the schema is in docs/load.md),
+ * with the per-window series. Returns a string to free(), NULL on error. */
+char *fl_load_result_json(fl_load *load);
+/* Writes the series of completed windows as CSV (a header line, then one line
+ * per window) or as a JSON array. */
+int fl_load_series_csv(fl_load *load, FILE *out, fl_error *err);
+int fl_load_series_json(fl_load *load, FILE *out, fl_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,16 @@
+# memory --size 256M raises the RSS of the hog by 256M +- 5%.
+. "$FL_TESTS/lib.sh"
+
+"$FAULTLINE" attack memory --size 256M --duration 20s --detach --json >"$FL_TMP/out.json"
+pid=$(python3 -c 'import json,sys,re; d=json.load(open(sys.argv[1])); print(re.search(r"pid (\d+)", d["applied"][0]).group(1))' "$FL_TMP/out.json")
+rss_kb=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
+# The worker is a fork of the supervisor: its RSS before allocating is the
+# supervisor's (shared pages); the increase is the difference.
+sup=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["supervisor_pid"])' "$FL_TMP/out.json")
+base_kb=$(awk '/^VmRSS/ { print $2 }' "/proc/$sup/status")
+delta_mb=$(awk -v r="$rss_kb" -v b="$base_kb" 'BEGIN { printf "%.1f", (r - b) / 1024 }')
+echo "hog RSS ${rss_kb} kB, supervisor RSS ${base_kb} kB, increase ${delta_mb} MiB"
+check "RSS increase is 256M +- 5%" within "$delta_mb" 243.2 268.8
+"$FAULTLINE" stop --all >/dev/null
+check "hog gone after stop" wait_for 2 sh -c "! test -e /proc/$pid/stat || grep -q ') Z' /proc/$pid/stat"
+finish
