@@ -308,8 +308,9 @@ static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline,
         char msg[1 + sizeof(deadline)] = {'A'};
         memcpy(msg + 1, &deadline, sizeof(deadline));
         fl_write_all(g[1], msg, sizeof(msg));
-        json_object_set_new(ctx.rec, "active_us", json_integer(fl_wall_us()));
-        json_object_set_new(ctx.rec, "expires_us", json_integer(fl_wall_us() + duration));
+        int64_t active = fl_wall_us();
+        json_object_set_new(ctx.rec, "active_us", json_integer(active));
+        json_object_set_new(ctx.rec, "expires_us", json_integer(active + duration));
         json_object_set_new(ctx.rec, "state", json_string("active"));
         json_object_set_new(ctx.rec, "applied", json_string(ctx.applied));
         json_object_set_new(ctx.rec, "verified", json_string(ctx.verified));
