@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: installs dependencies, builds with
+# -Werror, runs every test; then builds with AddressSanitizer and
+# UndefinedBehaviorSanitizer (clang) and runs the suite again; then the
+# bounded fuzz runs. Every network test runs in a namespace the test creates.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/deps.sh
+
+jobs=$(nproc)
+echo "== build (gcc, -Werror)"
+cmake -S . -B build/ci -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFAULTLINE_WERROR=ON >/dev/null
+cmake --build build/ci -j"$jobs"
+echo "== tests"
+(cd build/ci && ctest --output-on-failure -j1)
+
+echo "== build (clang, ASan + UBSan)"
+CC=clang cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DFAULTLINE_WERROR=ON -DFAULTLINE_SANITIZE=ON >/dev/null
+cmake --build build/asan -j"$jobs"
+echo "== tests under ASan + UBSan"
+export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+(cd build/asan && ctest --output-on-failure -j1)
+
+for fuzz in tests/*/run-fuzz.sh; do
+    [ -e "$fuzz" ] || continue
+    echo "== fuzz: $fuzz"
+    bash "$fuzz" 30
+done
+echo "== all test stages passed"
