@@ -36,8 +36,8 @@ say faultline attack process-pause --pid "$victim" --duration 2s
 "$fl" attack process-pause --pid "$victim" --duration 2s
 echo "victim state after rollback: $(awk '{ print $3 }' /proc/$victim/stat) (S = running again)"
 
-say faultline attack disk-fill --path /tmp --percent 99% --duration 10s --dry-run
-"$fl" attack disk-fill --path /tmp --percent 99% --duration 10s --dry-run || true
+say faultline attack disk-fill --path /tmp --size 1G --duration 10s --dry-run
+"$fl" attack disk-fill --path /tmp --size 1G --duration 10s --dry-run || true
 
 say faultline status
 "$fl" status

@@ -621,7 +621,8 @@ int fl_status_list(fl_fault_status **out, size_t *count, fl_error *err)
         snprintf(s->kind, sizeof(s->kind), "%s", json_string_value(json_object_get(rec, "kind")));
         s->params_json = json_dumps(json_object_get(rec, "params"), JSON_COMPACT);
         s->undo_json = json_dumps(json_object_get(rec, "undo"), JSON_COMPACT);
-        s->started_us = json_integer_value(json_object_get(rec, "started_us"));
+        json_t *active = json_object_get(rec, "active_us"); /* set once in effect */
+        s->started_us = json_integer_value(active ? active : json_object_get(rec, "started_us"));
         s->expires_us = json_integer_value(json_object_get(rec, "expires_us"));
         s->owner_pid = (pid_t)json_integer_value(json_object_get(json_object_get(rec, "owner"), "pid"));
         s->owner_alive = fl_journal_owner_alive(rec);
