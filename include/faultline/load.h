@@ -163,15 +163,15 @@ typedef struct fl_load_summary {
     int64_t ended_unix_us;   /* 0 while running */
     uint64_t scheduled;      /* requests due by the schedule so far */
     uint64_t sent;
-    uint64_t requests; /* finished: responses plus errors */
+    uint64_t requests;  /* finished: responses plus errors */
     uint64_t responses; /* with a complete HTTP response */
     uint64_t late;
     uint64_t errors;
     uint64_t errors_by_class[FL_LOAD_ERR_COUNT];
     uint64_t status_classes[6]; /* [1]..[5]: 1xx..5xx responses */
     uint64_t bytes_sent, bytes_received;
-    uint64_t connects; /* connections opened (reconnects included) */
-    size_t windows;    /* completed windows */
+    uint64_t connects;            /* connections opened (reconnects included) */
+    size_t windows;               /* completed windows */
     fl_load_latency latency;      /* from the intended send time */
     fl_load_latency service_time; /* from the actual send */
 } fl_load_summary;

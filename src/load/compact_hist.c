@@ -15,8 +15,7 @@
 #define COARSE_RANGES 24u /* 2^8 .. 2^31 */
 #define COARSE_SLOTS (COARSE_EXACT + COARSE_RANGES * COARSE_HALF)
 
-static uint32_t coarse_slot_of(int64_t value_us)
-{
+static uint32_t coarse_slot_of(int64_t value_us) {
     if (value_us < 0)
         value_us = 0;
     if (value_us > FL_HIST_HIGHEST_US)
@@ -29,8 +28,7 @@ static uint32_t coarse_slot_of(int64_t value_us)
 }
 
 /* The middle of a coarse slot: the value that best stands for it. */
-static int64_t coarse_slot_value(uint32_t slot)
-{
+static int64_t coarse_slot_value(uint32_t slot) {
     if (slot < COARSE_EXACT)
         return slot;
     uint32_t k = slot - COARSE_EXACT;
@@ -39,8 +37,7 @@ static int64_t coarse_slot_value(uint32_t slot)
     return low + ((int64_t)1 << shift) / 2;
 }
 
-static size_t put_varint(uint8_t *out, uint64_t v)
-{
+static size_t put_varint(uint8_t *out, uint64_t v) {
     size_t n = 0;
     do {
         uint8_t byte = v & 0x7f;
@@ -50,8 +47,7 @@ static size_t put_varint(uint8_t *out, uint64_t v)
     return n;
 }
 
-static int get_varint(const uint8_t *buf, size_t len, size_t *pos, uint64_t *out)
-{
+static int get_varint(const uint8_t *buf, size_t len, size_t *pos, uint64_t *out) {
     uint64_t v = 0;
     for (int shift = 0; shift < 64; shift += 7) {
         if (*pos >= len)
@@ -66,8 +62,7 @@ static int get_varint(const uint8_t *buf, size_t len, size_t *pos, uint64_t *out
     return -1;
 }
 
-uint8_t *fl_compact_hist_encode(const fl_hist *h, size_t *len)
-{
+uint8_t *fl_compact_hist_encode(const fl_hist *h, size_t *len) {
     *len = 0;
     uint32_t lowest, highest;
     fl_hist_used_range(h, &lowest, &highest);
@@ -109,8 +104,7 @@ uint8_t *fl_compact_hist_encode(const fl_hist *h, size_t *len)
     return fit ? fit : out;
 }
 
-int fl_compact_hist_merge(fl_hist *into, const uint8_t *buf, size_t len)
-{
+int fl_compact_hist_merge(fl_hist *into, const uint8_t *buf, size_t len) {
     size_t pos = 0;
     uint64_t slot = 0;
     while (pos < len) {

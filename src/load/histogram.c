@@ -24,8 +24,7 @@ struct fl_hist {
     uint64_t counts[FL_HIST_SLOTS];
 };
 
-uint32_t fl_hist_slot_of(int64_t value_us)
-{
+uint32_t fl_hist_slot_of(int64_t value_us) {
     if (value_us < FL_HIST_LOWEST_US)
         value_us = FL_HIST_LOWEST_US;
     if (value_us > FL_HIST_HIGHEST_US)
@@ -39,8 +38,7 @@ uint32_t fl_hist_slot_of(int64_t value_us)
     return (uint32_t)(FL_HIST_EXACT + (uint64_t)(shift - 1) * FL_HIST_HALF + sub);
 }
 
-int64_t fl_hist_slot_lowest(uint32_t slot)
-{
+int64_t fl_hist_slot_lowest(uint32_t slot) {
     if (slot < FL_HIST_EXACT)
         return slot;
     uint32_t k = slot - FL_HIST_EXACT;
@@ -48,16 +46,14 @@ int64_t fl_hist_slot_lowest(uint32_t slot)
     return (int64_t)((uint64_t)(k % FL_HIST_HALF + FL_HIST_HALF) << shift);
 }
 
-int64_t fl_hist_slot_highest(uint32_t slot)
-{
+int64_t fl_hist_slot_highest(uint32_t slot) {
     if (slot < FL_HIST_EXACT)
         return slot;
     int shift = (int)((slot - FL_HIST_EXACT) / FL_HIST_HALF) + 1;
     return fl_hist_slot_lowest(slot) + ((int64_t)1 << shift) - 1;
 }
 
-fl_hist *fl_hist_new(void)
-{
+fl_hist *fl_hist_new(void) {
     fl_hist *h = calloc(1, sizeof(*h));
     if (h)
         fl_hist_reset(h);
@@ -66,8 +62,7 @@ fl_hist *fl_hist_new(void)
 
 void fl_hist_free(fl_hist *h) { free(h); }
 
-void fl_hist_record_n(fl_hist *h, int64_t value_us, uint64_t count)
-{
+void fl_hist_record_n(fl_hist *h, int64_t value_us, uint64_t count) {
     if (count == 0)
         return;
     uint32_t slot = fl_hist_slot_of(value_us);
@@ -88,8 +83,7 @@ void fl_hist_record(fl_hist *h, int64_t value_us) { fl_hist_record_n(h, value_us
 
 static bool has_used_range(const fl_hist *h) { return h->highest_used != UINT32_MAX; }
 
-void fl_hist_merge(fl_hist *into, const fl_hist *from)
-{
+void fl_hist_merge(fl_hist *into, const fl_hist *from) {
     if (from->total == 0)
         return;
     for (uint32_t s = from->lowest_used; s <= from->highest_used; s++)
@@ -106,8 +100,7 @@ void fl_hist_merge(fl_hist *into, const fl_hist *from)
         into->highest_used = from->highest_used;
 }
 
-void fl_hist_reset(fl_hist *h)
-{
+void fl_hist_reset(fl_hist *h) {
     if (has_used_range(h) && h->lowest_used <= h->highest_used)
         memset(&h->counts[h->lowest_used], 0, (h->highest_used - h->lowest_used + 1) * sizeof(h->counts[0]));
     h->total = 0;
@@ -117,8 +110,7 @@ void fl_hist_reset(fl_hist *h)
     h->highest_used = UINT32_MAX;    /* "none": the first record sets it */
 }
 
-void fl_hist_copy(fl_hist *into, const fl_hist *from)
-{
+void fl_hist_copy(fl_hist *into, const fl_hist *from) {
     fl_hist_reset(into);
     fl_hist_merge(into, from);
 }
@@ -130,8 +122,7 @@ double fl_hist_mean(const fl_hist *h) { return h->total ? h->sum / (double)h->to
 
 /* The value reported for a slot: its highest equivalent value, so that a
  * percentile is never understated, but never beyond the true extremes. */
-static int64_t reported_value(const fl_hist *h, uint32_t slot)
-{
+static int64_t reported_value(const fl_hist *h, uint32_t slot) {
     int64_t v = fl_hist_slot_highest(slot);
     if (v > h->max)
         v = h->max;
@@ -140,8 +131,7 @@ static int64_t reported_value(const fl_hist *h, uint32_t slot)
     return v;
 }
 
-void fl_hist_percentiles(const fl_hist *h, const double *percentiles, size_t n, int64_t *out_us)
-{
+void fl_hist_percentiles(const fl_hist *h, const double *percentiles, size_t n, int64_t *out_us) {
     size_t next = 0;
     if (h->total == 0) {
         for (size_t i = 0; i < n; i++)
@@ -169,8 +159,7 @@ void fl_hist_percentiles(const fl_hist *h, const double *percentiles, size_t n, 
         out_us[next] = h->max;
 }
 
-int64_t fl_hist_percentile(const fl_hist *h, double percentile)
-{
+int64_t fl_hist_percentile(const fl_hist *h, double percentile) {
     int64_t v;
     fl_hist_percentiles(h, &percentile, 1, &v);
     return v;
@@ -178,8 +167,7 @@ int64_t fl_hist_percentile(const fl_hist *h, double percentile)
 
 size_t fl_hist_memory(const fl_hist *h) { return h ? sizeof(*h) : sizeof(fl_hist); }
 
-void fl_hist_foreach(const fl_hist *h, fl_hist_bucket_cb step, void *user)
-{
+void fl_hist_foreach(const fl_hist *h, fl_hist_bucket_cb step, void *user) {
     if (h->total == 0)
         return;
     for (uint32_t s = h->lowest_used; s <= h->highest_used; s++)
@@ -189,8 +177,7 @@ void fl_hist_foreach(const fl_hist *h, fl_hist_bucket_cb step, void *user)
 
 uint64_t fl_hist_slot_count(const fl_hist *h, uint32_t slot) { return h->counts[slot]; }
 
-void fl_hist_used_range(const fl_hist *h, uint32_t *lowest, uint32_t *highest)
-{
+void fl_hist_used_range(const fl_hist *h, uint32_t *lowest, uint32_t *highest) {
     if (h->total == 0) {
         *lowest = 1;
         *highest = 0;

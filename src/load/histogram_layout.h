@@ -5,8 +5,8 @@
 
 #include "faultline/load.h"
 
-#define FL_HIST_SUB_BITS 11                      /* 2048 exact slots, then 1024 per power of two */
-#define FL_HIST_EXACT (1u << FL_HIST_SUB_BITS)   /* values below this are exact */
+#define FL_HIST_SUB_BITS 11                    /* 2048 exact slots, then 1024 per power of two */
+#define FL_HIST_EXACT (1u << FL_HIST_SUB_BITS) /* values below this are exact */
 #define FL_HIST_HALF (1u << (FL_HIST_SUB_BITS - 1))
 /* 1 h = 3.6e9 us < 2^32: power-of-two ranges 2^11 .. 2^31, 21 of them. */
 #define FL_HIST_RANGES 21u

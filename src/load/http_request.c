@@ -8,8 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
-int fl_http_parse_url(const char *url, const char *field, fl_http_target *out, fl_error *err)
-{
+int fl_http_parse_url(const char *url, const char *field, fl_http_target *out, fl_error *err) {
     memset(out, 0, sizeof(*out));
     if (!url || !*url)
         return fl_fail(err, FL_EINVAL, field, "--%s: empty; use e.g. http://127.0.0.1:8080/item/1", field);
@@ -17,8 +16,8 @@ int fl_http_parse_url(const char *url, const char *field, fl_http_target *out, f
     http_parser_url_init(&u);
     if (http_parser_parse_url(url, strlen(url), 0, &u) != 0 || !(u.field_set & (1 << UF_SCHEMA)) ||
         !(u.field_set & (1 << UF_HOST)))
-        return fl_fail(err, FL_EINVAL, field, "--%s: '%s' is not an absolute URL; use e.g. http://127.0.0.1:8080/", field,
-                       url);
+        return fl_fail(err, FL_EINVAL, field, "--%s: '%s' is not an absolute URL; use e.g. http://127.0.0.1:8080/",
+                       field, url);
     const char *scheme = url + u.field_data[UF_SCHEMA].off;
     size_t scheme_len = u.field_data[UF_SCHEMA].len;
     if (scheme_len == 5 && strncasecmp(scheme, "https", 5) == 0)
@@ -27,8 +26,8 @@ int fl_http_parse_url(const char *url, const char *field, fl_http_target *out, f
         return fl_fail(err, FL_EINVAL, field, "--%s: '%.*s' is not supported; use http://", field, (int)scheme_len,
                        scheme);
     if (u.field_set & (1 << UF_USERINFO))
-        return fl_fail(err, FL_EINVAL, field, "--%s: user info in the URL is not supported; use --header 'Authorization: ...'",
-                       field);
+        return fl_fail(err, FL_EINVAL, field,
+                       "--%s: user info in the URL is not supported; use --header 'Authorization: ...'", field);
     size_t host_len = u.field_data[UF_HOST].len;
     if (host_len == 0 || host_len >= sizeof(out->host))
         return fl_fail(err, FL_EINVAL, field, "--%s: the host name is empty or too long", field);
@@ -69,26 +68,21 @@ int fl_http_parse_url(const char *url, const char *field, fl_http_target *out, f
         if ((unsigned char)*p <= ' ' || *p == 0x7f) {
             free(out->path);
             out->path = NULL;
-            return fl_fail(err, FL_EINVAL, field, "--%s: the path contains a space or a control character; percent-encode it",
-                           field);
+            return fl_fail(err, FL_EINVAL, field,
+                           "--%s: the path contains a space or a control character; percent-encode it", field);
         }
     return 0;
 }
 
-void fl_http_target_clear(fl_http_target *t)
-{
+void fl_http_target_clear(fl_http_target *t) {
     free(t->path);
     t->path = NULL;
 }
 
 /* RFC 9110 token characters. */
-static bool is_token_char(unsigned char c)
-{
-    return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
+static bool is_token_char(unsigned char c) { return isalnum(c) || (c && strchr("!#$%&'*+-.^_`|~", c)); }
 
-int fl_http_check_method(const char *method, const char *field, fl_error *err)
-{
+int fl_http_check_method(const char *method, const char *field, fl_error *err) {
     if (!method || !*method || strlen(method) > 32)
         return fl_fail(err, FL_EINVAL, field, "--%s: give an HTTP method such as GET or POST", field);
     for (const char *p = method; *p; p++)
@@ -98,8 +92,7 @@ int fl_http_check_method(const char *method, const char *field, fl_error *err)
     return 0;
 }
 
-int fl_http_check_header(const char *header, const char *field, fl_error *err)
-{
+int fl_http_check_header(const char *header, const char *field, fl_error *err) {
     const char *colon = header ? strchr(header, ':') : NULL;
     if (!colon || colon == header)
         return fl_fail(err, FL_EINVAL, field, "--%s: '%s' is not 'Name: value'", field, header ? header : "");
@@ -118,8 +111,7 @@ int fl_http_check_header(const char *header, const char *field, fl_error *err)
     return 0;
 }
 
-static bool has_header(char *const *headers, size_t n, const char *name)
-{
+static bool has_header(char *const *headers, size_t n, const char *name) {
     size_t len = strlen(name);
     for (size_t i = 0; i < n; i++)
         if (strncasecmp(headers[i], name, len) == 0 && headers[i][len] == ':')
@@ -128,8 +120,7 @@ static bool has_header(char *const *headers, size_t n, const char *name)
 }
 
 char *fl_http_build_request(const fl_http_target *t, const char *method, char *const *headers, size_t n_headers,
-                            const char *body, size_t body_len, size_t *len)
-{
+                            const char *body, size_t body_len, size_t *len) {
     size_t cap = strlen(method) + strlen(t->path) + strlen(t->authority) + body_len + 256;
     for (size_t i = 0; i < n_headers; i++)
         cap += strlen(headers[i]) + 2;

@@ -8,10 +8,10 @@
 #include <stddef.h>
 
 typedef struct fl_http_target {
-    char host[256];   /* as written, without brackets for IPv6 */
-    char port[8];     /* "80" when not given */
+    char host[256];      /* as written, without brackets for IPv6 */
+    char port[8];        /* "80" when not given */
     char authority[280]; /* host[:port] as it goes in the Host header */
-    char *path;       /* path and query, "/" when empty; malloc'ed */
+    char *path;          /* path and query, "/" when empty; malloc'ed */
 } fl_http_target;
 
 /* Accepts http://host[:port][/path][?query]; https and user info are

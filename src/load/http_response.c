@@ -5,24 +5,21 @@
 
 #include <string.h>
 
-static int on_headers_complete(http_parser *p)
-{
+static int on_headers_complete(http_parser *p) {
     fl_http_response *r = p->data;
     r->status = (int)p->status_code;
     /* 1 tells http-parser that this response has no body (HEAD). */
     return r->head_request && (p->status_code < 100 || p->status_code >= 200) ? 1 : 0;
 }
 
-static int on_body(http_parser *p, const char *at, size_t len)
-{
+static int on_body(http_parser *p, const char *at, size_t len) {
     (void)at;
     fl_http_response *r = p->data;
     r->body_bytes += len;
     return 0;
 }
 
-static int on_message_complete(http_parser *p)
-{
+static int on_message_complete(http_parser *p) {
     fl_http_response *r = p->data;
     /* An interim response (100 Continue, 103 Early Hints): the final one
      * follows on the same connection. */
@@ -41,16 +38,14 @@ static const http_parser_settings settings = {
     .on_message_complete = on_message_complete,
 };
 
-void fl_http_response_begin(fl_http_response *r, bool head_request)
-{
+void fl_http_response_begin(fl_http_response *r, bool head_request) {
     memset(r, 0, sizeof(*r));
     http_parser_init(&r->parser, HTTP_RESPONSE);
     r->parser.data = r;
     r->head_request = head_request;
 }
 
-fl_http_progress fl_http_response_feed(fl_http_response *r, const char *data, size_t len, size_t *consumed)
-{
+fl_http_progress fl_http_response_feed(fl_http_response *r, const char *data, size_t len, size_t *consumed) {
     *consumed = 0;
     if (r->complete)
         return FL_HTTP_DONE;
@@ -66,8 +61,7 @@ fl_http_progress fl_http_response_feed(fl_http_response *r, const char *data, si
     return FL_HTTP_MORE;
 }
 
-fl_http_progress fl_http_response_eof(fl_http_response *r)
-{
+fl_http_progress fl_http_response_eof(fl_http_response *r) {
     if (r->complete)
         return FL_HTTP_DONE;
     if (HTTP_PARSER_ERRNO(&r->parser) != HPE_OK)

@@ -5,8 +5,7 @@
 
 #include <math.h>
 
-void fl_pacer_init(fl_pacer *p, int64_t start_ns, double rate, int64_t duration_us)
-{
+void fl_pacer_init(fl_pacer *p, int64_t start_ns, double rate, int64_t duration_us) {
     p->start_ns = start_ns;
     p->interval_ns = 1e9 / rate;
     double expected = (double)duration_us / 1e6 * rate;
@@ -16,13 +15,11 @@ void fl_pacer_init(fl_pacer *p, int64_t start_ns, double rate, int64_t duration_
     p->total = total < 1 ? 1 : (uint64_t)total;
 }
 
-int64_t fl_pacer_intended_ns(const fl_pacer *p, uint64_t seq)
-{
+int64_t fl_pacer_intended_ns(const fl_pacer *p, uint64_t seq) {
     return p->start_ns + (int64_t)((double)seq * p->interval_ns);
 }
 
-uint64_t fl_pacer_due(const fl_pacer *p, int64_t now_ns)
-{
+uint64_t fl_pacer_due(const fl_pacer *p, int64_t now_ns) {
     if (now_ns < p->start_ns)
         return 0;
     double guess = floor((double)(now_ns - p->start_ns) / p->interval_ns) + 1;

@@ -1,0 +1,299 @@
+/* faultline load <url> --rate R --duration D [options]: open-loop HTTP load
+ * with latency measured from each request's intended send time. */
+#include "cli.h"
+
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const char *USAGE = "faultline load <url> --rate 1000/s|max --duration 30s [--connections N] [--method M] "
+                           "[--header 'K: V']... [--body TEXT|@file] [--timeout 2s] [--json] [--out series.csv]";
+
+static volatile sig_atomic_t stop_signal;
+
+static void on_signal(int signo) { stop_signal = signo; }
+
+static void help(void) {
+    printf("usage: %s\n\n"
+           "Sends HTTP/1.1 requests to <url> on a fixed schedule and reports latency.\n\n"
+           "Open loop (--rate 1000/s): request i is due at i/rate seconds, whatever happened to\n"
+           "the requests before it. Latency is measured from that intended time, so a server that\n"
+           "stalls for a second shows a second of latency instead of fewer requests (coordinated\n"
+           "omission). The service time, from the actual send, is shown too. A request that\n"
+           "waited for a free connection is sent anyway and counted as late; many late requests\n"
+           "mean too few --connections or a stalled server. Closed loop (--rate max): every\n"
+           "connection sends its next request as soon as the previous one ends, as fast as the\n"
+           "server allows (capacity tests).\n\n"
+           "  --rate R          requests per second: 1000/s, 60/m, or max (required)\n"
+           "  --duration D      how long to send: 10s, 5m, 1h (required, at most 12h)\n"
+           "  --connections N   keep-alive connections, each with one request at a time (32)\n"
+           "  --method M        GET, POST, PUT, ... (GET)\n"
+           "  --header 'K: V'   an extra request header; repeatable\n"
+           "  --body TEXT       the request body; --body @file reads it from a file\n"
+           "  --timeout D       per request, from its actual send (2s)\n"
+           "  --late-after D    a request sent this long after its intended time is late (10ms)\n"
+           "  --window D        length of a window of the time series (1s)\n"
+           "  --json            the whole result, with the per-window series, as one JSON\n"
+           "                    document on stdout (progress still goes to stderr)\n"
+           "  --out FILE        also write the per-window series to FILE.csv or FILE.json\n"
+           "  --quiet           no progress lines\n\n"
+           "Errors are counted by class: connect, timeout, reset, protocol, http_4xx, http_5xx, and\n"
+           "unsent (still waiting for a connection when the run ended). Ctrl-C stops early and\n"
+           "still prints the result (exit 3). Schema of --json and --out: docs/load.md.\n\n"
+           "examples:\n"
+           "  faultline load http://127.0.0.1:8080/item/1 --rate 1000/s --duration 30s\n"
+           "  faultline load http://[::1]:8080/ --rate max --duration 10s --connections 64\n"
+           "  faultline load http://127.0.0.1:8080/orders --rate 200/s --duration 1m --method POST \\\n"
+           "      --header 'Content-Type: application/json' --body @order.json --json > result.json\n",
+           USAGE);
+}
+
+static char *format_ms(int64_t us, char *buf, size_t len) {
+    if (us >= 10000000)
+        snprintf(buf, len, "%.1fs", us / 1e6);
+    else if (us >= 100000)
+        snprintf(buf, len, "%.0fms", us / 1e3);
+    else
+        snprintf(buf, len, "%.2fms", us / 1e3);
+    return buf;
+}
+
+static void print_progress(const fl_load_window *w, bool tty) {
+    char p50[16], p99[16], max[16];
+    double seconds = (double)(w->start_us + w->length_us) / 1e6;
+    double rate = w->length_us ? (double)w->sent * 1e6 / (double)w->length_us : 0;
+    fprintf(stderr, "%s%6.0fs  %8.1f req/s  p50 %-8s p99 %-8s max %-8s errors %u  late %u%s", tty ? "\r\033[K" : "",
+            seconds, rate, format_ms(w->p50_us, p50, sizeof(p50)), format_ms(w->p99_us, p99, sizeof(p99)),
+            format_ms(w->max_us, max, sizeof(max)), w->errors, w->late, tty ? "" : "\n");
+    fflush(stderr);
+}
+
+static double percent(uint64_t part, uint64_t whole) { return whole ? 100.0 * (double)part / (double)whole : 0.0; }
+
+static void print_summary(const fl_load_summary *s, const char *url, const fl_hist *latency, const fl_hist *service) {
+    char dur[32], elapsed[32];
+    fl_format_duration(s->duration_us, dur, sizeof(dur));
+    snprintf(elapsed, sizeof(elapsed), "%.2fs", s->elapsed_us / 1e6);
+    if (s->closed_loop)
+        printf("%s: closed loop (--rate max) for %s, ran %s%s\n", url, dur, elapsed, s->stopped ? " (stopped)" : "");
+    else
+        printf("%s: open loop at %.6g/s for %s, ran %s%s\n", url, s->rate_target, dur, elapsed,
+               s->stopped ? " (stopped)" : "");
+    printf("  requests  %llu", (unsigned long long)s->requests);
+    if (s->closed_loop)
+        printf(", %.1f/s achieved\n", s->rate_achieved);
+    else
+        printf(" of %llu scheduled, %.1f/s achieved of %.6g/s target\n", (unsigned long long)s->scheduled,
+               s->rate_achieved, s->rate_target);
+    printf("  late      %llu (%.2f%% sent after their intended time)\n", (unsigned long long)s->late,
+           percent(s->late, s->sent));
+    printf("  errors    %llu (%.2f%%)", (unsigned long long)s->errors, percent(s->errors, s->requests));
+    const char *sep = ": ";
+    for (int c = 0; c < FL_LOAD_ERR_COUNT; c++)
+        if (s->errors_by_class[c]) {
+            printf("%s%s %llu", sep, fl_load_error_name((fl_load_error_class)c),
+                   (unsigned long long)s->errors_by_class[c]);
+            sep = ", ";
+        }
+    printf("\n  status   ");
+    for (int c = 1; c <= 5; c++)
+        if (s->status_classes[c])
+            printf(" %dxx %llu", c, (unsigned long long)s->status_classes[c]);
+    printf("\n\n");
+    static const double qs[] = {50, 90, 99, 99.9, 99.99, 100};
+    printf("  %-34s %9s %9s %9s %9s %9s %9s\n", "", "p50", "p90", "p99", "p99.9", "p99.99", "max");
+    const fl_hist *rows[] = {latency, service};
+    const char *names[] = {"latency (from intended send time)", "service time (from actual send)"};
+    for (int r = 0; r < 2; r++) {
+        int64_t v[6];
+        fl_hist_percentiles(rows[r], qs, 6, v);
+        printf("  %-34s", names[r]);
+        for (int i = 0; i < 6; i++) {
+            char buf[16];
+            printf(" %9s", format_ms(i == 5 ? fl_hist_max(rows[r]) : v[i], buf, sizeof(buf)));
+        }
+        printf("\n");
+    }
+}
+
+static bool ends_with(const char *s, const char *suffix) {
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+/* Options that take a value, as the library names them. */
+static const char *const VALUE_OPTIONS[] = {"rate", "duration", "connections", "method", "header",
+                                            "body", "timeout",  "late-after",  "window", "out"};
+
+static bool takes_value(const char *name) {
+    for (size_t i = 0; i < sizeof(VALUE_OPTIONS) / sizeof(VALUE_OPTIONS[0]); i++)
+        if (strcmp(VALUE_OPTIONS[i], name) == 0)
+            return true;
+    return false;
+}
+
+int cmd_load(int argc, char **argv) {
+    if (argc < 2 || cli_is_help(argv[1])) {
+        help();
+        return argc < 2 ? cli_usage_error(USAGE, "which URL? e.g. faultline load http://127.0.0.1:8080/ "
+                                                 "--rate 1000/s --duration 30s")
+                        : 0;
+    }
+    fl_error err;
+    fl_load_config *cfg = fl_load_config_new();
+    if (!cfg)
+        return cli_usage_error(USAGE, "out of memory");
+    bool json = false, quiet = false;
+    const char *url = NULL;
+    const char *out_path = NULL;
+    int rc = 0;
+    for (int i = 1; i < argc && rc == 0; i++) {
+        const char *arg = argv[i];
+        if (cli_is_help(arg)) {
+            help();
+            fl_load_config_free(cfg);
+            return 0;
+        }
+        if (strncmp(arg, "--", 2) != 0) {
+            if (url) {
+                rc = cli_usage_error(USAGE, "unexpected argument '%s' (one URL; options are --name value)", arg);
+                break;
+            }
+            url = arg;
+            if (fl_load_config_set(cfg, "url", arg, &err) != 0) {
+                snprintf(err.message, sizeof(err.message),
+                         "<url>: '%s' is not a URL faultline can load; use "
+                         "http://host[:port]/path",
+                         arg);
+                rc = cli_fail(&err);
+            }
+            continue;
+        }
+        char name[64];
+        const char *eq = strchr(arg + 2, '=');
+        snprintf(name, sizeof(name), "%.*s", (int)(eq ? eq - arg - 2 : (long)strlen(arg + 2)), arg + 2);
+        if (strcmp(name, "json") == 0 || strcmp(name, "quiet") == 0) {
+            if (eq) {
+                rc = cli_usage_error(USAGE, "--%s takes no value", name);
+                break;
+            }
+            *(name[0] == 'j' ? &json : &quiet) = true;
+            continue;
+        }
+        if (!takes_value(name)) {
+            rc = cli_usage_error(USAGE, "unknown option --%s (faultline load --help lists them)", name);
+            break;
+        }
+        const char *value = eq ? eq + 1 : NULL;
+        if (!value) {
+            if (i + 1 >= argc) {
+                rc = cli_usage_error(USAGE, "--%s needs a value", name);
+                break;
+            }
+            value = argv[++i];
+        }
+        if (strcmp(name, "out") == 0) {
+            if (!ends_with(value, ".csv") && !ends_with(value, ".json")) {
+                rc = cli_usage_error(USAGE, "--out: '%s' must end in .csv or .json (the format to write)", value);
+                break;
+            }
+            out_path = value;
+            continue;
+        }
+        const char *option = name;
+        if (strcmp(name, "body") == 0 && value[0] == '@') {
+            option = "body-file";
+            value++;
+        }
+        if (fl_load_config_set(cfg, option, value, &err) != 0) {
+            if (strcmp(option, "body-file") == 0 && strncmp(err.message, "--body-file", 11) == 0) {
+                char said[sizeof(err.message)]; /* the user typed --body @file */
+                snprintf(said, sizeof(said), "--body%s", err.message + 11);
+                snprintf(err.message, sizeof(err.message), "%s", said);
+            }
+            rc = cli_fail(&err);
+        }
+    }
+    if (rc == 0 && !url)
+        rc = cli_usage_error(USAGE, "which URL? give it first: faultline load http://127.0.0.1:8080/ ...");
+    if (rc == 0 && fl_load_config_validate(cfg, &err) != 0)
+        rc = cli_usage_error(USAGE, "%s", err.message);
+    FILE *out = NULL;
+    if (rc == 0 && out_path && !(out = fopen(out_path, "w")))
+        rc = cli_usage_error(USAGE, "--out: cannot write '%s': %s", out_path, strerror(errno));
+    if (rc != 0) {
+        fl_load_config_free(cfg);
+        return rc;
+    }
+
+    struct sigaction sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+
+    fl_load *load = fl_load_start(cfg, &err);
+    if (!load) {
+        if (out)
+            fclose(out);
+        fl_load_config_free(cfg);
+        return cli_fail(&err);
+    }
+    bool tty = isatty(STDERR_FILENO) && !quiet;
+    size_t seen = 0;
+    bool finished = false;
+    while (!finished) {
+        finished = fl_load_wait(load, 200);
+        if (stop_signal && !finished) {
+            fl_load_stop(load);
+            finished = true;
+        }
+        fl_load_window w[16];
+        size_t n;
+        while ((n = fl_load_windows(load, seen, w, 16)) > 0) {
+            seen += n;
+            /* A terminal shows the newest window; a log gets every one. */
+            for (size_t k = tty ? n - 1 : 0; !quiet && k < n; k++)
+                print_progress(&w[k], tty);
+        }
+    }
+    if (tty)
+        fputc('\n', stderr);
+
+    fl_load_summary sum;
+    fl_load_snapshot(load, &sum);
+    if (json) {
+        char *text = fl_load_result_json(load);
+        if (text) {
+            printf("%s\n", text);
+            free(text);
+        } else {
+            fprintf(stderr, "faultline: cannot encode the result as JSON\n");
+            rc = FL_EAPPLY;
+        }
+    } else {
+        fl_hist *latency = fl_hist_new(), *service = fl_hist_new();
+        if (latency && service) {
+            fl_load_histograms(load, latency, service);
+            print_summary(&sum, url, latency, service);
+        }
+        fl_hist_free(latency);
+        fl_hist_free(service);
+    }
+    if (out) {
+        int wrc =
+            ends_with(out_path, ".csv") ? fl_load_series_csv(load, out, &err) : fl_load_series_json(load, out, &err);
+        if (fclose(out) != 0 || wrc != 0) {
+            fprintf(stderr, "faultline: --out: cannot write '%s'\n", out_path);
+            rc = FL_EAPPLY;
+        }
+    }
+    fl_load_free(load);
+    fl_load_config_free(cfg);
+    if (rc == 0 && stop_signal)
+        rc = FL_EABORTED;
+    return rc;
+}

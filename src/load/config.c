@@ -1,0 +1,233 @@
+/* fl_load_config: every option of a load, set from text and validated at
+ * once, so that the CLI and an experiment file share the same checks and
+ * messages. */
+#include "core/internal.h"
+#include "load/http_request.h"
+#include "load/load_internal.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+fl_load_config *fl_load_config_new(void) {
+    fl_load_config *cfg = calloc(1, sizeof(*cfg));
+    if (!cfg)
+        return NULL;
+    cfg->connections = FL_LOAD_DEFAULT_CONNECTIONS;
+    cfg->method = strdup("GET");
+    cfg->timeout_us = FL_LOAD_DEFAULT_TIMEOUT_US;
+    cfg->late_after_us = FL_LOAD_DEFAULT_LATE_AFTER_US;
+    cfg->window_us = FL_LOAD_DEFAULT_WINDOW_US;
+    if (!cfg->method) {
+        free(cfg);
+        return NULL;
+    }
+    return cfg;
+}
+
+void fl_load_config_free(fl_load_config *cfg) {
+    if (!cfg)
+        return;
+    free(cfg->url);
+    free(cfg->method);
+    for (size_t i = 0; i < cfg->n_headers; i++)
+        free(cfg->headers[i]);
+    free(cfg->headers);
+    free(cfg->body);
+    free(cfg);
+}
+
+fl_load_config *fl_load_config_copy(const fl_load_config *cfg) {
+    fl_load_config *copy = calloc(1, sizeof(*copy));
+    if (!copy)
+        return NULL;
+    *copy = *cfg;
+    copy->url = cfg->url ? strdup(cfg->url) : NULL;
+    copy->method = strdup(cfg->method);
+    copy->headers = cfg->n_headers ? calloc(cfg->n_headers, sizeof(char *)) : NULL;
+    copy->body = NULL;
+    if (cfg->body_len || cfg->body) {
+        copy->body = malloc(cfg->body_len + 1);
+        if (copy->body) {
+            memcpy(copy->body, cfg->body, cfg->body_len);
+            copy->body[cfg->body_len] = '\0';
+        }
+    }
+    bool ok =
+        copy->method && (!cfg->url || copy->url) && (!cfg->n_headers || copy->headers) && (!cfg->body || copy->body);
+    copy->n_headers = 0;
+    for (size_t i = 0; ok && i < cfg->n_headers; i++) {
+        copy->headers[i] = strdup(cfg->headers[i]);
+        ok = copy->headers[i] != NULL;
+        copy->n_headers += ok;
+    }
+    if (!ok) {
+        fl_load_config_free(copy);
+        return NULL;
+    }
+    return copy;
+}
+
+static int set_string(char **slot, const char *value, const char *field, fl_error *err) {
+    char *copy = strdup(value);
+    if (!copy)
+        return fl_fail(err, FL_EINVAL, field, "--%s: out of memory", field);
+    free(*slot);
+    *slot = copy;
+    return 0;
+}
+
+static int set_body(fl_load_config *cfg, const char *data, size_t len) {
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, data, len);
+    copy[len] = '\0';
+    free(cfg->body);
+    cfg->body = copy;
+    cfg->body_len = len;
+    return 0;
+}
+
+/* The body limit keeps one pre-built request (sent as is, every time) in a
+ * sensible size. */
+#define MAX_BODY_BYTES (64u * 1024 * 1024)
+
+static int read_body_file(fl_load_config *cfg, const char *path, const char *field, fl_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return fl_fail(err, FL_EINVAL, field, "--%s: cannot open '%s': %s", field, path, strerror(errno));
+    char *data = NULL;
+    size_t len = 0, cap = 0;
+    for (;;) {
+        if (len == cap) {
+            cap = cap ? cap * 2 : 65536;
+            if (cap > MAX_BODY_BYTES + 1)
+                cap = MAX_BODY_BYTES + 1;
+            char *grown = realloc(data, cap);
+            if (!grown) {
+                free(data);
+                fclose(f);
+                return fl_fail(err, FL_EINVAL, field, "--%s: out of memory", field);
+            }
+            data = grown;
+        }
+        size_t n = fread(data + len, 1, cap - len, f);
+        len += n;
+        if (n == 0 || len > MAX_BODY_BYTES)
+            break;
+    }
+    bool failed = ferror(f);
+    fclose(f);
+    if (failed || len > MAX_BODY_BYTES) {
+        free(data);
+        return fl_fail(err, FL_EINVAL, field, failed ? "--%s: cannot read '%s'" : "--%s: '%s' is larger than 64M",
+                       field, path);
+    }
+    int rc = set_body(cfg, data ? data : "", len);
+    free(data);
+    return rc == 0 ? 0 : fl_fail(err, FL_EINVAL, field, "--%s: out of memory", field);
+}
+
+static int set_duration_option(int64_t *slot, const char *value, const char *field, int64_t min_us, int64_t max_us,
+                               fl_error *err) {
+    int64_t us;
+    if (fl_parse_duration(value, field, &us, err) != 0)
+        return -1;
+    char lo[32], hi[32];
+    if (us < min_us || us > max_us)
+        return fl_fail(err, FL_EINVAL, field, "--%s: %s is out of range (%s to %s)", field, value,
+                       fl_format_duration(min_us, lo, sizeof(lo)), fl_format_duration(max_us, hi, sizeof(hi)));
+    *slot = us;
+    return 0;
+}
+
+int fl_load_config_set(fl_load_config *cfg, const char *name, const char *value, fl_error *err) {
+    fl_error_clear(err);
+    if (!name)
+        return fl_fail(err, FL_EINVAL, "", "no option name");
+    if (!value)
+        return fl_fail(err, FL_EINVAL, name, "--%s needs a value", name);
+    if (strcmp(name, "url") == 0) {
+        fl_http_target t;
+        if (fl_http_parse_url(value, name, &t, err) != 0)
+            return -1;
+        fl_http_target_clear(&t);
+        return set_string(&cfg->url, value, name, err);
+    }
+    if (strcmp(name, "rate") == 0) {
+        double rate;
+        if (fl_parse_rate(value, name, &rate, err) != 0)
+            return -1;
+        if (isfinite(rate) && rate > 1e6)
+            return fl_fail(err, FL_EINVAL, name, "--%s: %s is above 1000000/s; use max for as fast as possible", name,
+                           value);
+        cfg->rate = rate;
+        cfg->rate_given = true;
+        return 0;
+    }
+    if (strcmp(name, "duration") == 0) {
+        if (set_duration_option(&cfg->duration_us, value, name, 1000, FL_LOAD_MAX_DURATION_US, err) != 0)
+            return -1;
+        cfg->duration_given = true;
+        return 0;
+    }
+    if (strcmp(name, "connections") == 0) {
+        char *end;
+        errno = 0;
+        long n = strtol(value, &end, 10);
+        if (errno || end == value || *end || n < 1 || n > FL_LOAD_MAX_CONNECTIONS)
+            return fl_fail(err, FL_EINVAL, name, "--%s: '%s' is not a number from 1 to %d", name, value,
+                           FL_LOAD_MAX_CONNECTIONS);
+        cfg->connections = (uint32_t)n;
+        return 0;
+    }
+    if (strcmp(name, "method") == 0) {
+        if (fl_http_check_method(value, name, err) != 0)
+            return -1;
+        return set_string(&cfg->method, value, name, err);
+    }
+    if (strcmp(name, "header") == 0) {
+        if (fl_http_check_header(value, name, err) != 0)
+            return -1;
+        char **grown = realloc(cfg->headers, (cfg->n_headers + 1) * sizeof(*grown));
+        if (!grown)
+            return fl_fail(err, FL_EINVAL, name, "--%s: out of memory", name);
+        cfg->headers = grown;
+        cfg->headers[cfg->n_headers] = NULL;
+        if (set_string(&cfg->headers[cfg->n_headers], value, name, err) != 0)
+            return -1;
+        cfg->n_headers++;
+        return 0;
+    }
+    if (strcmp(name, "body") == 0) {
+        size_t len = strlen(value);
+        if (len > MAX_BODY_BYTES)
+            return fl_fail(err, FL_EINVAL, name, "--%s: larger than 64M", name);
+        return set_body(cfg, value, len) == 0 ? 0 : fl_fail(err, FL_EINVAL, name, "--%s: out of memory", name);
+    }
+    if (strcmp(name, "body-file") == 0)
+        return read_body_file(cfg, value, name, err);
+    if (strcmp(name, "timeout") == 0)
+        return set_duration_option(&cfg->timeout_us, value, name, 1000, 3600LL * 1000000, err);
+    if (strcmp(name, "late-after") == 0)
+        return set_duration_option(&cfg->late_after_us, value, name, 0, 3600LL * 1000000, err);
+    if (strcmp(name, "window") == 0)
+        return set_duration_option(&cfg->window_us, value, name, 10000, 3600LL * 1000000, err);
+    return fl_fail(err, FL_EINVAL, name,
+                   "unknown load option '%s' (url, rate, duration, connections, method, header, body, body-file, "
+                   "timeout, late-after, window)",
+                   name);
+}
+
+int fl_load_config_validate(const fl_load_config *cfg, fl_error *err) {
+    fl_error_clear(err);
+    if (!cfg->url)
+        return fl_fail(err, FL_EINVAL, "url", "--url: which URL? e.g. http://127.0.0.1:8080/");
+    if (!cfg->rate_given)
+        return fl_fail(err, FL_EINVAL, "rate", "--rate: required, e.g. --rate 1000/s (or max for closed loop)");
+    if (!cfg->duration_given)
+        return fl_fail(err, FL_EINVAL, "duration", "--duration: required, e.g. --duration 30s");
+    return 0;
+}
