@@ -216,4 +216,5 @@ const char *fl_state_dir(void);
 #ifdef __cplusplus
 }
 #endif
+#include "faultline/load.h"
 #endif

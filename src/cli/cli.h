@@ -20,6 +20,7 @@ int cmd_stop(int argc, char **argv);
 int cmd_recover(int argc, char **argv);
 int cmd_attacks(int argc, char **argv);
 int cmd_sandbox(int argc, char **argv);
+int cmd_load(int argc, char **argv);
 
 /* Prints "faultline: <message>" on stderr and returns err->code. */
 int cli_fail(const fl_error *err);

@@ -12,6 +12,7 @@ static const cli_command commands[] = {
     {"recover", "roll back faults whose owner is gone (or --all)", cmd_recover, false},
     {"attacks", "the attack catalog, with every parameter", cmd_attacks, false},
     {"sandbox", "run a command in a private user+network namespace", cmd_sandbox, false},
+    {"load", "open-loop HTTP load with coordinated-omission-correct latency", cmd_load, false},
 };
 
 static void usage(FILE *out)
