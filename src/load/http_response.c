@@ -8,6 +8,9 @@
 static int on_headers_complete(http_parser *p) {
     fl_http_response *r = p->data;
     r->status = (int)p->status_code;
+    /* http-parser takes "HTTP/1.1 2" as status 2; a status has 3 digits. */
+    if (p->status_code < 100)
+        return -1;
     /* 1 tells http-parser that this response has no body (HEAD). */
     return r->head_request && (p->status_code < 100 || p->status_code >= 200) ? 1 : 0;
 }

@@ -59,6 +59,8 @@ static void on_request_done(void *user, int64_t intended_ns, int64_t sent_ns, in
     load->running.requests++;
     load->window.requests++;
     bool record = false;
+    if (outcome >= 1000 || (outcome >= 0 && outcome < 100) || outcome < -FL_LOAD_ERR_COUNT)
+        outcome = FL_CLIENT_OUTCOME(FL_LOAD_ERR_PROTOCOL); /* never index past the classes */
     if (outcome >= 100) {
         load->running.responses++;
         int status_class = outcome / 100;
