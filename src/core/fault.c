@@ -674,5 +674,8 @@ int fl_recover(unsigned flags, fl_recover_cb cb, void *user, fl_error *err)
             cb(user, id, kind, rc == 0 ? NULL : e.message);
     }
     json_decref(all);
+    /* Network rules whose fault has no journal record any more (a wiped
+     * state directory): faultline_* nftables tables in this namespace. */
+    count += fl_net_remove_leftovers(cb, user);
     return failed ? -1 : count;
 }

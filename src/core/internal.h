@@ -115,6 +115,16 @@ bool fl_journal_owner_alive(json_t *rec);
 json_t *fl_undo_kill(pid_t pid, const char *label);
 json_t *fl_undo_signal(pid_t pid, int signo, const char *label);
 json_t *fl_undo_unlink(const char *path);
+/* Network faults (src/net): a fault's nftables table (table inet NAME in the
+ * host namespace, or in the pinned --netns one), deleted whole; the packet
+ * engine, asked to release the packets it holds before it is killed. */
+json_t *fl_undo_nft_delete_table(const char *name, const char *netns_path, uint64_t netns_dev, uint64_t netns_ino);
+json_t *fl_undo_engine_drain(pid_t pid);
+int fl_net_undo_delete_table(json_t *op, fl_error *err);
+int fl_net_undo_engine_drain(json_t *op, fl_error *err);
+/* Deletes faultline_* nftables tables (this namespace) that no journal
+ * record owns; reports each through cb. Returns how many. */
+int fl_net_remove_leftovers(fl_recover_cb cb, void *user);
 /* Carries out one undo operation; idempotent: a process already gone or a
  * file already removed counts as done. */
 int fl_undo_run(json_t *op, fl_error *err);
@@ -174,6 +184,12 @@ extern const fl_attack fl_attack_disk_fill;
 extern const fl_attack fl_attack_io_stress;
 extern const fl_attack fl_attack_process_kill;
 extern const fl_attack fl_attack_process_pause;
+extern const fl_attack fl_attack_latency;
+extern const fl_attack fl_attack_packet_loss;
+extern const fl_attack fl_attack_blackhole;
+extern const fl_attack fl_attack_reset;
+extern const fl_attack fl_attack_bandwidth;
+extern const fl_attack fl_attack_dns;
 
 /* Process selection shared by process-kill and process-pause:
  * --pid, --name (exact comm), --pattern (regex on the command line). */

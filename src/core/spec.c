@@ -397,6 +397,8 @@ json_t *fl_spec_params_json(const fl_spec *spec)
 static const fl_attack *const catalog[] = {
     &fl_attack_cpu,          &fl_attack_memory,       &fl_attack_disk_fill,
     &fl_attack_io_stress,    &fl_attack_process_kill, &fl_attack_process_pause,
+    &fl_attack_latency,      &fl_attack_packet_loss,  &fl_attack_blackhole,
+    &fl_attack_reset,        &fl_attack_bandwidth,    &fl_attack_dns,
 };
 
 size_t fl_attack_count(void) { return FL_ARRAY_LEN(catalog); }

@@ -72,6 +72,8 @@ static const struct {
     {"kill", run_kill},
     {"signal", run_signal},
     {"unlink", run_unlink},
+    {"nft_delete_table", fl_net_undo_delete_table},
+    {"engine_drain", fl_net_undo_engine_drain},
 };
 
 int fl_undo_run(json_t *op, fl_error *err)
@@ -98,6 +100,12 @@ void fl_undo_describe(json_t *op, char *buf, size_t len)
                  fl_signal_name((int)json_integer_value(json_object_get(op, "signal"))), pid, label ? label : "");
     else if (strcmp(name, "unlink") == 0)
         snprintf(buf, len, "remove %s", json_string_value(json_object_get(op, "path")));
+    else if (strcmp(name, "nft_delete_table") == 0) {
+        const char *ns = json_string_value(json_object_get(json_object_get(op, "netns"), "path"));
+        snprintf(buf, len, "delete nftables table %s %s%s%s", json_string_value(json_object_get(op, "family")),
+                 json_string_value(json_object_get(op, "name")), ns ? " in " : "", ns ? ns : "");
+    } else if (strcmp(name, "engine_drain") == 0)
+        snprintf(buf, len, "stop the packet engine pid %d, releasing held packets", pid);
     else
         snprintf(buf, len, "%s", name);
 }

@@ -14,25 +14,63 @@
 /* ---- the matching parameters every network attack takes ----
  * One definition, expanded at the head of each attack's parameter table, so
  * that the six attacks cannot drift apart. */
-#define FL_NET_MATCH_PARAMS(default_protocol)                                                                      \
-    {"host", FL_PARAM_STRING, FL_PARAM_REPEATABLE, NULL, NULL, NULL, NULL,                                         \
-     "the dependency: IPv4/IPv6 address, CIDR or hostname (re-resolved while active); repeatable; default: any"},  \
-        {"port", FL_PARAM_STRING, FL_PARAM_REPEATABLE, NULL, NULL, NULL, NULL,                                     \
-         "the dependency's port, N or N-M; repeatable; default: any"},                                            \
-        {"protocol", FL_PARAM_ENUM, 0, default_protocol, NULL, NULL, "tcp|udp|icmp|all",                           \
-         "which traffic; with --port, all means tcp and udp"},                                                    \
-        {"direction", FL_PARAM_ENUM, 0, "egress", NULL, NULL, "egress|ingress|both",                               \
-         "egress: packets to the dependency; ingress: packets from it; both"},                                    \
-        {"interface", FL_PARAM_STRING, 0, NULL, NULL, NULL, NULL, "only packets leaving/entering this interface"}, \
-        {"exclude-host", FL_PARAM_STRING, FL_PARAM_REPEATABLE, NULL, NULL, NULL, NULL,                             \
-         "never touch this address or CIDR; repeatable"},                                                         \
-        {"exclude-port", FL_PARAM_STRING, FL_PARAM_REPEATABLE, NULL, NULL, NULL, NULL,                             \
-         "never touch this port or range (either end of the connection); repeatable"},                            \
-        {"netns", FL_PARAM_STRING, 0, NULL, NULL, NULL, NULL,                                                      \
-         "inject in another network namespace: NAME (/run/netns/NAME), PATH, or PID (a container's process)"},     \
-    {                                                                                                              \
-        "include-controller", FL_PARAM_BOOL, 0, NULL, NULL, NULL, NULL,                                            \
-            "also hit the SSH connection in $SSH_CONNECTION (excluded by default)"                                 \
+#define FL_NET_MATCH_PARAMS(default_protocol)                                                                           \
+    {"host",                                                                                                            \
+     FL_PARAM_STRING,                                                                                                   \
+     FL_PARAM_REPEATABLE,                                                                                               \
+     NULL,                                                                                                              \
+     NULL,                                                                                                              \
+     NULL,                                                                                                              \
+     NULL,                                                                                                              \
+     "the dependency: IPv4/IPv6 address, CIDR or hostname (re-resolved while active); default: any"},                   \
+        {"port",                                                                                                        \
+         FL_PARAM_STRING,                                                                                               \
+         FL_PARAM_REPEATABLE,                                                                                           \
+         NULL,                                                                                                          \
+         NULL,                                                                                                          \
+         NULL,                                                                                                          \
+         NULL,                                                                                                          \
+         "the dependency's port, N or N-M; default: any"},                                                              \
+        {"protocol",                                                                                                    \
+         FL_PARAM_ENUM,                                                                                                 \
+         0,                                                                                                             \
+         default_protocol,                                                                                              \
+         NULL,                                                                                                          \
+         NULL,                                                                                                          \
+         "tcp|udp|icmp|all",                                                                                            \
+         "which traffic; with --port, all means tcp and udp"},                                                          \
+        {"direction",                                                                                                   \
+         FL_PARAM_ENUM,                                                                                                 \
+         0,                                                                                                             \
+         "egress",                                                                                                      \
+         NULL,                                                                                                          \
+         NULL,                                                                                                          \
+         "egress|ingress|both",                                                                                         \
+         "egress: packets to the dependency; ingress: packets from it; both"},                                          \
+        {"interface", FL_PARAM_STRING, 0, NULL, NULL, NULL, NULL, "only packets leaving/entering this interface"},      \
+        {"exclude-host",                                                                                                \
+         FL_PARAM_STRING,                                                                                               \
+         FL_PARAM_REPEATABLE,                                                                                           \
+         NULL,                                                                                                          \
+         NULL,                                                                                                          \
+         NULL,                                                                                                          \
+         NULL,                                                                                                          \
+         "never touch this address or CIDR"},                                                                           \
+        {"exclude-port",                                                                                                \
+         FL_PARAM_STRING,                                                                                               \
+         FL_PARAM_REPEATABLE,                                                                                           \
+         NULL,                                                                                                          \
+         NULL,                                                                                                          \
+         NULL,                                                                                                          \
+         NULL,                                                                                                          \
+         "never touch this port or range (either end of the connection)"},                                              \
+        {"netns", FL_PARAM_STRING,                                                                                      \
+         0,       NULL,                                                                                                 \
+         NULL,    NULL,                                                                                                 \
+         NULL,    "inject in another network namespace: NAME (/run/netns/NAME), PATH, or PID (a container's process)"}, \
+    {                                                                                                                   \
+        "include-controller", FL_PARAM_BOOL, 0, NULL, NULL, NULL, NULL,                                                 \
+            "also hit the SSH connection in $SSH_CONNECTION (excluded by default)"                                      \
     }
 
 enum { FL_NET_TCP = 1, FL_NET_UDP = 2, FL_NET_ICMP = 4 };
@@ -97,10 +135,10 @@ int fl_net_resolve(const char *name, fl_net_prefix **out, size_t *n);
 
 /* ---- what matched packets get ---- */
 typedef enum fl_net_verdict {
-    FL_NET_DROP,   /* blackhole, dns --mode drop */
-    FL_NET_LOSS,   /* a random share is dropped */
-    FL_NET_RESET,  /* tcp: RST; others: ICMP port unreachable */
-    FL_NET_QUEUE,  /* handed to the user-space engine */
+    FL_NET_DROP,  /* blackhole, dns --mode drop */
+    FL_NET_LOSS,  /* a random share is dropped */
+    FL_NET_RESET, /* tcp: RST; others: ICMP port unreachable */
+    FL_NET_QUEUE, /* handed to the user-space engine */
 } fl_net_verdict;
 
 typedef struct fl_net_action {
@@ -122,6 +160,9 @@ char *fl_net_rules_text(const fl_net_match *m, const fl_net_action *a, const cha
 int fl_netns_resolve(const char *text, fl_netns *ns, fl_error *err);
 /* Enters ns (no-op if !ns->set), returning the fd to leave by; -1 on error. */
 int fl_netns_enter(const fl_netns *ns, int *saved, fl_error *err);
+/* Same, but 1 (nothing entered) when the namespace no longer exists: its
+ * rules died with it, which is what an undo wants to know. */
+int fl_netns_enter_if_present(const fl_netns *ns, int *saved, fl_error *err);
 void fl_netns_leave(int saved);
 uint64_t fl_netns_current_ino(void);
 
@@ -182,8 +223,9 @@ typedef struct fl_net_plan {
     fl_engine_config engine;
 } fl_net_plan;
 
-/* validate: parses the matching parameters into a new plan owned by spec. */
-fl_net_plan *fl_net_validate(fl_spec *spec, fl_error *err);
+/* validate: parses the matching parameters into a new plan owned by spec;
+ * default_port (0: none) stands in when --port is not given. */
+fl_net_plan *fl_net_validate(fl_spec *spec, uint16_t default_port, fl_error *err);
 void fl_net_plan_steps(const fl_spec *spec, fl_plan_cb step, void *user);
 int fl_net_apply(fl_ctx *ctx, fl_error *err);
 int fl_net_verify(fl_ctx *ctx, fl_error *err);

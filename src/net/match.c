@@ -1,0 +1,426 @@
+/* Traffic matching shared by every network attack: parsing the --host,
+ * --port, --protocol, --direction, --interface, --exclude-*, --netns and
+ * --include-controller parameters, conflict claims, and the nftables rules
+ * that select the packets.
+ *
+ * The rules are generated as nft commands from parsed values only (addresses
+ * re-printed by inet_ntop, numbers by printf, interface names checked
+ * against a strict character set), so no user text reaches nft's parser. */
+#include "net/net.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+int fl_net_parse_prefix(const char *text, fl_net_prefix *out) {
+    char addr[INET6_ADDRSTRLEN + 8];
+    const char *slash = strchr(text, '/');
+    size_t alen = slash ? (size_t)(slash - text) : strlen(text);
+    if (alen == 0 || alen >= sizeof(addr))
+        return -1;
+    memcpy(addr, text, alen);
+    addr[alen] = '\0';
+    fl_net_prefix p = {0};
+    if (inet_pton(AF_INET, addr, p.addr) == 1) {
+        p.family = AF_INET;
+        p.len = 32;
+    } else if (inet_pton(AF_INET6, addr, p.addr) == 1) {
+        p.family = AF_INET6;
+        p.len = 128;
+    } else {
+        return -1;
+    }
+    if (slash) {
+        char *end;
+        long len = strtol(slash + 1, &end, 10);
+        if (!slash[1] || *end || len < 0 || len > p.len)
+            return -1;
+        p.len = (int)len;
+    }
+    /* nftables interval sets want the network address: clear host bits. */
+    int bytes = p.family == AF_INET ? 4 : 16;
+    for (int bit = p.len; bit < bytes * 8; bit++)
+        p.addr[bit / 8] &= (unsigned char)~(0x80u >> (bit % 8));
+    *out = p;
+    return 0;
+}
+
+const char *fl_net_format_prefix(const fl_net_prefix *p, char *buf, size_t len) {
+    char a[INET6_ADDRSTRLEN];
+    inet_ntop(p->family, p->addr, a, sizeof(a));
+    int full = p->family == AF_INET ? 32 : 128;
+    if (p->len == full)
+        snprintf(buf, len, "%s", a);
+    else
+        snprintf(buf, len, "%s/%d", a, p->len);
+    return buf;
+}
+
+int fl_net_parse_ports(const char *text, fl_net_ports *out) {
+    char *end;
+    if (!isdigit((unsigned char)text[0]))
+        return -1;
+    long lo = strtol(text, &end, 10), hi = lo;
+    if (*end == '-') {
+        if (!isdigit((unsigned char)end[1]))
+            return -1;
+        hi = strtol(end + 1, &end, 10);
+    }
+    if (*end || lo < 1 || hi > 65535 || lo > hi)
+        return -1;
+    out->lo = (uint16_t)lo;
+    out->hi = (uint16_t)hi;
+    return 0;
+}
+
+static bool is_hostname(const char *s) {
+    size_t n = strlen(s);
+    if (n == 0 || n > 253 || s[0] == '-' || s[0] == '.')
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.' && s[i] != '_')
+            return false;
+    return true;
+}
+
+static bool same_prefix(const fl_net_prefix *a, const fl_net_prefix *b) {
+    return a->family == b->family && a->len == b->len && memcmp(a->addr, b->addr, 16) == 0;
+}
+
+static void add_prefix(fl_net_prefix **list, size_t *n, const fl_net_prefix *p) {
+    for (size_t i = 0; i < *n; i++)
+        if (same_prefix(&(*list)[i], p))
+            return;
+    fl_net_prefix *grown = realloc(*list, (*n + 1) * sizeof(*grown));
+    if (!grown)
+        return;
+    grown[(*n)++] = *p;
+    *list = grown;
+}
+
+int fl_net_resolve(const char *name, fl_net_prefix **out, size_t *n) {
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM}, *res = NULL;
+    if (getaddrinfo(name, NULL, &hints, &res) != 0)
+        return -1;
+    for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+        fl_net_prefix p = {.family = ai->ai_family};
+        if (ai->ai_family == AF_INET) {
+            memcpy(p.addr, &((struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+            p.len = 32;
+        } else if (ai->ai_family == AF_INET6) {
+            memcpy(p.addr, &((struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
+            p.len = 128;
+        } else {
+            continue;
+        }
+        add_prefix(out, n, &p);
+    }
+    freeaddrinfo(res);
+    return 0;
+}
+
+/* An address, a CIDR, or (when names are allowed) a hostname resolved now. */
+static int parse_host_list(const fl_value *v, const char *field, bool names_allowed, fl_net_match *m,
+                           fl_net_prefix **list, size_t *n, fl_error *err) {
+    for (size_t i = 0; i < v->n_list; i++) {
+        const char *text = v->list[i];
+        fl_net_prefix p;
+        if (fl_net_parse_prefix(text, &p) == 0) {
+            add_prefix(list, n, &p);
+            continue;
+        }
+        if (strchr(text, '/') || strchr(text, ':') || !is_hostname(text))
+            return fl_fail(err, FL_EINVAL, field,
+                           "--%s: '%s' is not an IPv4/IPv6 address, a CIDR (10.0.0.0/8) or a hostname", field, text);
+        size_t before = *n;
+        if (fl_net_resolve(text, list, n) != 0 || *n == before)
+            return fl_fail(err, FL_EINVAL, field, "--%s: cannot resolve hostname '%s'", field, text);
+        if (names_allowed && m->n_hostnames < FL_NET_MAX_NAMES)
+            m->hostnames[m->n_hostnames++] = strdup(text);
+    }
+    return 0;
+}
+
+static int parse_port_list(const fl_value *v, const char *field, fl_net_ports *ports, size_t *n, fl_error *err) {
+    if (v->n_list > FL_NET_MAX_PORTS)
+        return fl_fail(err, FL_EINVAL, field, "--%s: at most %d ports or ranges", field, FL_NET_MAX_PORTS);
+    for (size_t i = 0; i < v->n_list; i++)
+        if (fl_net_parse_ports(v->list[i], &ports[(*n)++]) != 0)
+            return fl_fail(err, FL_EINVAL, field, "--%s: '%s' is not a port (1-65535) or a range N-M with N <= M",
+                           field, v->list[i]);
+    return 0;
+}
+
+/* $SSH_CONNECTION is "client_ip client_port server_ip server_port". */
+static void find_controller(fl_net_match *m) {
+    const char *ssh = getenv("SSH_CONNECTION");
+    char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
+    unsigned cport, sport;
+    if (!ssh || sscanf(ssh, "%45s %u %45s %u", client, &cport, server, &sport) != 4)
+        return;
+    if (fl_net_parse_prefix(client, &m->controller) != 0 || cport == 0 || cport > 65535 || sport == 0 ||
+        sport > 65535 || strchr(client, '/'))
+        return;
+    m->has_controller = true;
+    m->controller_port = (uint16_t)cport;
+    m->controller_server_port = (uint16_t)sport;
+}
+
+int fl_net_match_parse(const fl_spec *spec, fl_net_match *m, fl_error *err) {
+    memset(m, 0, sizeof(*m));
+    const fl_value *hosts = fl_spec_value(spec, "host");
+    m->any_host = !hosts->given;
+    if (parse_host_list(hosts, "host", true, m, &m->hosts, &m->n_hosts, err) != 0)
+        return -1;
+    if (parse_host_list(fl_spec_value(spec, "exclude-host"), "exclude-host", false, m, &m->excluded, &m->n_excluded,
+                        err) != 0)
+        return -1;
+    if (parse_port_list(fl_spec_value(spec, "port"), "port", m->ports, &m->n_ports, err) != 0)
+        return -1;
+    if (parse_port_list(fl_spec_value(spec, "exclude-port"), "exclude-port", m->excluded_ports, &m->n_excluded_ports,
+                        err) != 0)
+        return -1;
+
+    const char *proto = fl_spec_str(spec, "protocol");
+    if (strcmp(proto, "tcp") == 0)
+        m->protocols = FL_NET_TCP;
+    else if (strcmp(proto, "udp") == 0)
+        m->protocols = FL_NET_UDP;
+    else if (strcmp(proto, "icmp") == 0)
+        m->protocols = FL_NET_ICMP;
+    else if (m->n_ports > 0)
+        m->protocols = FL_NET_TCP | FL_NET_UDP; /* ports only exist for these */
+    else {
+        m->protocols = FL_NET_TCP | FL_NET_UDP | FL_NET_ICMP;
+        m->all_protocols = true;
+    }
+    if (m->protocols == FL_NET_ICMP && m->n_ports > 0)
+        return fl_fail(err, FL_EINVAL, "port", "--port: ICMP has no ports; drop --port or use --protocol tcp|udp");
+
+    const char *dir = fl_spec_str(spec, "direction");
+    m->directions = strcmp(dir, "egress") == 0    ? FL_NET_EGRESS
+                    : strcmp(dir, "ingress") == 0 ? FL_NET_INGRESS
+                                                  : FL_NET_EGRESS | FL_NET_INGRESS;
+
+    if (fl_spec_given(spec, "interface")) {
+        const char *ifname = fl_spec_str(spec, "interface");
+        size_t n = strlen(ifname);
+        bool ok = n > 0 && n < IF_NAMESIZE;
+        for (size_t i = 0; ok && i < n; i++)
+            ok = isalnum((unsigned char)ifname[i]) || strchr("_.-@:", ifname[i]);
+        if (!ok)
+            return fl_fail(err, FL_EINVAL, "interface",
+                           "--interface: '%s' is not an interface name (1-%d of A-Z a-z 0-9 _ . - @ :)", ifname,
+                           IF_NAMESIZE - 1);
+        snprintf(m->ifname, sizeof(m->ifname), "%s", ifname);
+    }
+
+    if (fl_spec_given(spec, "netns")) {
+        if (fl_netns_resolve(fl_spec_str(spec, "netns"), &m->netns, err) != 0)
+            return -1;
+        m->netns_ino = m->netns.ino;
+    } else {
+        m->netns_ino = fl_netns_current_ino();
+    }
+    /* An interface that does not exist is a typo; checked where it matters. */
+    if (m->ifname[0]) {
+        int saved;
+        if (fl_netns_enter(&m->netns, &saved, err) != 0)
+            return -1;
+        unsigned index = if_nametoindex(m->ifname);
+        fl_netns_leave(saved);
+        if (index == 0)
+            return fl_fail(err, FL_EINVAL, "interface", "--interface: no interface '%s'%s", m->ifname,
+                           m->netns.set ? " in that network namespace" : " on this host");
+    }
+    if (!fl_spec_bool(spec, "include-controller"))
+        find_controller(m);
+    return 0;
+}
+
+void fl_net_match_free(fl_net_match *m) {
+    free(m->hosts);
+    free(m->excluded);
+    for (size_t i = 0; i < m->n_hostnames; i++)
+        free(m->hostnames[i]);
+    memset(m, 0, sizeof(*m));
+}
+
+void fl_net_match_claims(fl_spec *spec, const fl_net_match *m) {
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } protos[] = {{FL_NET_TCP, "tcp"}, {FL_NET_UDP, "udp"}, {FL_NET_ICMP, "icmp"}};
+    size_t n_hosts = m->any_host ? 1 : m->n_hosts;
+    size_t n_ports = m->n_ports ? m->n_ports : 1;
+    for (size_t p = 0; p < FL_ARRAY_LEN(protos); p++) {
+        if (!(m->protocols & protos[p].bit))
+            continue;
+        for (size_t h = 0; h < n_hosts; h++) {
+            char host[64] = "*";
+            if (!m->any_host)
+                fl_net_format_prefix(&m->hosts[h], host, sizeof(host));
+            for (size_t i = 0; i < n_ports; i++) {
+                char port[16] = "*";
+                if (m->n_ports && m->ports[i].lo == m->ports[i].hi)
+                    snprintf(port, sizeof(port), "%u", m->ports[i].lo);
+                else if (m->n_ports)
+                    snprintf(port, sizeof(port), "%u-%u", m->ports[i].lo, m->ports[i].hi);
+                fl_spec_claim(spec, "net:%llu:%s:%s:%s", (unsigned long long)m->netns_ino, protos[p].name, host, port);
+            }
+        }
+    }
+}
+
+void fl_net_table_name(const char *id, char *buf, size_t len) {
+    snprintf(buf, len, "faultline_%s", id);
+    for (char *c = buf; *c; c++)
+        if (*c == '-')
+            *c = '_';
+}
+
+/* ---- rule text ---- */
+static void print_ports(FILE *f, const fl_net_ports *ports, size_t n) {
+    fputs("{ ", f);
+    for (size_t i = 0; i < n; i++) {
+        if (ports[i].lo == ports[i].hi)
+            fprintf(f, "%s%u", i ? ", " : "", ports[i].lo);
+        else
+            fprintf(f, "%s%u-%u", i ? ", " : "", ports[i].lo, ports[i].hi);
+    }
+    fputs(" }", f);
+}
+
+static void print_set(FILE *f, const char *table, const char *set, int family, const fl_net_prefix *list, size_t n) {
+    fprintf(f, "add set inet %s %s { type %s; flags interval; auto-merge; }\n", table, set,
+            family == AF_INET ? "ipv4_addr" : "ipv6_addr");
+    size_t printed = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (list[i].family != family)
+            continue;
+        char buf[64];
+        if (printed++ == 0)
+            fprintf(f, "add element inet %s %s { ", table, set);
+        else
+            fputs(", ", f);
+        fputs(fl_net_format_prefix(&list[i], buf, sizeof(buf)), f);
+    }
+    if (printed)
+        fputs(" }\n", f);
+}
+
+static const char *action_text(const fl_net_action *a, unsigned proto, char *buf, size_t len) {
+    switch (a->verdict) {
+    case FL_NET_DROP: return "counter drop";
+    case FL_NET_LOSS: snprintf(buf, len, "counter numgen random mod 10000 < %u drop", a->loss_per_10000); return buf;
+    case FL_NET_RESET:
+        /* A RST for TCP; ICMP port unreachable for UDP and other protocols
+         * (ECONNREFUSED on a connected socket); ICMP itself is dropped. */
+        if (proto == FL_NET_TCP)
+            return "counter reject with tcp reset";
+        return proto == FL_NET_ICMP ? "counter drop" : "counter reject";
+    case FL_NET_QUEUE: return "counter goto fl_queue";
+    }
+    return "counter";
+}
+
+/* One direction's chain: exclusions first (return), then the fault. */
+static void print_chain(FILE *f, const fl_net_match *m, const fl_net_action *a, const char *table, bool egress) {
+    const char *chain = egress ? "egress" : "ingress";
+    const char *peer = egress ? "daddr" : "saddr";
+    const char *peer_port = egress ? "dport" : "sport";
+    const char *own_port = egress ? "sport" : "dport";
+    fprintf(f, "add chain inet %s %s { type filter hook %s priority -300; policy accept; }\n", table, chain,
+            egress ? "output" : "input");
+    if (m->has_controller) {
+        char c[64];
+        fprintf(f, "add rule inet %s %s %s %s %s tcp %s %u tcp %s %u return\n", table, chain,
+                m->controller.family == AF_INET ? "ip" : "ip6", peer,
+                fl_net_format_prefix(&m->controller, c, sizeof(c)), peer_port, m->controller_port, own_port,
+                m->controller_server_port);
+    }
+    for (int fam = 0; fam < 2; fam++) {
+        int family = fam ? AF_INET6 : AF_INET;
+        for (size_t i = 0; i < m->n_excluded; i++)
+            if (m->excluded[i].family == family) {
+                fprintf(f, "add rule inet %s %s %s %s @%s return\n", table, chain, fam ? "ip6" : "ip", peer,
+                        fam ? "ex6" : "ex4");
+                break;
+            }
+    }
+    if (m->n_excluded_ports) {
+        for (int end = 0; end < 2; end++) {
+            fprintf(f, "add rule inet %s %s meta l4proto { tcp, udp } th %s ", table, chain, end ? "sport" : "dport");
+            print_ports(f, m->excluded_ports, m->n_excluded_ports);
+            fputs(" return\n", f);
+        }
+    }
+    static const unsigned protos[] = {FL_NET_TCP, FL_NET_UDP, FL_NET_ICMP};
+    int families = m->any_host ? 1 : 2;
+    for (int fam = 0; fam < families; fam++) {
+        char addr[32] = "";
+        if (!m->any_host)
+            snprintf(addr, sizeof(addr), "%s %s @%s ", fam ? "ip6" : "ip", peer, fam ? "dst6" : "dst4");
+        char iface[40] = "";
+        if (m->ifname[0])
+            snprintf(iface, sizeof(iface), "%s \"%s\" ", egress ? "oifname" : "iifname", m->ifname);
+        char buf[96];
+        if (m->all_protocols && a->verdict != FL_NET_RESET) {
+            fprintf(f, "add rule inet %s %s %s%s%s\n", table, chain, iface, addr, action_text(a, 0, buf, sizeof(buf)));
+            continue;
+        }
+        for (size_t p = 0; p < FL_ARRAY_LEN(protos); p++) {
+            if (!(m->protocols & protos[p]))
+                continue;
+            const char *l4 = protos[p] == FL_NET_TCP   ? "meta l4proto tcp "
+                             : protos[p] == FL_NET_UDP ? "meta l4proto udp "
+                             : m->any_host             ? "meta l4proto { icmp, ipv6-icmp } "
+                             : fam                     ? "meta l4proto ipv6-icmp "
+                                                       : "meta l4proto icmp ";
+            fprintf(f, "add rule inet %s %s %s%s%s", table, chain, iface, addr, l4);
+            if (m->n_ports && protos[p] != FL_NET_ICMP) {
+                fprintf(f, "th %s ", peer_port);
+                print_ports(f, m->ports, m->n_ports);
+                fputc(' ', f);
+            }
+            fprintf(f, "%s\n", action_text(a, protos[p], buf, sizeof(buf)));
+        }
+        if (m->all_protocols) /* reset: everything else gets ICMP unreachable */
+            fprintf(f, "add rule inet %s %s %s%scounter reject\n", table, chain, iface, addr);
+    }
+}
+
+char *fl_net_rules_text(const fl_net_match *m, const fl_net_action *a, const char *table) {
+    char *text = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&text, &len);
+    if (!f)
+        return NULL;
+    fprintf(f, "add table inet %s\n", table);
+    if (!m->any_host) {
+        print_set(f, table, "dst4", AF_INET, m->hosts, m->n_hosts);
+        print_set(f, table, "dst6", AF_INET6, m->hosts, m->n_hosts);
+    }
+    for (int fam = 0; fam < 2; fam++) {
+        int family = fam ? AF_INET6 : AF_INET;
+        for (size_t i = 0; i < m->n_excluded; i++)
+            if (m->excluded[i].family == family) {
+                print_set(f, table, fam ? "ex6" : "ex4", family, m->excluded, m->n_excluded);
+                break;
+            }
+    }
+    if (a->verdict == FL_NET_QUEUE) {
+        fprintf(f, "add chain inet %s fl_queue\n", table);
+        if (a->queue_expr)
+            fprintf(f, "add rule inet %s fl_queue counter queue num %u bypass\n", table, a->queue_num);
+    }
+    if (m->directions & FL_NET_EGRESS)
+        print_chain(f, m, a, table, true);
+    if (m->directions & FL_NET_INGRESS)
+        print_chain(f, m, a, table, false);
+    fclose(f);
+    return text;
+}
