@@ -1,12 +1,14 @@
 /* Network matching: address, CIDR and port parsing, field-named errors for
  * bad input, conflict claims, the generated nft rules, and DNS name parsing. */
-#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* cmocka needs the headers above first. */
+#include <cmocka.h>
 
 #include "net/net.h"
 
