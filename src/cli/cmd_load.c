@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 static const char *USAGE = "faultline load <url> --rate 1000/s|max --duration 30s [--connections N] [--method M] "
@@ -119,6 +120,19 @@ static void print_summary(const fl_load_summary *s, const char *url, const fl_hi
     }
 }
 
+/* Each connection is a descriptor; the usual soft limit of 1024 would cap
+ * --connections below its 10,000 maximum. */
+static void raise_open_file_limit(long connections) {
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0)
+        return;
+    rlim_t want = (rlim_t)connections + 64;
+    if (lim.rlim_cur >= want)
+        return;
+    lim.rlim_cur = lim.rlim_max == RLIM_INFINITY || lim.rlim_max > want ? want : lim.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &lim);
+}
+
 static bool ends_with(const char *s, const char *suffix) {
     size_t a = strlen(s), b = strlen(suffix);
     return a >= b && strcmp(s + a - b, suffix) == 0;
@@ -149,6 +163,7 @@ int cmd_load(int argc, char **argv) {
     bool json = false, quiet = false;
     const char *url = NULL;
     const char *out_path = NULL;
+    long connections = 32;
     int rc = 0;
     for (int i = 1; i < argc && rc == 0; i++) {
         const char *arg = argv[i];
@@ -203,6 +218,8 @@ int cmd_load(int argc, char **argv) {
             out_path = value;
             continue;
         }
+        if (strcmp(name, "connections") == 0)
+            connections = strtol(value, NULL, 10);
         const char *option = name;
         if (strcmp(name, "body") == 0 && value[0] == '@') {
             option = "body-file";
@@ -235,6 +252,7 @@ int cmd_load(int argc, char **argv) {
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGHUP, &sa, NULL);
 
+    raise_open_file_limit(connections);
     fl_load *load = fl_load_start(cfg, &err);
     if (!load) {
         if (out)

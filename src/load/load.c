@@ -210,8 +210,11 @@ static int wait_events(int epfd, struct epoll_event *events, int64_t timeout_ns)
 static void issue_due_requests(fl_load *load, int64_t now_ns) {
     fl_client *client = &load->client;
     if (load->closed_loop) {
+        /* At most one send per connection per turn: a connection refused at
+         * once is free again at once, and must not spin here. */
+        uint32_t turns = client->n_conns;
         if (now_ns < load->start_ns + load->duration_ns)
-            while (fl_client_has_free(client))
+            while (turns-- > 0 && fl_client_has_free(client))
                 send_one(load, now_ns, now_ns);
         return;
     }

@@ -393,6 +393,17 @@ static void refused_connections_are_connect_errors(void **state) {
     assert_int_equal(sum.latency.max, 0); /* failed fast: no latency to report */
 }
 
+static void closed_loop_against_a_refusing_port_ends(void **state) {
+    (void)state;
+    server s;
+    server_start(&s, REPLY_OK, false);
+    fl_load_summary sum;
+    run_load(s.port, "max", "200ms", "2", "1s", &sum);
+    assert_true(sum.requests > 0);
+    assert_int_equal(sum.errors_by_class[FL_LOAD_ERR_CONNECT], sum.requests);
+    assert_true(sum.elapsed_us < 1000000);
+}
+
 static void resets_are_reset_errors(void **state) {
     (void)state;
     server s;
@@ -466,6 +477,7 @@ int main(void) {
         cmocka_unit_test(http_errors_by_status_class),
         cmocka_unit_test(reconnects_when_the_server_closes),
         cmocka_unit_test(refused_connections_are_connect_errors),
+        cmocka_unit_test(closed_loop_against_a_refusing_port_ends),
         cmocka_unit_test(resets_are_reset_errors),
         cmocka_unit_test(silence_is_a_timeout_and_nothing_is_dropped),
         cmocka_unit_test(stop_ends_early),
