@@ -434,6 +434,61 @@ static void silence_is_a_timeout_and_nothing_is_dropped(void **state) {
     assert_true(sum.service_time.p50 >= 100000 && sum.service_time.p50 < 150000);
 }
 
+/* The experiment runner's use: an event loop polls fl_load_fd(), reads each
+ * window as it completes, and merges a phase's windows for its p99. */
+static void windows_are_readable_while_running(void **state) {
+    (void)state;
+    server s;
+    server_start(&s, REPLY_OK, true);
+    fl_error err;
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", s.port);
+    fl_load_config *cfg = fl_load_config_new();
+    fl_load_config_set(cfg, "url", url, &err);
+    fl_load_config_set(cfg, "rate", "500/s", &err);
+    fl_load_config_set(cfg, "duration", "1s", &err);
+    fl_load_config_set(cfg, "window", "100ms", &err);
+    fl_load *load = fl_load_start(cfg, &err);
+    assert_non_null(load);
+    size_t seen = 0, seen_while_running = 0;
+    uint64_t requests = 0;
+    for (;;) {
+        struct pollfd p = {.fd = fl_load_fd(load), .events = POLLIN};
+        assert_int_equal(poll(&p, 1, 5000), 1);
+        uint64_t count;
+        assert_int_equal(read(p.fd, &count, sizeof(count)), (ssize_t)sizeof(count));
+        fl_load_summary sum;
+        fl_load_snapshot(load, &sum);
+        fl_load_window w[16];
+        size_t n;
+        while ((n = fl_load_windows(load, seen, w, 16)) > 0) {
+            for (size_t i = 0; i < n; i++) {
+                assert_int_equal(w[i].index, seen + i);
+                requests += w[i].requests;
+            }
+            seen += n;
+        }
+        if (sum.finished)
+            break;
+        seen_while_running = seen;
+    }
+    assert_true(seen_while_running >= 5); /* windows arrived before the end */
+    assert_int_equal(requests, 500);
+    fl_hist *phase = fl_hist_new();
+    assert_int_equal(fl_load_windows_latency(load, 0, seen, phase), 0);
+    assert_int_equal(fl_hist_count(phase), 500);
+    fl_hist *all = fl_hist_new();
+    fl_load_histograms(load, all, NULL);
+    assert_int_equal(fl_hist_count(all), 500);
+    double want = (double)fl_hist_percentile(all, 99), got = (double)fl_hist_percentile(phase, 99);
+    assert_true(got >= want * 0.99 - 1 && got <= want * 1.01 + 1);
+    fl_hist_free(phase);
+    fl_hist_free(all);
+    fl_load_free(load);
+    fl_load_config_free(cfg);
+    server_stop(&s);
+}
+
 static void stop_ends_early(void **state) {
     (void)state;
     server s;
@@ -480,6 +535,7 @@ int main(void) {
         cmocka_unit_test(closed_loop_against_a_refusing_port_ends),
         cmocka_unit_test(resets_are_reset_errors),
         cmocka_unit_test(silence_is_a_timeout_and_nothing_is_dropped),
+        cmocka_unit_test(windows_are_readable_while_running),
         cmocka_unit_test(stop_ends_early),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
