@@ -217,4 +217,5 @@ const char *fl_state_dir(void);
 }
 #endif
 #include "faultline/load.h"
+#include "faultline/report.h"
 #endif
