@@ -13,8 +13,8 @@
  *   --mode buggy  only the connect timeout is set, so a command on an already
  *                 open connection waits as long as the network makes it wait.
  *
- * Each HTTP connection thread keeps its own Redis connection open (a pool),
- * which is exactly the case a fault must hit: connections opened before it. */
+ * Redis connections come from a pool opened at start-up, which is exactly
+ * the case a fault must hit: connections opened before it. */
 #include <arpa/inet.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
@@ -73,33 +73,74 @@ static void observe_call(double seconds, bool error, bool timeout)
     pthread_mutex_unlock(&metrics.lock);
 }
 
-/* One Redis connection per HTTP connection thread, opened on first use and
- * kept: the pooled, long-lived connection of a real service. */
-static __thread redisContext *cache;
+/* A fixed pool of Redis connections, opened at start-up and kept: the
+ * long-lived, pooled connections of a real service, which is exactly what a
+ * fault must hit (they were open before it started). */
+#define POOL_SIZE 16
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    redisContext *conn[POOL_SIZE];
+    int free_slots[POOL_SIZE];
+    int n_free;
+} pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .freed = PTHREAD_COND_INITIALIZER};
 
-static redisContext *cache_connection(void)
+static redisContext *connect_cache(void)
 {
-    if (cache && cache->err) {
-        redisFree(cache);
-        cache = NULL;
+    redisContext *c = redisConnectWithTimeout(config.redis_host, config.redis_port, config.timeout);
+    /* The fix: every command is bounded by the timeout. The bug: the command
+     * timeout is left at 0 (wait forever), as happens with a client whose
+     * connect and command timeouts are separate settings and only the
+     * connect one was configured. (hiredis 0.14 applies the connect timeout
+     * to commands too, so the bug is spelled out here.) */
+    static const struct timeval forever = {0, 0};
+    if (c && !c->err)
+        redisSetTimeout(c, config.fixed ? config.timeout : forever);
+    return c;
+}
+
+static int pool_take(void)
+{
+    pthread_mutex_lock(&pool.lock);
+    while (pool.n_free == 0)
+        pthread_cond_wait(&pool.freed, &pool.lock);
+    int slot = pool.free_slots[--pool.n_free];
+    pthread_mutex_unlock(&pool.lock);
+    return slot;
+}
+
+static void pool_give(int slot)
+{
+    pthread_mutex_lock(&pool.lock);
+    pool.free_slots[pool.n_free++] = slot;
+    pthread_cond_signal(&pool.freed);
+    pthread_mutex_unlock(&pool.lock);
+}
+
+static void pool_open(void)
+{
+    for (int i = 0; i < POOL_SIZE; i++) {
+        pool.conn[i] = connect_cache();
+        pool.free_slots[pool.n_free++] = i;
     }
-    if (!cache) {
-        cache = redisConnectWithTimeout(config.redis_host, config.redis_port, config.timeout);
-        if (cache && !cache->err && config.fixed)
-            redisSetTimeout(cache, config.timeout); /* the fix: every command is bounded */
-    }
-    return cache;
 }
 
 /* Reads the item; returns a malloc'ed value, or NULL for the fallback. */
 static char *cache_get(const char *id)
 {
+    int slot = pool_take();
     double t0 = now_seconds();
-    redisContext *c = cache_connection();
+    redisContext *c = pool.conn[slot];
+    if (!c || c->err) { /* broken by an earlier error or timeout: reconnect */
+        if (c)
+            redisFree(c);
+        c = pool.conn[slot] = connect_cache();
+    }
     redisReply *reply = NULL;
     if (c && !c->err)
         reply = redisCommand(c, "GET item:%s", id);
     double took = now_seconds() - t0;
+    pool_give(slot);
     bool error = !reply || reply->type == REDIS_REPLY_ERROR;
     double budget = (double)config.timeout.tv_sec + (double)config.timeout.tv_usec / 1e6;
     bool timeout = error && took >= 0.9 * budget; /* hiredis reports it as an I/O error (EAGAIN) */
@@ -220,6 +261,7 @@ int main(int argc, char **argv)
         return 2;
     }
     signal(SIGPIPE, SIG_IGN);
+    pool_open();
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
