@@ -12,7 +12,7 @@ static void param_line(const fl_param_spec *p)
         snprintf(type, sizeof(type), "%s", p->choices);
     else
         snprintf(type, sizeof(type), "%s", fl_param_type_name(p->type));
-    printf("  --%-12s %-14s %s\n", p->name, type, p->help);
+    printf("  --%-20s %-16s %s\n", p->name, type, p->help);
     char extra[256] = "";
     if (p->flags & FL_PARAM_REQUIRED)
         strcat(extra, "required");
@@ -24,7 +24,7 @@ static void param_line(const fl_param_spec *p)
     if (p->flags & FL_PARAM_REPEATABLE)
         snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "%srepeatable", *extra ? "; " : "");
     if (*extra)
-        printf("  %-30s (%s)\n", "", extra);
+        printf("  %-40s (%s)\n", "", extra);
 }
 
 static void param_json(const fl_param_spec *p, bool first)
