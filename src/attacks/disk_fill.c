@@ -46,10 +46,8 @@ static int validate(fl_spec *spec, fl_error *err)
 {
     const char *path = fl_spec_str(spec, "path");
     struct stat st;
-    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
-        return fl_fail(err, FL_EINVAL, "path", "--path: %s is not an existing directory", path);
-    if (access(path, W_OK) != 0)
-        return fl_fail(err, FL_EINVAL, "path", "--path: %s is not writable", path);
+    if (fl_spec_writable_dir(spec, "path", &st, err) != 0)
+        return -1;
     bool by_size = fl_spec_given(spec, "size"), by_pct = fl_spec_given(spec, "percent");
     if (by_size == by_pct)
         return fl_fail(err, FL_EINVAL, by_size ? "percent" : "size",

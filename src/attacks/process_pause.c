@@ -9,10 +9,7 @@
 #include <string.h>
 
 static const fl_param_spec params[] = {
-    {"pid", FL_PARAM_INT, FL_PARAM_REPEATABLE, NULL, "2", "4194304", NULL, "target process id (repeatable)"},
-    {"name", FL_PARAM_STRING, 0, NULL, NULL, NULL, NULL, "target processes by exact name (comm, as in ps -o comm)"},
-    {"pattern", FL_PARAM_REGEX, 0, NULL, NULL, NULL, NULL, "target processes whose command line matches (ERE)"},
-    {"count", FL_PARAM_INT, 0, "0", "0", "100000", NULL, "at most this many, lowest pids first; 0 = all matching"},
+    FL_PROCESS_TARGET_PARAMS,
 };
 
 typedef struct pause_plan {

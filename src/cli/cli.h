@@ -4,6 +4,7 @@
 
 #include "faultline.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 
@@ -29,6 +30,11 @@ int cli_usage_error(const char *usage, const char *fmt, ...) __attribute__((form
 bool cli_is_help(const char *arg);
 /* Rolls back faults left by dead owners, saying so on stderr. */
 void cli_recover_orphans(void);
+/* The signal (SIGINT, SIGTERM, SIGHUP) that asked us to stop, 0 if none;
+ * set by the handlers cli_catch_stop_signals() installs (no SA_RESTART, so
+ * blocking waits return early). */
+extern volatile sig_atomic_t cli_stop_signal;
+void cli_catch_stop_signals(void);
 /* Prints a JSON string with escapes. */
 void cli_json_string(FILE *out, const char *s);
 

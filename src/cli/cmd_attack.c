@@ -9,9 +9,7 @@
 
 static const char *USAGE = "faultline attack <kind> [--param value]... --duration D [--detach] [--dry-run] [--json]";
 
-static volatile sig_atomic_t stop_signal;
 
-static void on_signal(int signo) { stop_signal = signo; }
 
 static void help(void)
 {
@@ -169,11 +167,7 @@ int cmd_attack(int argc, char **argv)
         return rc;
     }
 
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    cli_catch_stop_signals();
 
     char started[40], expires[40], ended[40], dur[32];
     fl_fault *fault = fl_fault_start(spec, detach ? FL_START_DETACH : 0, &err);
@@ -215,7 +209,7 @@ int cmd_attack(int argc, char **argv)
     }
 
     int ended_by_itself = 0;
-    while (!stop_signal && (ended_by_itself = fl_fault_wait(fault, 1000, &err)) == 0) {
+    while (!cli_stop_signal && (ended_by_itself = fl_fault_wait(fault, 1000, &err)) == 0) {
     }
     if (ended_by_itself < 0)
         rc = cli_fail(&err);
@@ -227,7 +221,7 @@ int cmd_attack(int argc, char **argv)
                           expires, ended, false);
     } else if (rc == 0 || rc == FL_EABORTED) {
         printf("%s rolled back after %.1fs (%s)\n", fl_fault_id(fault),
-               (double)(fl_wall_us() - fl_fault_active_us(fault)) / 1e6, stop_signal ? strsignal(stop_signal) : "ended");
+               (double)(fl_wall_us() - fl_fault_active_us(fault)) / 1e6, cli_stop_signal ? strsignal(cli_stop_signal) : "ended");
     }
     fl_fault_free(fault);
     fl_spec_free(spec);

@@ -13,9 +13,7 @@
 static const char *USAGE = "faultline load <url> --rate 1000/s|max --duration 30s [--connections N] [--method M] "
                            "[--header 'K: V']... [--body TEXT|@file] [--timeout 2s] [--json] [--out series.csv]";
 
-static volatile sig_atomic_t stop_signal;
 
-static void on_signal(int signo) { stop_signal = signo; }
 
 static void help(void) {
     printf("usage: %s\n\n"
@@ -246,11 +244,7 @@ int cmd_load(int argc, char **argv) {
         return rc;
     }
 
-    struct sigaction sa = {.sa_handler = on_signal};
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
+    cli_catch_stop_signals();
 
     raise_open_file_limit(connections);
     fl_load *load = fl_load_start(cfg, &err);
@@ -265,7 +259,7 @@ int cmd_load(int argc, char **argv) {
     bool finished = false;
     while (!finished) {
         finished = fl_load_wait(load, 200);
-        if (stop_signal && !finished) {
+        if (cli_stop_signal && !finished) {
             fl_load_stop(load);
             finished = true;
         }
@@ -311,7 +305,7 @@ int cmd_load(int argc, char **argv) {
     }
     fl_load_free(load);
     fl_load_config_free(cfg);
-    if (rc == 0 && stop_signal)
+    if (rc == 0 && cli_stop_signal)
         rc = FL_EABORTED;
     return rc;
 }

@@ -68,6 +68,19 @@ void cli_recover_orphans(void)
     fl_recover(0, said_recovered, NULL, &err);
 }
 
+volatile sig_atomic_t cli_stop_signal;
+
+static void on_stop_signal(int signo) { cli_stop_signal = signo; }
+
+void cli_catch_stop_signals(void)
+{
+    struct sigaction sa = {.sa_handler = on_stop_signal};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+}
+
 void cli_json_string(FILE *out, const char *s)
 {
     fputc('"', out);

@@ -7,6 +7,7 @@
 #include <jansson.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/stat.h>
 
 #define FL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -88,6 +89,9 @@ void fl_spec_claim(fl_spec *spec, const char *fmt, ...) __attribute__((format(pr
 /* {"name":"text",...} of every present parameter (repeatables as arrays). */
 json_t *fl_spec_params_json(const fl_spec *spec);
 int fl_parse_cpulist(const char *text, const char *field, int **cpus, size_t *n, fl_error *err);
+/* Checks that the path parameter `name` is an existing, writable directory;
+ * fills *st for its filesystem's device. */
+int fl_spec_writable_dir(const fl_spec *spec, const char *name, struct stat *st, fl_error *err);
 
 /* ---- the journal ---- */
 /* A fault record is a JSON object stored in STATE/faults/ID.json:
@@ -193,6 +197,14 @@ extern const fl_attack fl_attack_dns;
 
 /* Process selection shared by process-kill and process-pause:
  * --pid, --name (exact comm), --pattern (regex on the command line). */
+#define FL_PROCESS_TARGET_PARAMS                                                                                \
+    {"pid", FL_PARAM_INT, FL_PARAM_REPEATABLE, NULL, "2", "4194304", NULL, "target process id (repeatable)"},  \
+        {"name", FL_PARAM_STRING, 0, NULL, NULL, NULL, NULL,                                                    \
+         "target processes by exact name (comm, as in ps -o comm)"},                                            \
+        {"pattern", FL_PARAM_REGEX, 0, NULL, NULL, NULL, NULL,                                                  \
+         "target processes whose command line matches (ERE)"},                                                  \
+        {"count", FL_PARAM_INT, 0, "0", "0", "100000", NULL,                                                    \
+         "at most this many, lowest pids first; 0 = all matching"}
 typedef struct fl_proc_target {
     pid_t pid;
     unsigned long long start;

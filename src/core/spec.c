@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const fl_param_spec duration_param = {
     "duration", FL_PARAM_DURATION, FL_PARAM_REQUIRED, NULL, "1ms", "12h", NULL,
@@ -356,6 +357,16 @@ bool fl_spec_bool(const fl_spec *spec, const char *name)
 {
     const fl_value *v = fl_spec_value(spec, name);
     return v->present && v->i64;
+}
+
+int fl_spec_writable_dir(const fl_spec *spec, const char *name, struct stat *st, fl_error *err)
+{
+    const char *path = fl_spec_str(spec, name);
+    if (stat(path, st) != 0 || !S_ISDIR(st->st_mode))
+        return fl_fail(err, FL_EINVAL, name, "--%s: %s is not an existing directory", name, path);
+    if (access(path, W_OK) != 0)
+        return fl_fail(err, FL_EINVAL, name, "--%s: %s is not writable", name, path);
+    return 0;
 }
 
 void fl_spec_claim(fl_spec *spec, const char *fmt, ...)
