@@ -14,6 +14,17 @@ cmake --build build/ci -j"$jobs"
 echo "== tests"
 (cd build/ci && ctest --output-on-failure -j1)
 
+echo "== install into a scratch prefix; build the embedding example with pkg-config"
+prefix=$(mktemp -d /tmp/faultline-prefix-XXXXXX)
+cmake --install build/ci --prefix "$prefix" >/dev/null
+PKG_CONFIG_PATH=$prefix/lib/pkgconfig cc -std=c17 -Wall -Werror examples/embed/embed.c \
+    $(PKG_CONFIG_PATH=$prefix/lib/pkgconfig pkg-config --cflags --libs faultline) -Wl,-rpath,"$prefix/lib" \
+    -o "$prefix/embed"
+FAULTLINE_STATE_DIR=$prefix/state "$prefix/embed"
+test -s "$prefix/share/man/man1/faultline.1"
+"$prefix/bin/faultline" --version
+rm -rf "$prefix"
+
 echo "== build (clang, ASan + UBSan)"
 CC=clang cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DFAULTLINE_WERROR=ON -DFAULTLINE_SANITIZE=ON >/dev/null
 cmake --build build/asan -j"$jobs"

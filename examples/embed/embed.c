@@ -6,6 +6,7 @@
  *
  * This one holds two cores at 50% while it times a CPU-bound loop, and
  * checks the loop still finishes within its budget. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime under -std=c17 */
 #include <faultline.h>
 
 #include <stdio.h>

@@ -12,7 +12,7 @@ list(APPEND FAULTLINE_SOURCES
   src/load/load.c src/load/result_json.c)
 list(APPEND FAULTLINE_CLI_SOURCES src/cli/cmd_load.c)
 list(APPEND FAULTLINE_PKG_TARGETS faultline_http_parser)
+string(APPEND FAULTLINE_PC_LIBS_PRIVATE " -lhttp_parser") # no .pc file in Debian
 
 # libFuzzer target for the response parser (tests/load); clang only.
 option(FAULTLINE_FUZZ "Build the libFuzzer targets (clang)" OFF)
-install(FILES include/faultline/load.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/faultline)
