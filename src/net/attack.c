@@ -355,7 +355,10 @@ int fl_net_verify(fl_ctx *ctx, fl_error *err) {
     probe_target t = pick_probe(p);
     char seen[600] = "";
     if (t.ok) {
-        int wait_ms = 150;
+        /* The rule counter moves while connect()/send() runs, so a drop
+         * needs no wait; a reset answers at once; a delay must be waited out
+         * to be measured. */
+        int wait_ms = p->action.verdict == FL_NET_RESET ? 150 : 20;
         if (p->uses_engine && p->engine.mode == FL_ENGINE_DELAY)
             wait_ms = (int)((p->engine.delay_us + 3 * p->engine.jitter_us) / 1000) + 500;
         if (wait_ms > 5000)
