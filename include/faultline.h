@@ -218,4 +218,5 @@ const char *fl_state_dir(void);
 #endif
 #include "faultline/load.h"
 #include "faultline/report.h"
+#include "faultline/experiment.h"
 #endif

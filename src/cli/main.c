@@ -13,6 +13,9 @@ static const cli_command commands[] = {
     {"attacks", "the attack catalog, with every parameter", cmd_attacks, false},
     {"sandbox", "run a command in a private user+network namespace", cmd_sandbox, false},
     {"load", "open-loop HTTP load with coordinated-omission-correct latency", cmd_load, false},
+    {"run", "run an experiment: load, faults, hypotheses, guaranteed rollback", cmd_run, true},
+    {"validate", "check an experiment file (file:line:column errors)", cmd_validate, false},
+    {"report", "regenerate junit.xml and report.html from an experiment's result.json", cmd_report, false},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,20 @@
+# Experiments (issue 5): schema and parser (libyaml, which keeps line and
+# column of every node), metric sources (probes and Prometheus over libcurl),
+# the runner, and the `run` and `validate` commands.
+pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
+pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+
+list(APPEND FAULTLINE_SOURCES
+  src/experiment/parse.c src/experiment/metrics.c src/experiment/prometheus.c src/experiment/series.c
+  src/experiment/probes.c src/experiment/command.c src/experiment/command_load.c src/experiment/hypothesis.c
+  src/experiment/runner.c src/experiment/result.c src/experiment/plan.c src/experiment/progress.c
+  src/experiment/output.c)
+list(APPEND FAULTLINE_CLI_SOURCES src/cli/cmd_run.c src/cli/cmd_validate.c)
+list(APPEND FAULTLINE_PKG_TARGETS PkgConfig::YAML PkgConfig::CURL)
+
+# The report writers (src/report) are built by another part of the tree; the
+# runner writes result.json itself until fl_report_write_all exists.
+if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/src/report/report.cmake)
+  set_source_files_properties(src/experiment/output.c PROPERTIES COMPILE_DEFINITIONS FAULTLINE_HAVE_REPORT=1)
+endif()
+install(FILES include/faultline/experiment.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/faultline)

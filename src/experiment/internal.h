@@ -1,0 +1,273 @@
+/* The experiment model shared by the parser, the metric sources and the
+ * runner. Every element keeps the line and column it came from, so that
+ * errors found late (at the host check) still point into the file. */
+#ifndef FL_EXPERIMENT_INTERNAL_H
+#define FL_EXPERIMENT_INTERNAL_H
+
+#include "faultline.h"
+#include "faultline/experiment.h"
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct fl_mark {
+    int line, column; /* 1-based */
+} fl_mark;
+
+/* ---- metrics ---------------------------------------------------------- */
+typedef enum metric_kind {
+    METRIC_LOAD_P50,
+    METRIC_LOAD_P90,
+    METRIC_LOAD_P99,
+    METRIC_LOAD_P999,
+    METRIC_LOAD_MAX,
+    METRIC_LOAD_ERRORS_RATIO,
+    METRIC_LOAD_RATE,
+    METRIC_LOAD_LATE,
+    METRIC_PROBE,      /* probe.<name>.<field> */
+    METRIC_PROMETHEUS, /* prometheus:URL#expr */
+} metric_kind;
+
+/* The unit a metric is compared and shown in. */
+typedef enum metric_unit {
+    UNIT_MS,    /* durations, shown as durations */
+    UNIT_RATIO, /* 0..1, shown as a percentage */
+    UNIT_RATE,  /* per second */
+    UNIT_COUNT, /* plain numbers */
+} metric_unit;
+
+typedef enum probe_field {
+    PROBE_OK,      /* 1 when the probe's expectations held, else 0 */
+    PROBE_LATENCY, /* ms */
+    PROBE_STATUS,  /* HTTP status */
+    PROBE_EXIT,    /* command exit status */
+    PROBE_VALUE,   /* the number a command printed */
+} probe_field;
+
+typedef enum prom_func {
+    PROM_VALUE,    /* gauge (several series: the largest) */
+    PROM_MAX,      /* largest over matching series */
+    PROM_SUM,      /* sum over matching series */
+    PROM_RATE,     /* counter increase per second between scrapes */
+    PROM_QUANTILE, /* histogram quantile of observations between scrapes */
+} prom_func;
+
+#define PROM_MAX_LABELS 8
+
+typedef struct prom_expr {
+    char *url;
+    char *name;
+    prom_func func;
+    double quantile; /* 0..1 */
+    size_t n_labels;
+    char *label_names[PROM_MAX_LABELS];
+    char *label_values[PROM_MAX_LABELS];
+} prom_expr;
+
+typedef struct metric_ref {
+    char *text; /* as written */
+    metric_kind kind;
+    metric_unit unit;
+    int probe;   /* METRIC_PROBE: index into probes */
+    probe_field probe_field;
+    int prom;    /* METRIC_PROMETHEUS: index into exp->proms */
+    bool seconds_to_ms; /* Prometheus value in seconds compared as a duration */
+} metric_ref;
+
+/* ---- probes ----------------------------------------------------------- */
+typedef enum probe_type { PROBE_HTTP, PROBE_TCP, PROBE_COMMAND } probe_type;
+
+typedef struct probe_def {
+    char *name;
+    fl_mark mark;
+    probe_type type;
+    int64_t interval_us;
+    int64_t timeout_us;
+    /* http */
+    char *url;
+    char *method;
+    long expect_status; /* 0: any 2xx/3xx */
+    char *body_regex;   /* ERE the body must match, or NULL */
+    /* tcp */
+    char *host;
+    int port;
+    /* command */
+    char **argv;
+    size_t argc;
+} probe_def;
+
+/* ---- load ------------------------------------------------------------- */
+typedef struct load_def {
+    bool present;
+    bool is_command;
+    fl_mark mark;
+    fl_load_config *http; /* the built-in HTTP load */
+    char **argv;          /* command load */
+    size_t argc;
+    int64_t interval_us;  /* pause between command runs */
+    int64_t timeout_us;   /* per command run */
+    int64_t duration_us;
+    char *url_text;       /* for display */
+    char *rate_text;
+} load_def;
+
+/* ---- method ----------------------------------------------------------- */
+typedef struct step_def {
+    char *name;
+    fl_mark mark;
+    fl_mark with_mark;
+    char *attack;
+    fl_spec *spec;
+    char **param_names; /* as given, for the result document */
+    char **param_values;
+    size_t n_params;
+    int64_t start_us;    /* offset: from the start, or from the end of `after` */
+    int after;           /* index of the step it follows, -1 if none */
+    int64_t duration_us; /* 0 for instant attacks */
+    bool instant;
+    int64_t planned_start_us, planned_end_us; /* from the start of the run */
+    /* network verification, when the attack names one host and one port */
+    char *verify_host;
+    int verify_port;
+    int64_t verify_delay_us; /* latency attacks: the delay expected */
+} step_def;
+
+/* ---- hypotheses and stop conditions ----------------------------------- */
+typedef enum bound_kind { BOUND_BELOW, BOUND_ABOVE, BOUND_EQUALS } bound_kind;
+
+typedef enum phase_kind { PHASE_BEFORE, PHASE_DURING, PHASE_AFTER, PHASE_STEP, PHASE_ALL } phase_kind;
+
+typedef struct condition_def {
+    char *name;
+    fl_mark mark;
+    metric_ref metric;
+    phase_kind phase;
+    int step; /* PHASE_STEP */
+    bound_kind bound;
+    double threshold; /* in the metric's unit */
+    char *threshold_text;
+    int64_t for_us; /* stop conditions: how long the breach must last */
+} condition_def;
+
+typedef struct rollback_def {
+    fl_mark mark;
+    char **argv;
+    size_t argc;
+    int64_t timeout_us;
+} rollback_def;
+
+struct fl_experiment {
+    char *file;
+    char *title;
+    char *description;
+    int64_t duration_us;
+    load_def load;
+    probe_def *probes;
+    size_t n_probes;
+    prom_expr *proms; /* distinct Prometheus expressions */
+    size_t n_proms;
+    int64_t prom_interval_us;
+    int64_t prom_timeout_us;
+    step_def *steps;
+    size_t n_steps;
+    condition_def *hypotheses;
+    size_t n_hypotheses;
+    condition_def *stops;
+    size_t n_stops;
+    rollback_def *rollbacks;
+    size_t n_rollbacks;
+};
+
+/* ---- helpers shared by the files of this folder ----------------------- */
+void exp_free_argv(char **argv, size_t argc);
+/* "file:line:col: path: message" into err (FL_EINVAL). */
+void exp_error_at(fl_error *err, const char *file, fl_mark mark, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+
+/* metrics.c */
+int metric_parse(fl_experiment *exp, const char *text, metric_ref *out, char *why, size_t why_len);
+void metric_free(metric_ref *m);
+/* Parses a threshold in the metric's unit; returns 0 or -1 with why. */
+int metric_threshold(metric_ref *m, const char *text, double *out, char *why, size_t why_len);
+/* Formats a value in the metric's unit ("2.003s", "12.5%", "998.0/s"). */
+const char *metric_format(const metric_ref *m, double value, char *buf, size_t len);
+const char *metric_unit_name(metric_unit unit);
+
+/* prometheus.c: parsing of "URL#expr" and of the exposition format */
+int prom_expr_parse(const char *text, prom_expr *out, char *why, size_t why_len);
+void prom_expr_free(prom_expr *e);
+bool prom_expr_same(const prom_expr *a, const prom_expr *b);
+
+/* ---- sampled series: what probes and scrapers produce ---------------- */
+typedef struct sample {
+    int64_t t_us;   /* since the start of the run (the sample's time) */
+    int64_t len_us; /* the span it covers (a load window: 1s) */
+    double value;
+    bool valid; /* false: the source produced no value (no data) */
+} sample;
+
+typedef struct series {
+    char *name;
+    metric_unit unit;
+    sample *samples;
+    size_t n, cap;
+} series;
+
+typedef struct series_store {
+    pthread_mutex_t lock;
+    series *all;
+    size_t n;
+} series_store;
+
+void store_init(series_store *st);
+void store_destroy(series_store *st);
+/* Returns the index of the named series, creating it. */
+size_t store_series(series_store *st, const char *name, metric_unit unit);
+void store_add(series_store *st, size_t index, sample s);
+/* Copies samples [from, ...) of a series; returns how many (allocates *out). */
+size_t store_copy(series_store *st, size_t index, size_t from, sample **out);
+
+/* Background samplers (probes.c, prometheus.c): one thread each. */
+typedef struct sampler sampler;
+sampler *probe_sampler_start(const probe_def *probe, series_store *st, int64_t t0_mono_us, fl_error *err);
+sampler *prom_sampler_start(const prom_expr *expr, int64_t interval_us, int64_t timeout_us, series_store *st,
+                            size_t series_index, int64_t t0_mono_us, fl_error *err);
+void sampler_stop(sampler *s);
+/* Names of the series a probe feeds, for metric lookup. */
+void probe_series_name(const char *probe, probe_field field, char *buf, size_t len);
+const char *probe_field_name(probe_field f);
+
+/* One TCP connect to host:port: its time in microseconds, or -1 if it
+ * failed within timeout_us (why says how). */
+int64_t tcp_connect_time(const char *host, int port, int64_t timeout_us, char *why, size_t why_len);
+
+/* Monotonic clock, microseconds. */
+int64_t exp_mono_us(void);
+
+/* command.c: runs argv (never a shell) with a timeout; stdout captured
+ * (first 4 KiB) when out is non-NULL. Returns the exit status, 128+signal,
+ * or -1 if it could not be started (why says why). */
+int exp_run_command(char *const *argv, int64_t timeout_us, char *out, size_t out_len, char *why, size_t why_len);
+
+/* ---- load windows, from either kind of load ---------------------------- */
+typedef struct exp_window {
+    int64_t t_us, len_us; /* since the start of the run */
+    uint32_t requests, errors, late, sent;
+    bool has_latency;
+    double p50, p90, p99, p999, max; /* ms */
+} exp_window;
+
+/* command_load.c: a program run in a loop (one at a time). */
+typedef struct cmdload cmdload;
+cmdload *cmdload_start(const load_def *def, int64_t t0_mono_us, fl_error *err);
+size_t cmdload_windows(cmdload *cl, size_t from, exp_window *out, size_t max);
+bool cmdload_finished(cmdload *cl);
+/* Stops the loop and closes the last window (a run in progress finishes
+ * within its timeout first). */
+void cmdload_stop(cmdload *cl);
+void cmdload_free(cmdload *cl);
+void cmdload_totals(cmdload *cl, uint64_t *runs, uint64_t *failed, char *last_error, size_t len);
+
+#endif

@@ -1,0 +1,1021 @@
+/* The experiment file: YAML (libyaml's document loader, which keeps every
+ * node's line and column) checked against the schema in docs/experiment.md.
+ * Strict on purpose: unknown keys, duplicate keys, aliases and values of
+ * the wrong type are errors that name the file position and the field path,
+ * and every attack parameter goes through fl_spec_set so that its type and
+ * range are checked exactly as `faultline attack` checks them. */
+#include "core/internal.h"
+#include "experiment/internal.h"
+
+#include <errno.h>
+#include <regex.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yaml.h>
+
+#define MAX_FILE_BYTES (1024 * 1024)
+#define MAX_ITEMS 256
+
+typedef struct pctx {
+    yaml_document_t *doc;
+    const char *file;
+    fl_error *err;
+    unsigned char *visited; /* per node: aliases would be visited twice */
+    fl_experiment *exp;
+} pctx;
+
+void exp_error_at(fl_error *err, const char *file, fl_mark mark, const char *path, const char *fmt, ...)
+{
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    err->code = FL_EINVAL;
+    snprintf(err->field, sizeof(err->field), "%s", path);
+    if (path && *path)
+        snprintf(err->message, sizeof(err->message), "%s:%d:%d: %s: %s", file, mark.line, mark.column, path, what);
+    else
+        snprintf(err->message, sizeof(err->message), "%s:%d:%d: %s", file, mark.line, mark.column, what);
+}
+
+void exp_free_argv(char **argv, size_t argc)
+{
+    if (!argv)
+        return;
+    for (size_t i = 0; i < argc; i++)
+        free(argv[i]);
+    free(argv);
+}
+
+static fl_mark mark_of(const yaml_node_t *node)
+{
+    return (fl_mark){(int)node->start_mark.line + 1, (int)node->start_mark.column + 1};
+}
+
+static int fail_at(pctx *c, const yaml_node_t *node, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static int fail_at(pctx *c, const yaml_node_t *node, const char *path, const char *fmt, ...)
+{
+    char what[400];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    exp_error_at(c->err, c->file, mark_of(node), path, "%s", what);
+    return -1;
+}
+
+/* Messages from fl_spec_set, fl_parse_* and fl_load_config_set start with
+ * "--name: "; the path already names the field, so that prefix goes. */
+static const char *strip_option_prefix(const char *message)
+{
+    if (strncmp(message, "--", 2) == 0) {
+        const char *colon = strstr(message, ": ");
+        const char *space = strchr(message, ' ');
+        if (colon && (!space || colon < space))
+            return colon + 2;
+    }
+    return message;
+}
+
+static int fail_lib(pctx *c, const yaml_node_t *node, const char *path, const fl_error *lib)
+{
+    return fail_at(c, node, path, "%s", strip_option_prefix(lib->message));
+}
+
+static yaml_node_t *node_at(pctx *c, int index) { return yaml_document_get_node(c->doc, index); }
+
+/* Every node is read once; a second visit means an alias (*x), which the
+ * schema does not allow (it would also let a small file expand without
+ * bound). */
+static int visit(pctx *c, yaml_node_t *node, const char *path)
+{
+    size_t index = (size_t)(node - c->doc->nodes.start);
+    if (c->visited[index])
+        return fail_at(c, node, path, "aliases (*name) are not supported; write the value out");
+    c->visited[index] = 1;
+    return 0;
+}
+
+static const char *kind_name(const yaml_node_t *node)
+{
+    switch (node->type) {
+    case YAML_SCALAR_NODE:
+        return "a scalar";
+    case YAML_SEQUENCE_NODE:
+        return "a list";
+    case YAML_MAPPING_NODE:
+        return "a mapping";
+    default:
+        return "nothing";
+    }
+}
+
+static int want_scalar(pctx *c, yaml_node_t *node, const char *path, const char **out)
+{
+    if (visit(c, node, path) != 0)
+        return -1;
+    if (node->type != YAML_SCALAR_NODE)
+        return fail_at(c, node, path, "expected a single value, found %s", kind_name(node));
+    const char *text = (const char *)node->data.scalar.value;
+    if (strlen(text) != node->data.scalar.length)
+        return fail_at(c, node, path, "contains a NUL character");
+    *out = text;
+    return 0;
+}
+
+static int want_kind(pctx *c, yaml_node_t *node, const char *path, yaml_node_type_t type)
+{
+    if (visit(c, node, path) != 0)
+        return -1;
+    if (node->type != type)
+        return fail_at(c, node, path, "expected %s, found %s",
+                       type == YAML_MAPPING_NODE ? "a mapping (key: value)" : "a list (- item)", kind_name(node));
+    size_t n = type == YAML_MAPPING_NODE
+                   ? (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start)
+                   : (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
+    if (n > MAX_ITEMS)
+        return fail_at(c, node, path, "more than %d entries", MAX_ITEMS);
+    return 0;
+}
+
+/* Checks a mapping's keys against the allowed ones (NULL-terminated) and
+ * for duplicates. */
+static int check_keys(pctx *c, yaml_node_t *map, const char *path, const char *const *allowed)
+{
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *key = node_at(c, p->key);
+        char kpath[256];
+        if (key->type != YAML_SCALAR_NODE)
+            return fail_at(c, key, path, "keys must be plain words, found %s", kind_name(key));
+        const char *k = (const char *)key->data.scalar.value;
+        snprintf(kpath, sizeof(kpath), "%s%s%s", path, *path ? "." : "", k);
+        bool known = false;
+        for (size_t i = 0; allowed[i]; i++)
+            if (strcmp(allowed[i], k) == 0)
+                known = true;
+        if (!known) {
+            char list[300] = "";
+            for (size_t i = 0; allowed[i]; i++)
+                snprintf(list + strlen(list), sizeof(list) - strlen(list), "%s%s", i ? ", " : "", allowed[i]);
+            return fail_at(c, key, kpath, "unknown key; expected one of: %s", list);
+        }
+        for (yaml_node_pair_t *q = map->data.mapping.pairs.start; q < p; q++) {
+            yaml_node_t *other = node_at(c, q->key);
+            if (other->type == YAML_SCALAR_NODE && strcmp((const char *)other->data.scalar.value, k) == 0)
+                return fail_at(c, key, kpath, "given twice (first at line %d)", mark_of(other).line);
+        }
+    }
+    return 0;
+}
+
+static yaml_node_t *get(pctx *c, yaml_node_t *map, const char *key)
+{
+    for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
+        yaml_node_t *k = node_at(c, p->key);
+        if (k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, key) == 0)
+            return node_at(c, p->value);
+    }
+    return NULL;
+}
+
+static void join(char *out, size_t len, const char *path, const char *key)
+{
+    snprintf(out, len, "%s%s%s", path, *path ? "." : "", key);
+}
+
+static int get_string(pctx *c, yaml_node_t *map, const char *path, const char *key, char **out)
+{
+    yaml_node_t *v = get(c, map, key);
+    if (!v)
+        return 0;
+    char p[256];
+    join(p, sizeof(p), path, key);
+    const char *text;
+    if (want_scalar(c, v, p, &text) != 0)
+        return -1;
+    free(*out);
+    *out = strdup(text);
+    return 1;
+}
+
+static int get_duration(pctx *c, yaml_node_t *map, const char *path, const char *key, int64_t min_us, int64_t *out)
+{
+    yaml_node_t *v = get(c, map, key);
+    if (!v)
+        return 0;
+    char p[256];
+    join(p, sizeof(p), path, key);
+    const char *text;
+    fl_error e;
+    if (want_scalar(c, v, p, &text) != 0)
+        return -1;
+    if (fl_parse_duration(text, key, out, &e) != 0)
+        return fail_lib(c, v, p, &e);
+    if (*out < min_us) {
+        char b[32];
+        return fail_at(c, v, p, "'%s' is too short; at least %s", text, fl_format_duration(min_us, b, sizeof(b)));
+    }
+    if (*out > FL_MAX_DURATION_US)
+        return fail_at(c, v, p, "'%s' is longer than 12h", text);
+    return 1;
+}
+
+static int parse_int(pctx *c, yaml_node_t *v, const char *path, long min, long max, long *out)
+{
+    const char *text;
+    if (want_scalar(c, v, path, &text) != 0)
+        return -1;
+    char *end;
+    errno = 0;
+    long n = strtol(text, &end, 10);
+    if (!*text || *end || errno)
+        return fail_at(c, v, path, "'%s' is not a whole number", text);
+    if (n < min || n > max)
+        return fail_at(c, v, path, "%ld is out of range %ld..%ld", n, min, max);
+    *out = n;
+    return 0;
+}
+
+/* A name others refer to: letters, digits, '-', '_', '.'. */
+static int check_name(pctx *c, yaml_node_t *v, const char *path, const char *name)
+{
+    if (!*name || strlen(name) > 63)
+        return fail_at(c, v, path, "a name needs 1 to 63 characters");
+    for (const char *s = name; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') || *s == '-' ||
+              *s == '_' || *s == '.'))
+            return fail_at(c, v, path, "'%s': use letters, digits, '-', '_' and '.' only", name);
+    return 0;
+}
+
+/* An argv list: [program, arg...]. Never a shell line. */
+static int parse_argv(pctx *c, yaml_node_t *v, const char *path, char ***argv, size_t *argc)
+{
+    if (v->type == YAML_SCALAR_NODE) {
+        const char *text = (const char *)v->data.scalar.value;
+        if (strchr(text, ' '))
+            return fail_at(c, v, path,
+                           "a command is a list of arguments, e.g. [redis-cli, ping]; no shell line is run");
+    }
+    if (want_kind(c, v, path, YAML_SEQUENCE_NODE) != 0)
+        return -1;
+    size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
+    if (n == 0)
+        return fail_at(c, v, path, "an empty command; give [program, arguments...]");
+    char **out = calloc(n + 1, sizeof(char *));
+    for (size_t i = 0; i < n; i++) {
+        char p[256];
+        const char *text;
+        snprintf(p, sizeof(p), "%s[%zu]", path, i);
+        if (want_scalar(c, node_at(c, v->data.sequence.items.start[i]), p, &text) != 0) {
+            exp_free_argv(out, i);
+            return -1;
+        }
+        out[i] = strdup(text);
+    }
+    if (!*out[0]) {
+        exp_free_argv(out, n);
+        return fail_at(c, v, path, "the program name is empty");
+    }
+    *argv = out;
+    *argc = n;
+    return 0;
+}
+
+/* ---- targets ----------------------------------------------------------- */
+static int parse_targets(pctx *c, yaml_node_t *v)
+{
+    /* Only this host for now; the key is parsed so fleets (inventory + tag
+     * selection over ssh or ssm) can be added without breaking files. */
+    if (v->type == YAML_SCALAR_NODE) {
+        const char *text;
+        if (want_scalar(c, v, "targets", &text) != 0)
+            return -1;
+        if (strcmp(text, "local") == 0)
+            return 0;
+        return fail_at(c, v, "targets", "'%s': only 'local' (this host) is supported in this version", text);
+    }
+    return fail_at(c, v, "targets",
+                   "only 'local' (this host) is supported in this version; fleets (inventory, ssh, ssm) are not yet");
+}
+
+/* ---- load -------------------------------------------------------------- */
+static int parse_load_http(pctx *c, yaml_node_t *v, load_def *load)
+{
+    static const char *const keys[] = {"url",     "rate",      "connections", "method", "header", "body",
+                                       "body-file", "timeout", "late-after",  NULL};
+    if (want_kind(c, v, "load.http", YAML_MAPPING_NODE) != 0 || check_keys(c, v, "load.http", keys) != 0)
+        return -1;
+    load->http = fl_load_config_new();
+    for (yaml_node_pair_t *p = v->data.mapping.pairs.start; p < v->data.mapping.pairs.top; p++) {
+        const char *key = (const char *)node_at(c, p->key)->data.scalar.value;
+        yaml_node_t *val = node_at(c, p->value);
+        char path[256];
+        join(path, sizeof(path), "load.http", key);
+        fl_error e;
+        if (strcmp(key, "header") == 0 && val->type == YAML_SEQUENCE_NODE) {
+            if (want_kind(c, val, path, YAML_SEQUENCE_NODE) != 0)
+                return -1;
+            for (yaml_node_item_t *it = val->data.sequence.items.start; it < val->data.sequence.items.top; it++) {
+                char ip[256];
+                const char *text;
+                snprintf(ip, sizeof(ip), "%s[%zu]", path, (size_t)(it - val->data.sequence.items.start));
+                yaml_node_t *item = node_at(c, *it);
+                if (want_scalar(c, item, ip, &text) != 0)
+                    return -1;
+                if (fl_load_config_set(load->http, "header", text, &e) != 0)
+                    return fail_lib(c, item, ip, &e);
+            }
+            continue;
+        }
+        const char *text;
+        if (want_scalar(c, val, path, &text) != 0)
+            return -1;
+        if (fl_load_config_set(load->http, key, text, &e) != 0)
+            return fail_lib(c, val, path, &e);
+        if (strcmp(key, "url") == 0)
+            load->url_text = strdup(text);
+        if (strcmp(key, "rate") == 0)
+            load->rate_text = strdup(text);
+    }
+    if (!load->url_text)
+        return fail_at(c, v, "load.http", "url: missing; e.g. url: http://127.0.0.1:8080/");
+    if (!load->rate_text)
+        return fail_at(c, v, "load.http", "rate: missing; e.g. rate: 100/s (or max)");
+    return 0;
+}
+
+static int parse_load(pctx *c, yaml_node_t *v, load_def *load)
+{
+    static const char *const keys[] = {"http", "command", "interval", "timeout", "duration", NULL};
+    if (want_kind(c, v, "load", YAML_MAPPING_NODE) != 0 || check_keys(c, v, "load", keys) != 0)
+        return -1;
+    load->present = true;
+    load->mark = mark_of(v);
+    yaml_node_t *http = get(c, v, "http"), *cmd = get(c, v, "command");
+    if (!!http == !!cmd)
+        return fail_at(c, v, "load", "give exactly one of http: (the built-in HTTP load) or command: (a program run in a loop)");
+    if (get_duration(c, v, "load", "duration", 1000000, &load->duration_us) < 0)
+        return -1;
+    load->timeout_us = 10 * 1000000LL;
+    if (http) {
+        if (get(c, v, "interval"))
+            return fail_at(c, get(c, v, "interval"), "load.interval", "only for command: loads");
+        if (get(c, v, "timeout"))
+            return fail_at(c, get(c, v, "timeout"), "load.timeout", "for http: loads, set load.http.timeout");
+        return parse_load_http(c, http, load);
+    }
+    load->is_command = true;
+    if (get_duration(c, v, "load", "interval", 0, &load->interval_us) < 0 ||
+        get_duration(c, v, "load", "timeout", 1000, &load->timeout_us) < 0)
+        return -1;
+    return parse_argv(c, cmd, "load.command", &load->argv, &load->argc);
+}
+
+/* ---- probes ------------------------------------------------------------ */
+static int parse_probe(pctx *c, yaml_node_t *v, const char *path, probe_def *pr)
+{
+    static const char *const keys[] = {"name", "http", "tcp", "command", "interval", "timeout", NULL};
+    if (want_kind(c, v, path, YAML_MAPPING_NODE) != 0 || check_keys(c, v, path, keys) != 0)
+        return -1;
+    pr->mark = mark_of(v);
+    pr->interval_us = 1000000;
+    pr->timeout_us = 1000000;
+    char p[256];
+    join(p, sizeof(p), path, "name");
+    if (get_string(c, v, path, "name", &pr->name) < 0)
+        return -1;
+    if (!pr->name)
+        return fail_at(c, v, path, "name: missing; hypotheses refer to a probe by it (probe.NAME.ok)");
+    if (check_name(c, get(c, v, "name"), p, pr->name) != 0)
+        return -1;
+    if (get_duration(c, v, path, "interval", 100000, &pr->interval_us) < 0 ||
+        get_duration(c, v, path, "timeout", 1000, &pr->timeout_us) < 0)
+        return -1;
+    yaml_node_t *http = get(c, v, "http"), *tcp = get(c, v, "tcp"), *cmd = get(c, v, "command");
+    if ((http != NULL) + (tcp != NULL) + (cmd != NULL) != 1)
+        return fail_at(c, v, path, "give exactly one of http:, tcp: or command:");
+    if (http) {
+        static const char *const hkeys[] = {"url", "method", "status", "body", NULL};
+        join(p, sizeof(p), path, "http");
+        if (want_kind(c, http, p, YAML_MAPPING_NODE) != 0 || check_keys(c, http, p, hkeys) != 0)
+            return -1;
+        pr->type = PROBE_HTTP;
+        if (get_string(c, http, p, "url", &pr->url) < 0 || get_string(c, http, p, "method", &pr->method) < 0 ||
+            get_string(c, http, p, "body", &pr->body_regex) < 0)
+            return -1;
+        if (!pr->url)
+            return fail_at(c, http, p, "url: missing");
+        if (strncmp(pr->url, "http://", 7) != 0 && strncmp(pr->url, "https://", 8) != 0)
+            return fail_at(c, get(c, http, "url"), "url", "'%s' is not an http:// or https:// URL", pr->url);
+        yaml_node_t *st = get(c, http, "status");
+        char sp[256];
+        join(sp, sizeof(sp), p, "status");
+        if (st && parse_int(c, st, sp, 100, 599, &pr->expect_status) != 0)
+            return -1;
+        if (pr->body_regex) {
+            regex_t re;
+            join(sp, sizeof(sp), p, "body");
+            if (regcomp(&re, pr->body_regex, REG_EXTENDED | REG_NOSUB) != 0)
+                return fail_at(c, get(c, http, "body"), sp, "'%s' is not a valid extended regular expression",
+                               pr->body_regex);
+            regfree(&re);
+        }
+        if (pr->method)
+            for (const char *s = pr->method; *s; s++)
+                if (*s < 'A' || *s > 'Z')
+                    return fail_at(c, get(c, http, "method"), "method", "'%s' is not an HTTP method", pr->method);
+    } else if (tcp) {
+        static const char *const tkeys[] = {"host", "port", NULL};
+        join(p, sizeof(p), path, "tcp");
+        if (want_kind(c, tcp, p, YAML_MAPPING_NODE) != 0 || check_keys(c, tcp, p, tkeys) != 0)
+            return -1;
+        pr->type = PROBE_TCP;
+        if (get_string(c, tcp, p, "host", &pr->host) < 0)
+            return -1;
+        if (!pr->host)
+            return fail_at(c, tcp, p, "host: missing");
+        yaml_node_t *port = get(c, tcp, "port");
+        if (!port)
+            return fail_at(c, tcp, p, "port: missing");
+        long n;
+        char pp[256];
+        join(pp, sizeof(pp), p, "port");
+        if (parse_int(c, port, pp, 1, 65535, &n) != 0)
+            return -1;
+        pr->port = (int)n;
+    } else {
+        join(p, sizeof(p), path, "command");
+        pr->type = PROBE_COMMAND;
+        if (parse_argv(c, cmd, p, &pr->argv, &pr->argc) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* ---- method ------------------------------------------------------------ */
+static int set_param(pctx *c, step_def *st, yaml_node_t *v, const char *path, const char *key, const char *value)
+{
+    fl_error e;
+    if (fl_spec_set(st->spec, key, value, &e) != 0)
+        return fail_lib(c, v, path, &e);
+    st->param_names = realloc(st->param_names, (st->n_params + 1) * sizeof(char *));
+    st->param_values = realloc(st->param_values, (st->n_params + 1) * sizeof(char *));
+    st->param_names[st->n_params] = strdup(key);
+    st->param_values[st->n_params] = strdup(value);
+    st->n_params++;
+    return 0;
+}
+
+static const char *param_value(const step_def *st, const char *name, int *count)
+{
+    const char *found = NULL;
+    *count = 0;
+    for (size_t i = 0; i < st->n_params; i++)
+        if (strcmp(st->param_names[i], name) == 0) {
+            found = st->param_values[i];
+            (*count)++;
+        }
+    return found;
+}
+
+static int parse_step(pctx *c, yaml_node_t *v, const char *path, size_t index)
+{
+    static const char *const keys[] = {"name", "attack", "with", "start", "after", "duration", NULL};
+    step_def *st = &c->exp->steps[index];
+    st->after = -1;
+    if (want_kind(c, v, path, YAML_MAPPING_NODE) != 0 || check_keys(c, v, path, keys) != 0)
+        return -1;
+    st->mark = mark_of(v);
+    char p[256];
+    if (get_string(c, v, path, "attack", &st->attack) < 0)
+        return -1;
+    if (!st->attack)
+        return fail_at(c, v, path, "attack: missing; e.g. attack: latency (faultline attacks lists them)");
+    join(p, sizeof(p), path, "attack");
+    fl_error e;
+    st->spec = fl_spec_new(st->attack, &e);
+    if (!st->spec)
+        return fail_at(c, get(c, v, "attack"), p, "%s", e.message);
+    const fl_attack_info *info = fl_attack_find(st->attack);
+    st->instant = info->instant;
+    if (get_string(c, v, path, "name", &st->name) < 0)
+        return -1;
+    if (st->name) {
+        join(p, sizeof(p), path, "name");
+        if (check_name(c, get(c, v, "name"), p, st->name) != 0)
+            return -1;
+        for (size_t i = 0; i < index; i++)
+            if (strcmp(c->exp->steps[i].name, st->name) == 0)
+                return fail_at(c, get(c, v, "name"), p, "'%s' is already the name of method[%zu]", st->name, i);
+        if (strcmp(st->name, "before") == 0 || strcmp(st->name, "during") == 0 || strcmp(st->name, "after") == 0 ||
+            strcmp(st->name, "all") == 0 || strcmp(st->name, "attack") == 0)
+            return fail_at(c, get(c, v, "name"), p, "'%s' is a phase name; choose another", st->name);
+    } else {
+        char def[80];
+        snprintf(def, sizeof(def), "%s-%zu", st->attack, index + 1);
+        st->name = strdup(def);
+    }
+    if (get_duration(c, v, path, "start", 0, &st->start_us) < 0)
+        return -1;
+    int has_duration = get_duration(c, v, path, "duration", 1000, &st->duration_us);
+    if (has_duration < 0)
+        return -1;
+    if (st->instant && has_duration)
+        return fail_at(c, get(c, v, "duration"), "duration", "%s is instantaneous; remove duration", st->attack);
+    if (!st->instant && !has_duration)
+        return fail_at(c, v, path, "duration: missing; how long to hold the fault, e.g. duration: 20s");
+    yaml_node_t *after = get(c, v, "after");
+    if (after) {
+        const char *name;
+        join(p, sizeof(p), path, "after");
+        if (want_scalar(c, after, p, &name) != 0)
+            return -1;
+        for (size_t i = 0; i < index; i++)
+            if (strcmp(c->exp->steps[i].name, name) == 0)
+                st->after = (int)i;
+        if (st->after < 0)
+            return fail_at(c, after, p, "'%s' is not the name of an earlier step (after: names a step above this one)",
+                           name);
+    }
+    yaml_node_t *with = get(c, v, "with");
+    join(p, sizeof(p), path, "with");
+    if (with) {
+        st->with_mark = mark_of(with);
+        if (want_kind(c, with, p, YAML_MAPPING_NODE) != 0)
+            return -1;
+        for (yaml_node_pair_t *pp = with->data.mapping.pairs.start; pp < with->data.mapping.pairs.top; pp++) {
+            yaml_node_t *key = node_at(c, pp->key);
+            if (key->type != YAML_SCALAR_NODE)
+                return fail_at(c, key, p, "keys must be parameter names");
+            const char *k = (const char *)key->data.scalar.value;
+            char kp[256];
+            join(kp, sizeof(kp), p, k);
+            for (yaml_node_pair_t *q = with->data.mapping.pairs.start; q < pp; q++)
+                if (strcmp((const char *)node_at(c, q->key)->data.scalar.value, k) == 0)
+                    return fail_at(c, key, kp, "given twice; a repeatable parameter takes a list");
+            if (strcmp(k, "duration") == 0)
+                return fail_at(c, key, kp, "set the step's duration: next to attack:, not in with:");
+            yaml_node_t *val = node_at(c, pp->value);
+            const fl_param_spec *ps = NULL;
+            for (size_t i = 0; i < info->n_params; i++)
+                if (strcmp(info->params[i].name, k) == 0)
+                    ps = &info->params[i];
+            if (!ps)
+                ps = fl_common_param(k);
+            if (!ps)
+                return fail_at(c, key, kp, "unknown parameter of attack %s (see: faultline attacks %s)", st->attack,
+                               st->attack);
+            if (val->type == YAML_SEQUENCE_NODE) {
+                if (!(ps->flags & FL_PARAM_REPEATABLE))
+                    return fail_at(c, val, kp, "takes one value, not a list");
+                if (want_kind(c, val, kp, YAML_SEQUENCE_NODE) != 0)
+                    return -1;
+                for (yaml_node_item_t *it = val->data.sequence.items.start; it < val->data.sequence.items.top; it++) {
+                    char ip[256];
+                    const char *text;
+                    snprintf(ip, sizeof(ip), "%s[%zu]", kp, (size_t)(it - val->data.sequence.items.start));
+                    if (want_scalar(c, node_at(c, *it), ip, &text) != 0 ||
+                        set_param(c, st, node_at(c, *it), ip, k, text) != 0)
+                        return -1;
+                }
+                continue;
+            }
+            const char *text;
+            if (want_scalar(c, val, kp, &text) != 0)
+                return -1;
+            if (ps->type == FL_PARAM_BOOL) {
+                if (strcmp(text, "true") == 0)
+                    text = NULL;
+                else if (strcmp(text, "false") == 0)
+                    continue;
+                else
+                    return fail_at(c, val, kp, "'%s': a flag is true or false", text);
+            }
+            if (set_param(c, st, val, kp, k, text ? text : "true") != 0)
+                return -1;
+        }
+    }
+    if (!st->instant) {
+        char d[32];
+        fl_format_duration(st->duration_us, d, sizeof(d));
+        if (fl_spec_set(st->spec, "duration", d, &e) != 0)
+            return fail_lib(c, get(c, v, "duration"), "duration", &e);
+    }
+    /* A network fault on one host and one port can be measured: TCP
+     * connect time to it before and while the fault is on. */
+    int nh, np;
+    const char *host = param_value(st, "host", &nh), *port = param_value(st, "port", &np);
+    if (nh == 1 && np == 1 && strchr(host, '/') == NULL && strchr(port, '-') == NULL) {
+        st->verify_host = strdup(host);
+        st->verify_port = atoi(port);
+        int nd;
+        const char *delay = param_value(st, "delay", &nd);
+        if (delay && strcmp(st->attack, "latency") == 0)
+            fl_parse_duration(delay, "delay", &st->verify_delay_us, &e);
+    }
+    return 0;
+}
+
+/* ---- hypotheses and stop conditions ------------------------------------ */
+static int parse_phase(pctx *c, yaml_node_t *v, const char *path, condition_def *cd)
+{
+    const char *text;
+    if (want_scalar(c, v, path, &text) != 0)
+        return -1;
+    if (strcmp(text, "before") == 0)
+        cd->phase = PHASE_BEFORE;
+    else if (strcmp(text, "during") == 0 || strcmp(text, "attack") == 0)
+        cd->phase = PHASE_DURING;
+    else if (strcmp(text, "after") == 0)
+        cd->phase = PHASE_AFTER;
+    else if (strcmp(text, "all") == 0)
+        cd->phase = PHASE_ALL;
+    else {
+        cd->phase = PHASE_STEP;
+        cd->step = -1;
+        for (size_t i = 0; i < c->exp->n_steps; i++)
+            if (strcmp(c->exp->steps[i].name, text) == 0)
+                cd->step = (int)i;
+        if (cd->step < 0)
+            return fail_at(c, v, path, "'%s' is neither a phase (before, during, after, all) nor a step's name", text);
+    }
+    return 0;
+}
+
+static int parse_condition(pctx *c, yaml_node_t *v, const char *path, condition_def *cd, bool is_stop)
+{
+    static const char *const hkeys[] = {"name", "metric", "probe", "phase", "during", "below", "above", "equals", NULL};
+    static const char *const skeys[] = {"name", "metric", "below", "above", "equals", "for", NULL};
+    if (want_kind(c, v, path, YAML_MAPPING_NODE) != 0 || check_keys(c, v, path, is_stop ? skeys : hkeys) != 0)
+        return -1;
+    cd->mark = mark_of(v);
+    cd->phase = is_stop ? PHASE_ALL : PHASE_DURING;
+    char p[256];
+    if (get_string(c, v, path, "name", &cd->name) < 0)
+        return -1;
+    yaml_node_t *metric = get(c, v, "metric"), *probe = get(c, v, "probe");
+    char why[300];
+    const char *text;
+    if (metric && probe)
+        return fail_at(c, probe, path, "give metric: or probe:, not both");
+    if (probe) {
+        /* probe: NAME is short for metric: probe.NAME.ok, equals: 1 */
+        join(p, sizeof(p), path, "probe");
+        if (want_scalar(c, probe, p, &text) != 0)
+            return -1;
+        char m[128];
+        snprintf(m, sizeof(m), "probe.%s.ok", text);
+        if (metric_parse(c->exp, m, &cd->metric, why, sizeof(why)) != 0)
+            return fail_at(c, probe, p, "%s", why);
+        if (get(c, v, "below") || get(c, v, "above") || get(c, v, "equals"))
+            return fail_at(c, v, path, "probe: %s already means 'the probe's checks hold'; remove the bound", text);
+        cd->bound = BOUND_EQUALS;
+        cd->threshold = 1;
+        cd->threshold_text = strdup("1");
+    } else {
+        if (!metric)
+            return fail_at(c, v, path, "metric: missing; e.g. metric: load.latency.p99");
+        join(p, sizeof(p), path, "metric");
+        if (want_scalar(c, metric, p, &text) != 0)
+            return -1;
+        if (metric_parse(c->exp, text, &cd->metric, why, sizeof(why)) != 0)
+            return fail_at(c, metric, p, "%s", why);
+        yaml_node_t *b = NULL;
+        int nb = 0;
+        static const char *const bounds[] = {"below", "above", "equals"};
+        for (int i = 0; i < 3; i++)
+            if (get(c, v, bounds[i])) {
+                b = get(c, v, bounds[i]);
+                cd->bound = (bound_kind)i;
+                nb++;
+            }
+        if (nb != 1)
+            return fail_at(c, v, path, "give exactly one bound: below:, above: or equals:");
+        join(p, sizeof(p), path, bounds[cd->bound]);
+        if (want_scalar(c, b, p, &text) != 0)
+            return -1;
+        if (metric_threshold(&cd->metric, text, &cd->threshold, why, sizeof(why)) != 0)
+            return fail_at(c, b, p, "%s", why);
+        cd->threshold_text = strdup(text);
+    }
+    yaml_node_t *phase = get(c, v, "phase"), *during = get(c, v, "during");
+    if (phase && during)
+        return fail_at(c, during, path, "give phase: or during:, not both");
+    if (phase) {
+        join(p, sizeof(p), path, "phase");
+        if (parse_phase(c, phase, p, cd) != 0)
+            return -1;
+    } else if (during) {
+        join(p, sizeof(p), path, "during");
+        if (parse_phase(c, during, p, cd) != 0)
+            return -1;
+        if (cd->phase != PHASE_DURING && cd->phase != PHASE_STEP)
+            return fail_at(c, during, p, "during: takes 'attack' or a step's name; use phase: for before/after/all");
+    }
+    if (is_stop && get_duration(c, v, path, "for", 0, &cd->for_us) < 0)
+        return -1;
+    if (!cd->name) {
+        static const char *const bn[] = {"below", "above", "equals"};
+        static const char *const pn[] = {"before", "during", "after", "", "all"};
+        char n[256];
+        snprintf(n, sizeof(n), "%s %s %s%s%s", cd->metric.text, bn[cd->bound], cd->threshold_text,
+                 is_stop ? "" : " ", is_stop ? "" : (cd->phase == PHASE_STEP ? c->exp->steps[cd->step].name : pn[cd->phase]));
+        cd->name = strdup(n);
+    }
+    return 0;
+}
+
+static int parse_rollback(pctx *c, yaml_node_t *v, const char *path, rollback_def *rb)
+{
+    rb->mark = mark_of(v);
+    rb->timeout_us = 10 * 1000000LL;
+    if (v->type == YAML_SEQUENCE_NODE)
+        return parse_argv(c, v, path, &rb->argv, &rb->argc);
+    static const char *const keys[] = {"run", "timeout", NULL};
+    if (want_kind(c, v, path, YAML_MAPPING_NODE) != 0 || check_keys(c, v, path, keys) != 0)
+        return -1;
+    if (get_duration(c, v, path, "timeout", 1000, &rb->timeout_us) < 0)
+        return -1;
+    yaml_node_t *run = get(c, v, "run");
+    if (!run)
+        return fail_at(c, v, path, "run: missing; e.g. run: [systemctl, restart, myservice]");
+    char p[256];
+    join(p, sizeof(p), path, "run");
+    return parse_argv(c, run, p, &rb->argv, &rb->argc);
+}
+
+/* Parses a list under `key` with `each` called per item. */
+#define PARSE_LIST(c, root, key, array, count, each_call)                                                             \
+    do {                                                                                                               \
+        yaml_node_t *list_ = get(c, root, key);                                                                        \
+        if (list_) {                                                                                                   \
+            if (want_kind(c, list_, key, YAML_SEQUENCE_NODE) != 0)                                                     \
+                return -1;                                                                                             \
+            size_t n_ = (size_t)(list_->data.sequence.items.top - list_->data.sequence.items.start);                   \
+            array = calloc(n_ ? n_ : 1, sizeof(*array));                                                               \
+            for (size_t i_ = 0; i_ < n_; i_++) {                                                                       \
+                char ipath[64];                                                                                        \
+                snprintf(ipath, sizeof(ipath), "%s[%zu]", key, i_);                                                    \
+                yaml_node_t *item_ = node_at(c, list_->data.sequence.items.start[i_]);                                 \
+                count = i_ + 1;                                                                                        \
+                if (each_call != 0)                                                                                    \
+                    return -1;                                                                                         \
+            }                                                                                                          \
+        }                                                                                                              \
+    } while (0)
+
+static int plan_times(pctx *c, yaml_node_t *root)
+{
+    fl_experiment *exp = c->exp;
+    for (size_t i = 0; i < exp->n_steps; i++) {
+        step_def *st = &exp->steps[i];
+        st->planned_start_us = st->start_us + (st->after >= 0 ? exp->steps[st->after].planned_end_us : 0);
+        st->planned_end_us = st->planned_start_us + st->duration_us;
+    }
+    if (!exp->duration_us)
+        exp->duration_us = exp->load.duration_us;
+    if (!exp->duration_us)
+        return fail_at(c, root, "duration", "missing: how long the experiment runs (duration: or load.duration:)");
+    if (exp->load.present && !exp->load.duration_us)
+        exp->load.duration_us = exp->duration_us;
+    if (exp->load.present && exp->load.duration_us > exp->duration_us)
+        return fail_at(c, get(c, get(c, root, "load"), "duration"), "load.duration",
+                       "longer than the experiment's duration");
+    if (exp->load.present && !exp->load.is_command) {
+        char d[32];
+        fl_error e;
+        fl_format_duration(exp->load.duration_us, d, sizeof(d));
+        if (fl_load_config_set(exp->load.http, "duration", d, &e) != 0)
+            return fail_at(c, get(c, root, "load"), "load.duration", "%s", strip_option_prefix(e.message));
+        if (fl_load_config_validate(exp->load.http, &e) != 0)
+            return fail_at(c, get(c, root, "load"), "load.http", "%s", strip_option_prefix(e.message));
+    }
+    for (size_t i = 0; i < exp->n_steps; i++) {
+        step_def *st = &exp->steps[i];
+        if (st->planned_end_us > exp->duration_us) {
+            char a[32], b[32];
+            char path[64];
+            snprintf(path, sizeof(path), "method[%zu]", i);
+            exp_error_at(c->err, c->file, st->mark, path, "ends at %s, after the end of the experiment (%s)",
+                         fl_format_duration(st->planned_end_us, a, sizeof(a)),
+                         fl_format_duration(exp->duration_us, b, sizeof(b)));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int parse_root(pctx *c, yaml_node_t *root)
+{
+    static const char *const keys[] = {"title",     "description", "targets",  "duration",  "load",     "probes",
+                                       "prometheus", "method",      "hypothesis", "stop-when", "rollback", NULL};
+    fl_experiment *exp = c->exp;
+    if (want_kind(c, root, "", YAML_MAPPING_NODE) != 0 || check_keys(c, root, "", keys) != 0)
+        return -1;
+    if (get_string(c, root, "", "title", &exp->title) < 0 || get_string(c, root, "", "description", &exp->description) < 0)
+        return -1;
+    if (!exp->title || !*exp->title)
+        return fail_at(c, root, "title", "missing: one line saying what the experiment shows");
+    yaml_node_t *targets = get(c, root, "targets");
+    if (targets && parse_targets(c, targets) != 0)
+        return -1;
+    if (get_duration(c, root, "", "duration", 1000000, &exp->duration_us) < 0)
+        return -1;
+    yaml_node_t *load = get(c, root, "load");
+    if (load && parse_load(c, load, &exp->load) != 0)
+        return -1;
+    PARSE_LIST(c, root, "probes", exp->probes, exp->n_probes, parse_probe(c, item_, ipath, &exp->probes[i_]));
+    for (size_t i = 0; i < exp->n_probes; i++)
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(exp->probes[i].name, exp->probes[j].name) == 0) {
+                exp_error_at(c->err, c->file, exp->probes[i].mark, "probes", "'%s' is the name of two probes",
+                             exp->probes[i].name);
+                return -1;
+            }
+    exp->prom_interval_us = 1000000;
+    exp->prom_timeout_us = 1000000;
+    yaml_node_t *prom = get(c, root, "prometheus");
+    if (prom) {
+        static const char *const pkeys[] = {"interval", "timeout", NULL};
+        if (want_kind(c, prom, "prometheus", YAML_MAPPING_NODE) != 0 || check_keys(c, prom, "prometheus", pkeys) != 0 ||
+            get_duration(c, prom, "prometheus", "interval", 100000, &exp->prom_interval_us) < 0 ||
+            get_duration(c, prom, "prometheus", "timeout", 1000, &exp->prom_timeout_us) < 0)
+            return -1;
+    }
+    yaml_node_t *method = get(c, root, "method");
+    if (!method)
+        return fail_at(c, root, "method", "missing: the list of attacks (- attack: ...)");
+    PARSE_LIST(c, root, "method", exp->steps, exp->n_steps, parse_step(c, item_, ipath, i_));
+    if (exp->n_steps == 0)
+        return fail_at(c, method, "method", "empty: give at least one attack");
+    if (plan_times(c, root) != 0)
+        return -1;
+    PARSE_LIST(c, root, "hypothesis", exp->hypotheses, exp->n_hypotheses,
+               parse_condition(c, item_, ipath, &exp->hypotheses[i_], false));
+    PARSE_LIST(c, root, "stop-when", exp->stops, exp->n_stops, parse_condition(c, item_, ipath, &exp->stops[i_], true));
+    PARSE_LIST(c, root, "rollback", exp->rollbacks, exp->n_rollbacks,
+               parse_rollback(c, item_, ipath, &exp->rollbacks[i_]));
+    /* A load metric needs a load. */
+    for (size_t k = 0; k < exp->n_hypotheses + exp->n_stops; k++) {
+        condition_def *cd = k < exp->n_hypotheses ? &exp->hypotheses[k] : &exp->stops[k - exp->n_hypotheses];
+        if (cd->metric.kind <= METRIC_LOAD_LATE && !exp->load.present) {
+            char path[64];
+            snprintf(path, sizeof(path), "%s[%zu].metric", k < exp->n_hypotheses ? "hypothesis" : "stop-when",
+                     k < exp->n_hypotheses ? k : k - exp->n_hypotheses);
+            exp_error_at(c->err, c->file, cd->mark, path, "%s needs a load: section", cd->metric.text);
+            return -1;
+        }
+        if (cd->metric.kind == METRIC_LOAD_LATE && exp->load.is_command) {
+            exp_error_at(c->err, c->file, cd->mark, "metric", "load.late is only measured by the http: load");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+fl_experiment *fl_experiment_parse(const char *text, size_t len, const char *name, fl_error *err)
+{
+    fl_error_clear(err);
+    fl_experiment *exp = calloc(1, sizeof(*exp));
+    exp->file = strdup(name ? name : "experiment");
+    yaml_parser_t parser;
+    yaml_document_t doc;
+    yaml_parser_initialize(&parser);
+    yaml_parser_set_input_string(&parser, (const unsigned char *)text, len);
+    if (!yaml_parser_load(&parser, &doc)) {
+        fl_mark m = {(int)parser.problem_mark.line + 1, (int)parser.problem_mark.column + 1};
+        exp_error_at(err, exp->file, m, "", "not valid YAML: %s%s%s", parser.problem ? parser.problem : "error",
+                     parser.context ? " " : "", parser.context ? parser.context : "");
+        yaml_parser_delete(&parser);
+        fl_experiment_free(exp);
+        return NULL;
+    }
+    yaml_node_t *root = yaml_document_get_root_node(&doc);
+    int rc = 0;
+    if (!root) {
+        exp_error_at(err, exp->file, (fl_mark){1, 1}, "", "the file is empty; an experiment needs title: and method:");
+        rc = -1;
+    } else {
+        yaml_document_t extra;
+        if (yaml_parser_load(&parser, &extra)) {
+            yaml_node_t *second = yaml_document_get_root_node(&extra);
+            if (second) {
+                exp_error_at(err, exp->file, mark_of(second), "", "one experiment per file; found a second document");
+                rc = -1;
+            }
+            yaml_document_delete(&extra);
+        }
+        if (rc == 0) {
+            size_t n_nodes = (size_t)(doc.nodes.top - doc.nodes.start);
+            pctx c = {.doc = &doc, .file = exp->file, .err = err, .visited = calloc(n_nodes + 1, 1), .exp = exp};
+            rc = parse_root(&c, root);
+            free(c.visited);
+        }
+    }
+    yaml_document_delete(&doc);
+    yaml_parser_delete(&parser);
+    if (rc != 0) {
+        err->code = FL_EINVAL;
+        fl_experiment_free(exp);
+        return NULL;
+    }
+    return exp;
+}
+
+fl_experiment *fl_experiment_load(const char *path, fl_error *err)
+{
+    fl_error_clear(err);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fl_fail(err, FL_EINVAL, "", "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    char *buf = malloc(MAX_FILE_BYTES + 1);
+    size_t n = fread(buf, 1, MAX_FILE_BYTES + 1, f);
+    fclose(f);
+    if (n > MAX_FILE_BYTES) {
+        free(buf);
+        fl_fail(err, FL_EINVAL, "", "%s: larger than 1 MiB; not an experiment file", path);
+        return NULL;
+    }
+    fl_experiment *exp = fl_experiment_parse(buf, n, path, err);
+    free(buf);
+    return exp;
+}
+
+static void free_condition(condition_def *cd)
+{
+    free(cd->name);
+    free(cd->threshold_text);
+    metric_free(&cd->metric);
+}
+
+void fl_experiment_free(fl_experiment *exp)
+{
+    if (!exp)
+        return;
+    free(exp->file);
+    free(exp->title);
+    free(exp->description);
+    if (exp->load.http)
+        fl_load_config_free(exp->load.http);
+    exp_free_argv(exp->load.argv, exp->load.argc);
+    free(exp->load.url_text);
+    free(exp->load.rate_text);
+    for (size_t i = 0; i < exp->n_probes; i++) {
+        probe_def *p = &exp->probes[i];
+        free(p->name);
+        free(p->url);
+        free(p->method);
+        free(p->body_regex);
+        free(p->host);
+        exp_free_argv(p->argv, p->argc);
+    }
+    free(exp->probes);
+    for (size_t i = 0; i < exp->n_proms; i++)
+        prom_expr_free(&exp->proms[i]);
+    free(exp->proms);
+    for (size_t i = 0; i < exp->n_steps; i++) {
+        step_def *st = &exp->steps[i];
+        free(st->name);
+        free(st->attack);
+        fl_spec_free(st->spec);
+        exp_free_argv(st->param_names, st->n_params);
+        exp_free_argv(st->param_values, st->n_params);
+        free(st->verify_host);
+    }
+    free(exp->steps);
+    for (size_t i = 0; i < exp->n_hypotheses; i++)
+        free_condition(&exp->hypotheses[i]);
+    free(exp->hypotheses);
+    for (size_t i = 0; i < exp->n_stops; i++)
+        free_condition(&exp->stops[i]);
+    free(exp->stops);
+    for (size_t i = 0; i < exp->n_rollbacks; i++)
+        exp_free_argv(exp->rollbacks[i].argv, exp->rollbacks[i].argc);
+    free(exp->rollbacks);
+    free(exp);
+}
+
+const char *fl_experiment_title(const fl_experiment *exp) { return exp->title; }
+int64_t fl_experiment_duration_us(const fl_experiment *exp) { return exp->duration_us; }
+
+int fl_experiment_check_host(fl_experiment *exp, fl_error *err)
+{
+    fl_error_clear(err);
+    for (size_t i = 0; i < exp->n_steps; i++) {
+        fl_error e;
+        if (fl_spec_validate(exp->steps[i].spec, &e) != 0) {
+            char path[64];
+            snprintf(path, sizeof(path), "method[%zu].with", i);
+            exp_error_at(err, exp->file, exp->steps[i].with_mark.line ? exp->steps[i].with_mark : exp->steps[i].mark,
+                         path, "%s", strip_option_prefix(e.message));
+            return -1;
+        }
+    }
+    return 0;
+}

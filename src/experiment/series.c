@@ -1,0 +1,134 @@
+/* Sampled series shared between the sampler threads (probes, Prometheus
+ * scrapes) and the runner, and the sampler thread itself: a loop that takes
+ * one sample per interval until it is told to stop. */
+#include "core/internal.h"
+#include "experiment/internal.h"
+#include "experiment/sampler.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+int64_t exp_mono_us(void) { return fl_mono_us(); }
+
+void store_init(series_store *st)
+{
+    memset(st, 0, sizeof(*st));
+    pthread_mutex_init(&st->lock, NULL);
+}
+
+void store_destroy(series_store *st)
+{
+    for (size_t i = 0; i < st->n; i++) {
+        free(st->all[i].name);
+        free(st->all[i].samples);
+    }
+    free(st->all);
+    pthread_mutex_destroy(&st->lock);
+}
+
+size_t store_series(series_store *st, const char *name, metric_unit unit)
+{
+    pthread_mutex_lock(&st->lock);
+    size_t i;
+    for (i = 0; i < st->n; i++)
+        if (strcmp(st->all[i].name, name) == 0)
+            break;
+    if (i == st->n) {
+        st->all = realloc(st->all, (st->n + 1) * sizeof(series));
+        st->all[i] = (series){.name = strdup(name), .unit = unit};
+        st->n++;
+    }
+    pthread_mutex_unlock(&st->lock);
+    return i;
+}
+
+void store_add(series_store *st, size_t index, sample s)
+{
+    pthread_mutex_lock(&st->lock);
+    series *se = &st->all[index];
+    if (se->n == se->cap) {
+        se->cap = se->cap ? se->cap * 2 : 64;
+        se->samples = realloc(se->samples, se->cap * sizeof(sample));
+    }
+    se->samples[se->n++] = s;
+    pthread_mutex_unlock(&st->lock);
+}
+
+size_t store_copy(series_store *st, size_t index, size_t from, sample **out)
+{
+    pthread_mutex_lock(&st->lock);
+    series *se = &st->all[index];
+    size_t n = se->n > from ? se->n - from : 0;
+    *out = malloc((n ? n : 1) * sizeof(sample));
+    if (n)
+        memcpy(*out, se->samples + from, n * sizeof(sample));
+    pthread_mutex_unlock(&st->lock);
+    return n;
+}
+
+/* ---- the sampler thread ------------------------------------------------ */
+static void *sampler_main(void *arg)
+{
+    sampler *s = arg;
+    int64_t next = exp_mono_us();
+    pthread_mutex_lock(&s->lock);
+    while (!s->stop) {
+        pthread_mutex_unlock(&s->lock);
+        s->take(s);
+        next += s->interval_us;
+        int64_t now = exp_mono_us();
+        if (next < now) /* a slow sample: skip the missed slots, never burst */
+            next = now;
+        pthread_mutex_lock(&s->lock);
+        while (!s->stop) {
+            now = exp_mono_us();
+            if (now >= next)
+                break;
+            struct timespec ts;
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            int64_t wait = next - now;
+            ts.tv_sec += wait / 1000000;
+            ts.tv_nsec += (long)(wait % 1000000) * 1000;
+            if (ts.tv_nsec >= 1000000000) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000;
+            }
+            pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+        }
+    }
+    pthread_mutex_unlock(&s->lock);
+    return NULL;
+}
+
+int sampler_launch(sampler *s)
+{
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&s->lock, NULL);
+    if (pthread_create(&s->thread, NULL, sampler_main, s) != 0) {
+        pthread_cond_destroy(&s->cond);
+        pthread_mutex_destroy(&s->lock);
+        return -1;
+    }
+    return 0;
+}
+
+void sampler_stop(sampler *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->stop = true;
+    pthread_cond_signal(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    pthread_join(s->thread, NULL);
+    pthread_cond_destroy(&s->cond);
+    pthread_mutex_destroy(&s->lock);
+    if (s->cleanup)
+        s->cleanup(s);
+    free(s);
+}
