@@ -58,9 +58,7 @@ const fl_attack fl_attack_bandwidth = {
                         "stops the engine.",
              .params = params,
              .n_params = FL_ARRAY_LEN(params),
-             .requires = "nftables; nfnetlink_queue; nft_queue, or nft_compat + xt_NFQUEUE; no binaries"},
+             .requires = FL_NET_ENGINE_REQUIRES},
     .validate = validate,
-    .plan = fl_net_plan_steps,
-    .apply = fl_net_apply,
-    .verify = fl_net_verify,
+    FL_NET_ATTACK_OPS,
 };

@@ -52,7 +52,5 @@ const fl_attack fl_attack_dns = {
              .n_params = FL_ARRAY_LEN(params),
              .requires = "nftables; with --domain also nfnetlink_queue and nft_queue or nft_compat + xt_NFQUEUE"},
     .validate = validate,
-    .plan = fl_net_plan_steps,
-    .apply = fl_net_apply,
-    .verify = fl_net_verify,
+    FL_NET_ATTACK_OPS,
 };

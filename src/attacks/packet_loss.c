@@ -29,7 +29,5 @@ const fl_attack fl_attack_packet_loss = {
              .n_params = FL_ARRAY_LEN(params),
              .requires = "nftables (nf_tables, nft_numgen, nft_counter); no binaries"},
     .validate = validate,
-    .plan = fl_net_plan_steps,
-    .apply = fl_net_apply,
-    .verify = fl_net_verify,
+    FL_NET_ATTACK_OPS,
 };

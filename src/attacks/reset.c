@@ -26,7 +26,5 @@ const fl_attack fl_attack_reset = {
              .n_params = FL_ARRAY_LEN(params),
              .requires = "nftables (nf_tables, nft_reject_inet); no binaries"},
     .validate = validate,
-    .plan = fl_net_plan_steps,
-    .apply = fl_net_apply,
-    .verify = fl_net_verify,
+    FL_NET_ATTACK_OPS,
 };

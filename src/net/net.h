@@ -223,6 +223,12 @@ typedef struct fl_net_plan {
     fl_engine_config engine;
 } fl_net_plan;
 
+/* What the engine attacks (latency, bandwidth) need from the host. */
+#define FL_NET_ENGINE_REQUIRES "nftables; nfnetlink_queue; nft_queue, or nft_compat + xt_NFQUEUE; no binaries"
+
+/* The operations every network attack shares; its own part is validate. */
+#define FL_NET_ATTACK_OPS .plan = fl_net_plan_steps, .apply = fl_net_apply, .verify = fl_net_verify
+
 /* validate: parses the matching parameters into a new plan owned by spec;
  * default_port (0: none) stands in when --port is not given. */
 fl_net_plan *fl_net_validate(fl_spec *spec, uint16_t default_port, fl_error *err);
