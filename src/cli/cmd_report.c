@@ -1,0 +1,127 @@
+/* faultline report <result.json> [--out DIR]: regenerate junit.xml and
+ * report.html from a result document. */
+#include "cli.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *USAGE = "faultline report <result.json> [--out DIR]";
+
+/* Bigger than any real result (an hour of 100 ms windows is a few MB). */
+#define MAX_RESULT_BYTES (256u << 20)
+
+static void help(void) {
+    printf("usage: %s\n\n"
+           "Regenerates the reports of an experiment from its result document: junit.xml (one\n"
+           "testcase per hypothesis and per fault verification and rollback, for CI) and\n"
+           "report.html (one self-contained page: latency p50/p99/max, throughput and errors over\n"
+           "time with each fault's window shaded, one chart per extra metric, hypothesis bounds\n"
+           "as dashed lines, the hypotheses and faults tables, the timeline, the load summary).\n"
+           "The page needs no network access: open it in any browser, attach it to a ticket.\n\n"
+           "'faultline run exp.yaml --out DIR' already writes all three files into DIR; use this\n"
+           "command after upgrading faultline, after editing result.json by hand, or to render a\n"
+           "result somewhere else.\n\n"
+           "  <result.json>  a result document (schema: docs/result-format.md)\n"
+           "  --out DIR      write the reports into DIR (created if missing) instead of next to\n"
+           "                 result.json\n\n"
+           "Exit codes: 0 reports written (whatever the experiment's verdict), 2 the document is\n"
+           "missing or malformed (the message names the member), 4 a report could not be written.\n\n"
+           "examples:\n"
+           "  faultline report out/result.json                # -> out/junit.xml, out/report.html\n"
+           "  faultline report out/result.json --out /tmp/r   # -> /tmp/r/junit.xml, /tmp/r/report.html\n"
+           "  xdg-open out/report.html\n"
+           "See docs/report.md for what the report shows and the JUnit mapping.\n",
+           USAGE);
+}
+
+/* The whole file as a string, or NULL with err filled. */
+static char *read_document(const char *path, fl_error *err) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        err->code = FL_EINVAL;
+        snprintf(err->message, sizeof(err->message), "cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *text = malloc(cap);
+    while (text) {
+        if (len + 1 >= cap) {
+            char *grown = cap < MAX_RESULT_BYTES ? realloc(text, cap * 2) : NULL;
+            if (!grown) {
+                free(text);
+                text = NULL;
+                break;
+            }
+            text = grown;
+            cap *= 2;
+        }
+        size_t got = fread(text + len, 1, cap - len - 1, f);
+        len += got;
+        if (got == 0)
+            break;
+    }
+    bool failed = ferror(f);
+    fclose(f);
+    if (!text || failed) {
+        free(text);
+        err->code = text ? FL_EAPPLY : FL_EINVAL;
+        snprintf(err->message, sizeof(err->message), "cannot read %s: %s", path,
+                 failed ? "read error" : "too large for a result document");
+        return NULL;
+    }
+    text[len] = '\0';
+    return text;
+}
+
+int cmd_report(int argc, char **argv) {
+    const char *input = NULL, *out_dir = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (cli_is_help(argv[i])) {
+            help();
+            return 0;
+        }
+        if (strcmp(argv[i], "--out") == 0) {
+            if (++i >= argc)
+                return cli_usage_error(USAGE, "--out needs a directory");
+            out_dir = argv[i];
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
+            return cli_usage_error(USAGE, "unknown option '%s'", argv[i]);
+        } else if (input) {
+            return cli_usage_error(USAGE, "one result document at a time ('%s' and '%s')", input, argv[i]);
+        } else {
+            input = argv[i];
+        }
+    }
+    if (!input)
+        return cli_usage_error(USAGE, "which result.json? (faultline run --out DIR writes DIR/result.json)");
+
+    fl_error err = {0};
+    char *document = read_document(input, &err);
+    if (!document)
+        return cli_fail(&err);
+
+    char *input_copy = strdup(input);
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s", out_dir ? out_dir : dirname(input_copy));
+    free(input_copy);
+    char junit[4200], html[4200];
+    snprintf(junit, sizeof(junit), "%s/junit.xml", dir);
+    snprintf(html, sizeof(html), "%s/report.html", dir);
+
+    int rc = 0;
+    if (out_dir) {
+        /* Write all three there, so that the directory is a complete record. */
+        rc = fl_report_write_all(document, out_dir, &err);
+    } else {
+        rc = fl_report_junit(document, junit, &err);
+        if (rc == 0)
+            rc = fl_report_html(document, html, &err);
+    }
+    free(document);
+    if (rc < 0)
+        return cli_fail(&err);
+    printf("%s\n%s\n", junit, html);
+    return 0;
+}

@@ -1,0 +1,222 @@
+/* junit.xml: the experiment as one JUnit test suite, for CI systems.
+ *
+ *   hypothesis        -> testcase "hypothesis: <name>"; <failure> when it
+ *                        failed (measured vs bound), <skipped> with no data
+ *   each fault        -> testcase "<fault>: applied and verified" and
+ *                        "<fault>: rolled back"
+ *   aborted / error   -> one more testcase "experiment ran to completion"
+ *                        with an <error>, so that a run that stopped early
+ *                        is never all green in CI
+ */
+#include "report/report_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef enum outcome { OUTCOME_PASS, OUTCOME_FAIL, OUTCOME_SKIP, OUTCOME_ERROR } outcome;
+
+typedef struct testcase {
+    const char *classname;
+    char name[300];
+    outcome result;
+    char message[600]; /* the failure, skip or error message */
+    char *details;     /* longer text in the element body; owned, may be NULL */
+} testcase;
+
+typedef struct suite {
+    testcase *cases;
+    size_t n, cap;
+} suite;
+
+static testcase *add_case(suite *s, const char *classname) {
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        testcase *grown = realloc(s->cases, cap * sizeof(*grown));
+        if (!grown)
+            return NULL;
+        s->cases = grown;
+        s->cap = cap;
+    }
+    testcase *c = &s->cases[s->n++];
+    *c = (testcase){.classname = classname};
+    return c;
+}
+
+static void hypothesis_cases(suite *s, const rp_result *r) {
+    for (size_t i = 0; i < r->n_hypotheses; i++) {
+        const rp_hypothesis *h = &r->hypotheses[i];
+        testcase *c = add_case(s, "faultline.hypothesis");
+        if (!c)
+            return;
+        snprintf(c->name, sizeof(c->name), "hypothesis: %s", h->name);
+        char measured[80], threshold[80], number[32];
+        if (h->measured_text)
+            snprintf(measured, sizeof(measured), "%s", h->measured_text);
+        else
+            snprintf(measured, sizeof(measured), "%s %s", rp_format_number(h->measured, number, sizeof(number)),
+                     h->unit);
+        if (h->threshold_text)
+            snprintf(threshold, sizeof(threshold), "%s", h->threshold_text);
+        else
+            snprintf(threshold, sizeof(threshold), "%s %s", rp_format_number(h->threshold, number, sizeof(number)),
+                     h->unit);
+        switch (h->verdict) {
+        case RP_HYP_PASS: c->result = OUTCOME_PASS; break;
+        case RP_HYP_FAIL:
+            c->result = OUTCOME_FAIL;
+            snprintf(c->message, sizeof(c->message), "%s measured %s, bound %s %s (phase %s)", h->metric, measured,
+                     h->bound, threshold, h->phase);
+            break;
+        case RP_HYP_NO_DATA:
+            c->result = OUTCOME_SKIP;
+            snprintf(c->message, sizeof(c->message), "no data for %s in phase %s", h->metric, h->phase);
+            break;
+        }
+        if (h->verdict == RP_HYP_FAIL && !isnan(h->windows_evaluated)) {
+            char worst[48];
+            rp_buf details = {0};
+            rp_printf(&details, "%.0f of %.0f windows outside the bound; worst window at %s",
+                      isnan(h->windows_failed) ? 0 : h->windows_failed, h->windows_evaluated,
+                      rp_format_ms(h->worst_t_ms, worst, sizeof(worst)));
+            c->details = details.data;
+        }
+    }
+}
+
+static void fault_cases(suite *s, const rp_result *r) {
+    for (size_t i = 0; i < r->n_faults; i++) {
+        const rp_fault *f = &r->faults[i];
+        bool applied = !isnan(f->applied_ms);
+        testcase *c = add_case(s, "faultline.fault");
+        if (!c)
+            return;
+        snprintf(c->name, sizeof(c->name), "%s: applied and verified", f->name);
+        if (applied && f->verified) {
+            c->result = OUTCOME_PASS;
+        } else if (!applied && !f->error && r->verdict == RP_ABORTED) {
+            /* The run stopped before the fault was due: nothing went wrong
+             * with the fault itself. */
+            c->result = OUTCOME_SKIP;
+            snprintf(c->message, sizeof(c->message), "not applied: the run was aborted before it was due");
+        } else {
+            c->result = OUTCOME_FAIL;
+            snprintf(c->message, sizeof(c->message), "%s (%s) %s%s%s", f->name, f->attack,
+                     applied ? "was applied but not verified in effect" : "was not applied", f->error ? ": " : "",
+                     f->error ? f->error : "");
+        }
+        if (f->verification) {
+            c->details = strdup(f->verification);
+        }
+
+        c = add_case(s, "faultline.fault");
+        if (!c)
+            return;
+        snprintf(c->name, sizeof(c->name), "%s: rolled back", f->name);
+        if (!applied) {
+            c->result = OUTCOME_SKIP;
+            snprintf(c->message, sizeof(c->message), "never applied: nothing to roll back");
+        } else if (isnan(f->rolled_back_ms)) {
+            c->result = OUTCOME_FAIL;
+            snprintf(c->message, sizeof(c->message),
+                     "%s (%s, journal id %s) was not rolled back: run 'faultline recover'", f->name, f->attack, f->id);
+        } else {
+            c->result = OUTCOME_PASS;
+        }
+    }
+}
+
+static void put_attr(rp_buf *out, const char *name, const char *value) {
+    rp_printf(out, " %s=\"", name);
+    rp_put_xml(out, value);
+    rp_puts(out, "\"");
+}
+
+void rp_render_junit(const rp_result *r, rp_buf *out) {
+    suite s = {0};
+    hypothesis_cases(&s, r);
+    fault_cases(&s, r);
+    if (r->verdict == RP_ABORTED || r->verdict == RP_ERROR) {
+        testcase *c = add_case(&s, "faultline.experiment");
+        if (c) {
+            snprintf(c->name, sizeof(c->name), "experiment ran to completion");
+            c->result = OUTCOME_ERROR;
+            snprintf(c->message, sizeof(c->message), "%s: %s", r->verdict == RP_ABORTED ? "aborted" : "error",
+                     r->abort_reason ? r->abort_reason : "no reason recorded");
+        }
+    }
+    size_t failures = 0, skipped = 0, errors = 0;
+    for (size_t i = 0; i < s.n; i++) {
+        failures += s.cases[i].result == OUTCOME_FAIL;
+        skipped += s.cases[i].result == OUTCOME_SKIP;
+        errors += s.cases[i].result == OUTCOME_ERROR;
+    }
+    double seconds = isnan(r->duration_ms) ? 0 : r->duration_ms / 1000;
+
+    rp_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    rp_printf(out,
+              "<testsuites name=\"faultline\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
+              "time=\"%.3f\">\n",
+              s.n, failures, errors, skipped, seconds);
+    rp_puts(out, "  <testsuite");
+    put_attr(out, "name", r->title);
+    rp_printf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\"", s.n, failures,
+              errors, skipped, seconds);
+    if (r->started)
+        put_attr(out, "timestamp", r->started);
+    rp_puts(out, ">\n    <properties>\n");
+    struct {
+        const char *name, *value;
+    } props[] = {{"verdict", rp_verdict_name(r->verdict)},
+                 {"abort_reason", r->abort_reason},
+                 {"experiment_file", r->file},
+                 {"started", r->started},
+                 {"ended", r->ended},
+                 {"faultline_version", r->faultline_version}};
+    for (size_t i = 0; i < FL_ARRAY_LEN(props); i++) {
+        if (!props[i].value)
+            continue;
+        rp_puts(out, "      <property");
+        put_attr(out, "name", props[i].name);
+        put_attr(out, "value", props[i].value);
+        rp_puts(out, "/>\n");
+    }
+    rp_puts(out, "    </properties>\n");
+    for (size_t i = 0; i < s.n; i++) {
+        const testcase *c = &s.cases[i];
+        rp_puts(out, "    <testcase");
+        put_attr(out, "classname", c->classname);
+        put_attr(out, "name", c->name);
+        rp_puts(out, " time=\"0\"");
+        if (c->result == OUTCOME_PASS && !c->details) {
+            rp_puts(out, "/>\n");
+            continue;
+        }
+        rp_puts(out, ">\n");
+        static const char *const elements[] = {NULL, "failure", "skipped", "error"};
+        const char *element = elements[c->result];
+        if (element) {
+            rp_printf(out, "      <%s", element);
+            put_attr(out, "message", c->message);
+            if (c->result == OUTCOME_FAIL)
+                put_attr(out, "type", strncmp(c->classname, "faultline.fault", 15) == 0 ? "fault" : "hypothesis");
+            if (c->details && c->result != OUTCOME_SKIP) {
+                rp_puts(out, ">");
+                rp_put_xml(out, c->details);
+                rp_printf(out, "</%s>\n", element);
+            } else {
+                rp_puts(out, "/>\n");
+            }
+        }
+        if (c->details && (c->result == OUTCOME_PASS || c->result == OUTCOME_SKIP)) {
+            rp_puts(out, "      <system-out>");
+            rp_put_xml(out, c->details);
+            rp_puts(out, "</system-out>\n");
+        }
+        rp_puts(out, "    </testcase>\n");
+    }
+    rp_puts(out, "  </testsuite>\n</testsuites>\n");
+    for (size_t i = 0; i < s.n; i++)
+        free(s.cases[i].details);
+    free(s.cases);
+}
