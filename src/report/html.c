@@ -311,12 +311,12 @@ static void window_hover(rp_chart *c, const rp_result *r) {
         char t0[32], t1[32], p50[32], p99[32], max[32], rate[32], req[32], err[32], late[32];
         char tip[400];
         snprintf(tip, sizeof(tip), "%s to %s\np50 %s, p99 %s, max %s\n%s requests (%s/s), %s errors, %s late",
-                 rp_format_ms(w->t_ms, t0, sizeof(t0)), rp_format_ms(w->t_ms + r->window_ms, t1, sizeof(t1)),
+                 rp_format_ms(w->t_ms, t0, sizeof(t0)), rp_format_ms(w->t_ms + w->length_ms, t1, sizeof(t1)),
                  rp_format_ms(w->p50, p50, sizeof(p50)), rp_format_ms(w->p99, p99, sizeof(p99)),
                  rp_format_ms(w->max, max, sizeof(max)), rp_format_number(w->requests, req, sizeof(req)),
                  rp_format_number(w->rate, rate, sizeof(rate)), rp_format_number(w->errors, err, sizeof(err)),
                  rp_format_number(w->late, late, sizeof(late)));
-        rp_chart_hover(c, w->t_ms, w->t_ms + r->window_ms, tip);
+        rp_chart_hover(c, w->t_ms, w->t_ms + w->length_ms, tip);
     }
 }
 
@@ -499,8 +499,13 @@ static void page_header(rp_buf *out, const rp_result *r) {
     if (!isnan(r->exit_code))
         rp_printf(out, "<div><dt>exit code</dt><dd>%.0f</dd></div>\n", r->exit_code);
     rp_puts(out, "</dl>\n");
-    if (r->abort_reason)
-        tag_text(out, "<p class=\"callout\" id=\"abort-reason\"><strong>Aborted:</strong> ", r->abort_reason, "</p>\n");
+    if (r->abort_reason) {
+        tag_text(out, "<p class=\"callout\" id=\"abort-reason\"><strong>Aborted:</strong> ", r->abort_reason, "");
+        if (!isnan(r->reaction_ms))
+            rp_printf(out, " (everything rolled back %s after the breach)",
+                      rp_format_ms(r->reaction_ms, text, sizeof(text)));
+        rp_puts(out, "</p>\n");
+    }
 
     /* One sentence that says what happened, before any chart. */
     size_t passed = 0, failed = 0, no_data = 0, verified = 0, rolled_back = 0, applied = 0;
@@ -534,7 +539,7 @@ static void charts_section(rp_buf *out, const rp_result *r) {
         return;
     /* A window's numbers describe all of it: draw them at its middle. */
     for (size_t i = 0; i < r->n_windows; i++)
-        mid_t[i] = r->windows[i].t_ms + r->window_ms / 2;
+        mid_t[i] = r->windows[i].t_ms + r->windows[i].length_ms / 2;
     rp_puts(out, "<section id=\"latency\">\n<h2>Client latency</h2>\n");
     if (r->n_windows) {
         rp_puts(out, "<div class=\"panel\">\n");
@@ -559,6 +564,34 @@ static void charts_section(rp_buf *out, const rp_result *r) {
         }
         rp_puts(out, "</section>\n");
     }
+}
+
+static const char *member_text(json_t *object, const char *key) {
+    json_t *value = json_object_get(object, key);
+    return json_is_string(value) ? json_string_value(value) : "";
+}
+
+/* What would have aborted the run early, as the experiment stated it. */
+static void stop_conditions_table(rp_buf *out, const rp_result *r) {
+    if (!r->stop_conditions || json_array_size(r->stop_conditions) == 0)
+        return;
+    rp_puts(out, "<h3>Stop conditions</h3>\n<table class=\"stop-conditions\">\n<thead><tr><th>name</th><th>metric</th>"
+                 "<th>aborts when</th><th class=\"num\">for</th></tr></thead>\n<tbody>\n");
+    size_t i;
+    json_t *stop;
+    json_array_foreach(r->stop_conditions, i, stop) {
+        if (!json_is_object(stop))
+            continue;
+        char text[48];
+        json_t *for_ms = json_object_get(stop, "for_ms");
+        tag_text(out, "<tr class=\"stop-condition\"><td>", member_text(stop, "name"), "</td>");
+        tag_text(out, "<td><code>", member_text(stop, "metric"), "</code></td><td>");
+        put_text(out, member_text(stop, "bound"));
+        tag_text(out, " ", member_text(stop, "threshold_text"), "</td>");
+        rp_printf(out, "<td class=\"num\">%s</td></tr>\n",
+                  json_is_number(for_ms) ? rp_format_ms(json_number_value(for_ms), text, sizeof(text)) : "-");
+    }
+    rp_puts(out, "</tbody>\n</table>\n");
 }
 
 static void hypotheses_section(rp_buf *out, const rp_result *r) {
@@ -602,7 +635,9 @@ static void hypotheses_section(rp_buf *out, const rp_result *r) {
         put_offset(out, h->worst_t_ms);
         rp_puts(out, "</td></tr>\n");
     }
-    rp_puts(out, "</tbody>\n</table>\n</section>\n");
+    rp_puts(out, "</tbody>\n</table>\n");
+    stop_conditions_table(out, r);
+    rp_puts(out, "</section>\n");
 }
 
 /* A gantt-like strip: the phases on top, then one lane per fault with its

@@ -206,8 +206,11 @@ static int parse_windows(rp_result *r, json_t *series, fl_error *err) {
         rp_window *w = &r->windows[i];
         if (!o || opt_number(o, at, "t_ms", &w->t_ms, err) < 0 ||
             opt_number(o, at, "requests", &w->requests, err) < 0 || opt_number(o, at, "errors", &w->errors, err) < 0 ||
-            opt_number(o, at, "late", &w->late, err) < 0 || opt_number(o, at, "rate", &w->rate, err) < 0)
+            opt_number(o, at, "late", &w->late, err) < 0 || opt_number(o, at, "rate", &w->rate, err) < 0 ||
+            opt_number(o, at, "length_ms", &w->length_ms, err) < 0)
             return -1;
+        if (isnan(w->length_ms) || w->length_ms <= 0)
+            w->length_ms = r->window_ms;
         w->p50 = w->p90 = w->p99 = w->max = NAN;
         json_t *latency = member(o, "latency_ms");
         if (latency) {
@@ -224,8 +227,8 @@ static int parse_windows(rp_result *r, json_t *series, fl_error *err) {
         /* A window without its offset is the i-th window of the run. */
         if (isnan(w->t_ms))
             w->t_ms = (double)i * r->window_ms;
-        if (isnan(w->rate) && !isnan(w->requests) && r->window_ms > 0)
-            w->rate = w->requests * 1000.0 / r->window_ms;
+        if (isnan(w->rate) && !isnan(w->requests))
+            w->rate = w->requests * 1000.0 / w->length_ms;
         r->n_windows++;
     }
     return 0;
@@ -309,10 +312,11 @@ static int parse_hypotheses(rp_result *r, fl_error *err) {
             opt_number(o, at, "measured", &h->measured, err) < 0 ||
             opt_number(o, at, "windows_evaluated", &h->windows_evaluated, err) < 0 ||
             opt_number(o, at, "windows_failed", &h->windows_failed, err) < 0 ||
-            opt_number(o, at, "worst_t_ms", &h->worst_t_ms, err) < 0 || opt_string(o, at, "verdict", &verdict, err) < 0)
+            opt_number(o, at, "worst_t_ms", &h->worst_t_ms, err) < 0 ||
+            opt_number(o, at, "phase_start_ms", &h->phase_start_ms, err) < 0 ||
+            opt_number(o, at, "phase_end_ms", &h->phase_end_ms, err) < 0 ||
+            opt_string(o, at, "verdict", &verdict, err) < 0)
             return -1;
-        if (*h->bound && strcmp(h->bound, "below") != 0 && strcmp(h->bound, "above") != 0)
-            return bad_member(err, at, "bound", "\"below\" or \"above\"");
         if (strcmp(verdict, "pass") == 0)
             h->verdict = RP_HYP_PASS;
         else if (strcmp(verdict, "fail") == 0)
@@ -369,6 +373,11 @@ static int parse_top(rp_result *r, fl_error *err) {
         opt_string(root, "", "abort_reason", &r->abort_reason, err) < 0 ||
         opt_string(root, "", "started", &r->started, err) < 0 || opt_string(root, "", "ended", &r->ended, err) < 0 ||
         opt_number(root, "", "duration_ms", &r->duration_ms, err) < 0)
+        return -1;
+    r->stop_conditions = member(root, "stop_conditions");
+    if (r->stop_conditions && !json_is_array(r->stop_conditions))
+        return bad_member(err, "", "stop_conditions", "an array");
+    if (opt_number(root, "", "reaction_ms", &r->reaction_ms, err) < 0)
         return -1;
     r->load = member(root, "load");
     if (r->load && !json_is_object(r->load))
@@ -456,6 +465,14 @@ bool rp_fault_window(const rp_result *r, const rp_fault *f, double *start_ms, do
 bool rp_hypothesis_span(const rp_result *r, const rp_hypothesis *h, double *start_ms, double *end_ms) {
     *start_ms = 0;
     *end_ms = rp_result_span_ms(r);
+    /* The runner says where it evaluated; trust that over any guess. */
+    if (!isnan(h->phase_start_ms) && !isnan(h->phase_end_ms)) {
+        *start_ms = h->phase_start_ms;
+        *end_ms = h->phase_end_ms;
+        return *end_ms > *start_ms;
+    }
+    if (strcmp(h->phase, "all") == 0)
+        return true;
     for (size_t i = 0; i < r->n_phases; i++) {
         const rp_phase *p = &r->phases[i];
         if (strcmp(p->name, h->phase) == 0 && !isnan(p->start_ms) && !isnan(p->end_ms)) {

@@ -60,7 +60,7 @@ typedef struct rp_event {
 } rp_event;
 
 typedef struct rp_window {
-    double t_ms;
+    double t_ms, length_ms;
     double requests, errors, late, rate; /* rate: requests per second */
     double p50, p90, p99, max;           /* latency, ms */
 } rp_window;
@@ -84,6 +84,7 @@ typedef struct rp_hypothesis {
     double threshold, measured;
     rp_hyp_verdict verdict;
     double windows_evaluated, windows_failed, worst_t_ms;
+    double phase_start_ms, phase_end_ms; /* where it was evaluated, if given */
 } rp_hypothesis;
 
 typedef struct rp_result {
@@ -108,7 +109,9 @@ typedef struct rp_result {
     size_t n_metrics;
     rp_hypothesis *hypotheses;
     size_t n_hypotheses;
-    json_t *load; /* the `faultline load --json` object, or NULL */
+    json_t *load;            /* the `faultline load --json` object, or NULL */
+    json_t *stop_conditions; /* array of {name, metric, bound, threshold_text, for_ms}, or NULL */
+    double reaction_ms;      /* from a stop condition's breach to rollback done */
 } rp_result;
 
 /* Parses and checks the document. FL_EINVAL names the first bad member. */
