@@ -261,7 +261,7 @@ static void range_add_hypotheses(rp_range *range, const rp_result *r, chart_kind
     }
 }
 
-/* The shaded window of every applied fault, labelled "name · attack". */
+/* The shaded window of every applied fault, with its details as a tooltip. */
 static void draw_fault_bands(rp_chart *c, const rp_result *r) {
     for (size_t i = 0; i < r->n_faults; i++) {
         const rp_fault *f = &r->faults[i];
@@ -279,10 +279,21 @@ static void draw_fault_bands(rp_chart *c, const rp_result *r) {
         }
         if (f->verification)
             rp_printf(&tip, "\n%s", f->verification);
+        rp_chart_band(c, start, end, fault_color(i), tip.data ? tip.data : "");
+        rp_buf_free(&tip);
+    }
+}
+
+/* Their labels, on top of the grid. */
+static void draw_fault_labels(rp_chart *c, const rp_result *r) {
+    for (size_t i = 0; i < r->n_faults; i++) {
+        const rp_fault *f = &r->faults[i];
+        double start, end;
+        if (!rp_fault_window(r, f, &start, &end))
+            continue;
         char label[200];
         snprintf(label, sizeof(label), "%s \xC2\xB7 %s", f->name, f->attack);
-        rp_chart_band(c, start, end, fault_color(i), fault_text_color(i), label, tip.data ? tip.data : "");
-        rp_buf_free(&tip);
+        rp_chart_band_label(c, start, fault_text_color(i), label);
     }
 }
 
@@ -340,6 +351,7 @@ static void latency_chart(rp_buf *out, const rp_result *r, double *mid_t) {
     rp_chart_begin(&c, out, "chart-latency", 330, rp_result_span_ms(r), &range, true, "client latency", rp_tick_ms);
     draw_fault_bands(&c, r);
     rp_chart_axes(&c);
+    draw_fault_labels(&c, r);
     draw_abort_markers(&c, r);
     rp_chart_line(&c, mid_t, max, n, "series-max", COLOR_MAX, 1.2);
     rp_chart_line(&c, mid_t, p99, n, "series-p99", COLOR_P99, 2.2);
@@ -350,7 +362,7 @@ static void latency_chart(rp_buf *out, const rp_result *r, double *mid_t) {
                                      {"p99", COLOR_P99, RP_LEGEND_LINE},
                                      {"max", COLOR_MAX, RP_LEGEND_LINE},
                                      {"fault in effect", FAULT_COLORS[0], RP_LEGEND_BAND},
-                                     {"hypothesis bound", COLOR_FAIL, RP_LEGEND_DASH}};
+                                     {"hypothesis bound: green held, red broken", COLOR_NO_DATA, RP_LEGEND_DASH}};
     rp_chart_legend(&c, legend, r->n_faults ? FL_ARRAY_LEN(legend) : 3);
     rp_chart_end(&c);
 done:
@@ -392,6 +404,7 @@ static void throughput_charts(rp_buf *out, const rp_result *r, double *mid_t) {
     rp_chart_begin(&c, out, "chart-throughput", 240, span, &rate_range, false, "requests/s", rp_tick_plain);
     draw_fault_bands(&c, r);
     rp_chart_axes(&c);
+    draw_fault_labels(&c, r);
     draw_abort_markers(&c, r);
     if (!isnan(target))
         rp_chart_threshold(&c, 0, span, target, COLOR_TARGET, "target rate", "the load's target rate");
@@ -406,6 +419,7 @@ static void throughput_charts(rp_buf *out, const rp_result *r, double *mid_t) {
     rp_chart_begin(&c, out, "chart-errors", 190, span, &error_range, false, "errors, % of requests", rp_tick_percent);
     draw_fault_bands(&c, r);
     rp_chart_axes(&c);
+    draw_fault_labels(&c, r);
     draw_abort_markers(&c, r);
     rp_chart_bars(&c, starts, error_pct, n, r->window_ms, "series-errors", COLOR_ERRORS);
     draw_hypotheses(&c, r, CHART_ERRORS, NULL, NULL, r->window_ms / 2);
@@ -451,6 +465,7 @@ static void metric_chart(rp_buf *out, const rp_result *r, size_t index) {
                    is_time ? rp_tick_ms : rp_tick_plain);
     draw_fault_bands(&c, r);
     rp_chart_axes(&c);
+    draw_fault_labels(&c, r);
     draw_abort_markers(&c, r);
     rp_chart_line(&c, t, v, m->n_points, "series-metric", COLOR_METRIC, 2);
     draw_hypotheses(&c, r, CHART_METRIC, m->name, is_time ? "ms" : m->unit, 0);

@@ -147,8 +147,7 @@ void rp_chart_begin(rp_chart *c, rp_buf *out, const char *id, double height, dou
     rp_puts(out, "</text>\n");
 }
 
-void rp_chart_band(rp_chart *c, double start_ms, double end_ms, const char *color, const char *text_color,
-                   const char *label, const char *tooltip) {
+void rp_chart_band(rp_chart *c, double start_ms, double end_ms, const char *color, const char *tooltip) {
     double x0 = rp_scale_map(&c->x, start_ms), x1 = rp_scale_map(&c->x, end_ms);
     if (x1 - x0 < 2)
         x1 = x0 + 2; /* a fault that lasted an instant still shows */
@@ -161,14 +160,14 @@ void rp_chart_band(rp_chart *c, double start_ms, double end_ms, const char *colo
         rp_put_html(c->out, tooltip);
         rp_puts(c->out, "</title>");
     }
-    rp_puts(c->out, "</rect>");
-    if (label) {
-        rp_printf(c->out, "<text class=\"band-label\" x=\"%.1f\" y=\"%.1f\" fill=\"%s\">", x0 + 5, c->plot_top + 14,
-                  text_color);
-        rp_put_html(c->out, label);
-        rp_puts(c->out, "</text>");
-    }
-    rp_puts(c->out, "</g>\n");
+    rp_puts(c->out, "</rect></g>\n");
+}
+
+void rp_chart_band_label(rp_chart *c, double start_ms, const char *text_color, const char *label) {
+    rp_printf(c->out, "<text class=\"band-label\" x=\"%.1f\" y=\"%.1f\" fill=\"%s\">",
+              rp_scale_map(&c->x, start_ms) + 5, c->plot_top + 14, text_color);
+    rp_put_html(c->out, label);
+    rp_puts(c->out, "</text>\n");
 }
 
 void rp_time_axis(rp_buf *out, const rp_scale *x, double y0, double y1, bool labels) {

@@ -56,9 +56,10 @@ const char *rp_tick_percent(double value, char *buf, size_t len);
  * shown as the y axis title. */
 void rp_chart_begin(rp_chart *chart, rp_buf *out, const char *id, double height, double span_ms, const rp_range *range,
                     bool allow_log, const char *y_title, rp_tick_format y_format);
-/* A shaded time window (a fault in effect), labelled at the top. */
-void rp_chart_band(rp_chart *chart, double start_ms, double end_ms, const char *color, const char *text_color,
-                   const char *label, const char *tooltip);
+/* A shaded time window (a fault in effect); its label is drawn apart, after
+ * the grid, so that no grid line crosses it. */
+void rp_chart_band(rp_chart *chart, double start_ms, double end_ms, const char *color, const char *tooltip);
+void rp_chart_band_label(rp_chart *chart, double start_ms, const char *text_color, const char *label);
 void rp_chart_axes(rp_chart *chart);
 /* A dashed horizontal line at `value` over [start_ms, end_ms]. */
 void rp_chart_threshold(rp_chart *chart, double start_ms, double end_ms, double value, const char *color,
