@@ -434,7 +434,7 @@ static double later(double a, double b) { return isnan(a) ? b : (isnan(b) || a >
 double rp_result_span_ms(const rp_result *r) {
     double span = r->duration_ms;
     if (!isnan(span) && span > 0)
-        return span;
+        return span < 1e12 ? span : 1e12;
     span = 0;
     for (size_t i = 0; i < r->n_phases; i++)
         span = later(span, r->phases[i].end_ms);
@@ -447,7 +447,9 @@ double rp_result_span_ms(const rp_result *r) {
     for (size_t i = 0; i < r->n_metrics; i++)
         for (size_t j = 0; j < r->metrics[i].n_points; j++)
             span = later(span, r->metrics[i].points[j].t_ms);
-    return span > 0 ? span : 1000;
+    /* Far beyond any real run (12 h is the longest fault), but keeps the
+     * axes finite whatever the document says. */
+    return span > 0 ? (span < 1e12 ? span : 1e12) : 1000;
 }
 
 bool rp_fault_window(const rp_result *r, const rp_fault *f, double *start_ms, double *end_ms) {

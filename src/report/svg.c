@@ -11,12 +11,19 @@
 #define MARGIN_RIGHT 16.0
 #define MARGIN_TOP 34.0 /* the legend sits here */
 #define MARGIN_BOTTOM 36.0
+/* Values a chart can show at all; documents are not trusted to be sane and
+ * a 1e308 must not turn an axis loop into an endless one. */
+#define MAX_MAGNITUDE 1e15
+#define MIN_LOG_VALUE 1e-9
+#define MAX_TICKS 64
 
 void rp_range_init(rp_range *range) { *range = (rp_range){.min_positive = INFINITY, .max = 0, .any = false}; }
 
 void rp_range_add(rp_range *range, double value) {
     if (isnan(value) || isinf(value))
         return;
+    if (value > MAX_MAGNITUDE)
+        value = MAX_MAGNITUDE;
     range->any = true;
     if (value > range->max)
         range->max = value;
@@ -55,7 +62,7 @@ static void choose_y_scale(rp_scale *y, const rp_range *range, bool allow_log) {
     double min_positive = range->min_positive;
     /* Two decades or more apart (1 ms baseline, 2 s fault): linear would
      * flatten the baseline into the axis, so go logarithmic. */
-    if (allow_log && max > 0 && isfinite(min_positive) && max / min_positive >= 100) {
+    if (allow_log && max > 0 && isfinite(min_positive) && min_positive >= MIN_LOG_VALUE && max / min_positive >= 100) {
         y->log = true;
         /* A decade below a baseline that sits just over a power of ten,
          * so that it does not run along the axis. */
@@ -177,7 +184,8 @@ void rp_time_axis(rp_buf *out, const rp_scale *x, double y0, double y1, bool lab
     if (step > 30000 && step < 60000)
         step = 60000;
     rp_puts(out, "<g class=\"axis axis-x\">");
-    for (double t = 0; t <= x->domain1 + step * 1e-9; t += step) {
+    for (int k = 0; k <= MAX_TICKS && k * step <= x->domain1 + step * 1e-9; k++) {
+        double t = k * step;
         double px = rp_scale_map(x, t);
         rp_printf(out, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", px, px, y0, y1);
         if (labels) {
@@ -205,15 +213,16 @@ void rp_chart_axes(rp_chart *c) {
     rp_time_axis(c->out, &c->x, c->plot_top, c->plot_bottom, true);
     rp_puts(c->out, "<g class=\"axis axis-y\">");
     if (c->y.log) {
-        for (double decade = c->y.domain0; decade <= c->y.domain1 * 1.0001; decade *= 10) {
+        double decade = c->y.domain0;
+        for (int k = 0; k <= MAX_TICKS && decade <= c->y.domain1 * 1.0001; k++, decade *= 10) {
             y_tick(c, decade, true, true);
-            for (int k = 2; k <= 9 && decade * k < c->y.domain1; k++)
-                y_tick(c, decade * k, false, false);
+            for (int m = 2; m <= 9 && decade * m < c->y.domain1; m++)
+                y_tick(c, decade * m, false, false);
         }
     } else {
         double step = nice_step((c->y.domain1 - c->y.domain0) / 5);
-        for (double v = c->y.domain0; v <= c->y.domain1 + step * 1e-9; v += step)
-            y_tick(c, v, true, true);
+        for (int k = 0; k <= MAX_TICKS && c->y.domain0 + k * step <= c->y.domain1 + step * 1e-9; k++)
+            y_tick(c, c->y.domain0 + k * step, true, true);
     }
     rp_puts(c->out, "</g>\n");
     rp_printf(c->out, "<path class=\"axis-line\" d=\"M%.1f %.1fV%.1fH%.1f\"/>\n", c->plot_left, c->plot_top,
@@ -326,6 +335,8 @@ void rp_chart_dot(rp_chart *c, double t_ms, double value, const char *color, con
 }
 
 void rp_chart_hover(rp_chart *c, double start_ms, double end_ms, const char *tooltip) {
+    if (isnan(start_ms) || isnan(end_ms))
+        return;
     double x0 = rp_scale_map(&c->x, start_ms), x1 = rp_scale_map(&c->x, end_ms);
     rp_printf(c->out, "<rect class=\"hover\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">", x0, c->plot_top,
               x1 - x0 > 0.5 ? x1 - x0 : 0.5, c->plot_bottom - c->plot_top);

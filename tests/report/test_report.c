@@ -306,6 +306,40 @@ static void io_errors_are_fl_eapply(void **state) {
     unlink(path);
 }
 
+/* Numbers at the edge of what a double holds must neither hang an axis
+ * loop nor put "nan" or "inf" into the SVG. */
+static void extreme_numbers_render(void **state) {
+    (void)state;
+    static const char *const values[] = {"1.7e308", "-1.7e308", "5e-324", "0"};
+    for (size_t i = 0; i < 4; i++) {
+        char doc[1024];
+        snprintf(doc, sizeof(doc),
+                 "{\"schema_version\":1,\"verdict\":\"fail\",\"duration_ms\":%s,"
+                 "\"faults\":[{\"name\":\"f\",\"applied_ms\":%s,\"rolled_back_ms\":%s}],"
+                 "\"series\":{\"windows\":[{\"t_ms\":0,\"latency_ms\":{\"p50\":1,\"max\":%s}},"
+                 "{\"t_ms\":%s,\"latency_ms\":{\"p50\":%s}}],"
+                 "\"metrics\":[{\"name\":\"m\",\"unit\":\"ms\",\"points\":[{\"t_ms\":%s,\"value\":%s},"
+                 "{\"t_ms\":1,\"value\":2}]}]},"
+                 "\"hypotheses\":[{\"metric\":\"load.latency.max\",\"threshold\":%s,\"verdict\":\"fail\","
+                 "\"measured\":%s,\"worst_t_ms\":%s}]}",
+                 values[i], values[i], values[i], values[i], values[i], values[i], values[i], values[i], values[i],
+                 values[i], values[i]);
+        char path[] = "/tmp/fl-report-extreme-XXXXXX";
+        int fd = mkstemp(path);
+        assert_true(fd >= 0);
+        close(fd);
+        fl_error err = {0};
+        if (fl_report_html(doc, path, &err) != 0)
+            fail_msg("%s: %s", values[i], err.message);
+        char *html = read_text(path);
+        assert_null(strstr(html, "nan"));
+        assert_null(strstr(html, "=\"inf"));
+        assert_null(strstr(html, "=\"-inf"));
+        free(html);
+        unlink(path);
+    }
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(fail_report_has_charts_tables_and_shading),
@@ -315,6 +349,7 @@ int main(void) {
         cmocka_unit_test(hostile_strings_are_text),
         cmocka_unit_test(malformed_documents),
         cmocka_unit_test(io_errors_are_fl_eapply),
+        cmocka_unit_test(extreme_numbers_render),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
