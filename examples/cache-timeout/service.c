@@ -76,12 +76,13 @@ static void observe_call(double seconds, bool error, bool timeout)
 /* A fixed pool of Redis connections, opened at start-up and kept: the
  * long-lived, pooled connections of a real service, which is exactly what a
  * fault must hit (they were open before it started). */
-#define POOL_SIZE 16
+#define POOL_MAX 1024
+static int pool_size = 64; /* 1000 req/s x 40 ms = 40 calls in flight at the timeout */
 static struct {
     pthread_mutex_t lock;
     pthread_cond_t freed;
-    redisContext *conn[POOL_SIZE];
-    int free_slots[POOL_SIZE];
+    redisContext *conn[POOL_MAX];
+    int free_slots[POOL_MAX];
     int n_free;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .freed = PTHREAD_COND_INITIALIZER};
 
@@ -119,7 +120,7 @@ static void pool_give(int slot)
 
 static void pool_open(void)
 {
-    for (int i = 0; i < POOL_SIZE; i++) {
+    for (int i = 0; i < pool_size; i++) {
         pool.conn[i] = connect_cache();
         pool.free_slots[pool.n_free++] = i;
     }
@@ -225,9 +226,10 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
 static void usage(FILE *out)
 {
     fprintf(out, "usage: cache-timeout-service [--listen PORT] [--redis HOST:PORT] [--mode fixed|buggy] "
-                 "[--timeout-ms N]\n"
+                 "[--timeout-ms N] [--pool N]\n"
                  "  fixed: every Redis command is bounded by the timeout (default)\n"
-                 "  buggy: only the connect timeout is set (the case study's bug)\n");
+                 "  buggy: only the connect timeout is set (the case study's bug)\n"
+                 "  --pool: Redis connections opened at start-up (default 64)\n");
 }
 
 int main(int argc, char **argv)
@@ -248,6 +250,8 @@ int main(int argc, char **argv)
             config.redis_host = host, i++;
         } else if (strcmp(argv[i], "--mode") == 0 && next && (!strcmp(next, "fixed") || !strcmp(next, "buggy"))) {
             config.fixed = strcmp(next, "fixed") == 0, i++;
+        } else if (strcmp(argv[i], "--pool") == 0 && next && atoi(next) > 0 && atoi(next) <= POOL_MAX) {
+            pool_size = atoi(next), i++;
         } else if (strcmp(argv[i], "--timeout-ms") == 0 && next && atoi(next) > 0) {
             int ms = atoi(next);
             config.timeout = (struct timeval){ms / 1000, (ms % 1000) * 1000}, i++;
