@@ -6,7 +6,6 @@
  * all gives "no-data", which is not a pass. */
 #include "experiment/hypothesis.h"
 
-#include <math.h>
 
 bool condition_holds(const condition_def *cd, double value)
 {
@@ -15,8 +14,6 @@ bool condition_holds(const condition_def *cd, double value)
         return value < cd->threshold;
     case BOUND_ABOVE:
         return value > cd->threshold;
-    case BOUND_EQUALS:
-        return fabs(value - cd->threshold) < 1e-9;
     }
     return false;
 }
@@ -29,8 +26,6 @@ static bool worse_than(const condition_def *cd, double worse, double than)
         return worse > than;
     case BOUND_ABOVE:
         return worse < than;
-    case BOUND_EQUALS:
-        return fabs(worse - cd->threshold) > fabs(than - cd->threshold);
     }
     return false;
 }

@@ -135,7 +135,7 @@ typedef struct step_def {
 } step_def;
 
 /* ---- hypotheses and stop conditions ----------------------------------- */
-typedef enum bound_kind { BOUND_BELOW, BOUND_ABOVE, BOUND_EQUALS } bound_kind;
+typedef enum bound_kind { BOUND_BELOW, BOUND_ABOVE } bound_kind;
 
 typedef enum phase_kind { PHASE_BEFORE, PHASE_DURING, PHASE_AFTER, PHASE_STEP, PHASE_ALL } phase_kind;
 

@@ -648,8 +648,8 @@ static int parse_phase(pctx *c, yaml_node_t *v, const char *path, condition_def 
 
 static int parse_condition(pctx *c, yaml_node_t *v, const char *path, condition_def *cd, bool is_stop)
 {
-    static const char *const hkeys[] = {"name", "metric", "probe", "phase", "during", "below", "above", "equals", NULL};
-    static const char *const skeys[] = {"name", "metric", "below", "above", "equals", "for", NULL};
+    static const char *const hkeys[] = {"name", "metric", "probe", "phase", "during", "below", "above", NULL};
+    static const char *const skeys[] = {"name", "metric", "below", "above", "for", NULL};
     if (want_kind(c, v, path, YAML_MAPPING_NODE) != 0 || check_keys(c, v, path, is_stop ? skeys : hkeys) != 0)
         return -1;
     cd->mark = mark_of(v);
@@ -663,7 +663,8 @@ static int parse_condition(pctx *c, yaml_node_t *v, const char *path, condition_
     if (metric && probe)
         return fail_at(c, probe, path, "give metric: or probe:, not both");
     if (probe) {
-        /* probe: NAME is short for metric: probe.NAME.ok, equals: 1 */
+        /* probe: NAME is short for metric: probe.NAME.ok, above: 0 (ok is 1
+         * when the probe's checks held, 0 when not) */
         join(p, sizeof(p), path, "probe");
         if (want_scalar(c, probe, p, &text) != 0)
             return -1;
@@ -671,11 +672,11 @@ static int parse_condition(pctx *c, yaml_node_t *v, const char *path, condition_
         snprintf(m, sizeof(m), "probe.%s.ok", text);
         if (metric_parse(c->exp, m, &cd->metric, why, sizeof(why)) != 0)
             return fail_at(c, probe, p, "%s", why);
-        if (get(c, v, "below") || get(c, v, "above") || get(c, v, "equals"))
+        if (get(c, v, "below") || get(c, v, "above"))
             return fail_at(c, v, path, "probe: %s already means 'the probe's checks hold'; remove the bound", text);
-        cd->bound = BOUND_EQUALS;
-        cd->threshold = 1;
-        cd->threshold_text = strdup("1");
+        cd->bound = BOUND_ABOVE;
+        cd->threshold = 0;
+        cd->threshold_text = strdup("0");
     } else {
         if (!metric)
             return fail_at(c, v, path, "metric: missing; e.g. metric: load.latency.p99");
@@ -686,15 +687,15 @@ static int parse_condition(pctx *c, yaml_node_t *v, const char *path, condition_
             return fail_at(c, metric, p, "%s", why);
         yaml_node_t *b = NULL;
         int nb = 0;
-        static const char *const bounds[] = {"below", "above", "equals"};
-        for (int i = 0; i < 3; i++)
+        static const char *const bounds[] = {"below", "above"};
+        for (int i = 0; i < 2; i++)
             if (get(c, v, bounds[i])) {
                 b = get(c, v, bounds[i]);
                 cd->bound = (bound_kind)i;
                 nb++;
             }
         if (nb != 1)
-            return fail_at(c, v, path, "give exactly one bound: below:, above: or equals:");
+            return fail_at(c, v, path, "give exactly one bound: below: or above:");
         join(p, sizeof(p), path, bounds[cd->bound]);
         if (want_scalar(c, b, p, &text) != 0)
             return -1;
@@ -719,7 +720,7 @@ static int parse_condition(pctx *c, yaml_node_t *v, const char *path, condition_
     if (is_stop && get_duration(c, v, path, "for", 0, &cd->for_us) < 0)
         return -1;
     if (!cd->name) {
-        static const char *const bn[] = {"below", "above", "equals"};
+        static const char *const bn[] = {"below", "above"};
         static const char *const pn[] = {"before", "during", "after", "", "all"};
         char n[256];
         snprintf(n, sizeof(n), "%s %s %s%s%s", cd->metric.text, bn[cd->bound], cd->threshold_text,

@@ -100,7 +100,7 @@ int fl_experiment_plan(fl_experiment *exp, fl_experiment_line_cb line, void *use
             snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%s%s", k ? " " : "", exp->rollbacks[i].argv[k]);
         say(&p, "rollback action: [%s] (always run, after the faults are rolled back)", cmd);
     }
-    static const char *const bounds[] = {"below", "above", "equals"};
+    static const char *const bounds[] = {"below", "above"};
     for (size_t i = 0; i < exp->n_hypotheses; i++) {
         const condition_def *cd = &exp->hypotheses[i];
         say(&p, "hypothesis: %s %s %s, every window %s", cd->metric.text, bounds[cd->bound], cd->threshold_text,

@@ -140,7 +140,7 @@ static json_t *hypotheses_json(run_state *rs, bool *all_pass, char *first_failed
         evaluation ev;
         evaluate_condition(cd, s, n, start, end, cd->metric.seconds_to_ms ? 1000.0 : 1.0, &ev);
         free(s);
-        static const char *const bounds[] = {"below", "above", "equals"};
+        static const char *const bounds[] = {"below", "above"};
         char measured[48] = "";
         if (ev.evaluated)
             metric_format(&cd->metric, ev.worst, measured, sizeof(measured));
@@ -175,7 +175,7 @@ static json_t *hypotheses_json(run_state *rs, bool *all_pass, char *first_failed
 static json_t *stops_json(const fl_experiment *exp)
 {
     json_t *out = json_array();
-    static const char *const bounds[] = {"below", "above", "equals"};
+    static const char *const bounds[] = {"below", "above"};
     for (size_t i = 0; i < exp->n_stops; i++) {
         const condition_def *cd = &exp->stops[i];
         json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:o,s:s,s:I}", "name", cd->name, "metric", cd->metric.text,

@@ -30,7 +30,12 @@ void run_event(run_state *rs, const char *event, const char *fault, const char *
     json_t *e = json_pack("{s:I,s:s,s:s}", "t_ms", (json_int_t)(t / 1000), "time", when, "event", event);
     if (fault)
         json_object_set_new(e, "fault", json_string(fault));
-    json_object_set_new(e, "detail", json_string(detail ? detail : ""));
+    char *trimmed = strdup(detail ? detail : "");
+    size_t len = strlen(trimmed);
+    while (len && trimmed[len - 1] == '\n')
+        trimmed[--len] = 0;
+    detail = trimmed;
+    json_object_set_new(e, "detail", json_string(detail));
     json_array_append_new(rs->timeline, e);
     if (rs->opt && rs->opt->progress) {
         char line[700];
@@ -39,6 +44,7 @@ void run_event(run_state *rs, const char *event, const char *fault, const char *
         fl_run_progress p = {.phase = "event", .event = line, .elapsed_us = t};
         rs->opt->progress(rs->opt->user, &p);
     }
+    free(trimmed);
 }
 
 void run_phase_bounds(const run_state *rs, phase_kind phase, int step, int64_t *start, int64_t *end)
