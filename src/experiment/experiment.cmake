@@ -18,3 +18,10 @@ if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/src/report/report.cmake)
   set_source_files_properties(src/experiment/output.c PROPERTIES COMPILE_DEFINITIONS FAULTLINE_HAVE_REPORT=1)
 endif()
 install(FILES include/faultline/experiment.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/faultline)
+
+# The fuzz build (tests/experiment/run-fuzz.sh) instruments the parser for
+# coverage so libFuzzer can steer into it.
+if(FAULTLINE_FUZZ)
+  set_source_files_properties(src/experiment/parse.c src/experiment/metrics.c src/experiment/prometheus.c
+    PROPERTIES COMPILE_OPTIONS "-fsanitize=fuzzer-no-link,address,undefined")
+endif()
