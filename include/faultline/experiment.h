@@ -65,11 +65,11 @@ typedef struct fl_run_progress {
     int64_t elapsed_us;   /* since the start */
     int64_t remaining_us; /* planned time left */
     int active_faults;
-    const char *active;   /* names of the active faults, comma-separated */
-    double rate;          /* achieved load rate in the last window, per second */
-    double p99_ms;        /* load p99 in the last window */
-    uint64_t errors;      /* load errors so far */
-    uint64_t requests;    /* load requests finished so far */
+    const char *active; /* names of the active faults, comma-separated */
+    double rate;        /* achieved load rate in the last window, per second */
+    double p99_ms;      /* load p99 in the last window */
+    uint64_t errors;    /* load errors so far */
+    uint64_t requests;  /* load requests finished so far */
 } fl_run_progress;
 
 typedef void (*fl_run_progress_cb)(void *user, const fl_run_progress *progress);

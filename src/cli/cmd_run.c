@@ -14,8 +14,7 @@ static volatile sig_atomic_t interrupted;
 
 static void on_signal(int signo) { interrupted = signo; }
 
-static void help(void)
-{
+static void help(void) {
     printf("usage: %s\n\n"
            "Runs an experiment (docs/experiment.md): load and probes start, steady state\n"
            "before, faults applied on schedule and verified, stop conditions watched every\n"
@@ -38,8 +37,7 @@ typedef struct progress_ui {
     bool tty, quiet, line_open;
 } progress_ui;
 
-static void show_progress(void *user, const fl_run_progress *p)
-{
+static void show_progress(void *user, const fl_run_progress *p) {
     progress_ui *ui = user;
     if (ui->quiet)
         return;
@@ -65,16 +63,14 @@ static void show_progress(void *user, const fl_run_progress *p)
     fflush(stderr);
 }
 
-static void print_line(void *user, const char *line)
-{
+static void print_line(void *user, const char *line) {
     (void)user;
     printf("%s\n", line);
 }
 
 static void collect_line(void *user, const char *line) { json_array_append_new(user, json_string(line)); }
 
-static void print_summary(const char *result, const char *out_dir)
-{
+static void print_summary(const char *result, const char *out_dir) {
     json_error_t je;
     json_t *doc = json_loads(result, 0, &je);
     if (!doc)
@@ -86,20 +82,20 @@ static void print_summary(const char *result, const char *out_dir)
         printf("  reason: %s\n", reason);
     size_t i;
     json_t *f;
-    json_array_foreach(json_object_get(doc, "faults"), i, f)
-    {
+    json_array_foreach(json_object_get(doc, "faults"), i, f) {
         const char *err = json_string_value(json_object_get(f, "error"));
         printf("  fault %-20s %-10s %s\n", json_string_value(json_object_get(f, "name")),
                json_is_true(json_object_get(f, "verified")) ? "verified" : "UNVERIFIED",
                err ? err : json_string_value(json_object_get(f, "verification")));
     }
     json_t *h;
-    json_array_foreach(json_object_get(doc, "hypotheses"), i, h)
-    {
+    json_array_foreach(json_object_get(doc, "hypotheses"), i, h) {
         const char *v = json_string_value(json_object_get(h, "verdict"));
         const char *m = json_string_value(json_object_get(h, "measured_text"));
         printf("  %-7s %s: measured %s, bound %s %s (%d/%d windows failed)\n",
-               strcmp(v, "pass") == 0 ? "PASS" : strcmp(v, "fail") == 0 ? "FAIL" : "NO-DATA",
+               strcmp(v, "pass") == 0   ? "PASS"
+               : strcmp(v, "fail") == 0 ? "FAIL"
+                                        : "NO-DATA",
                json_string_value(json_object_get(h, "name")), m ? m : "nothing",
                json_string_value(json_object_get(h, "bound")), json_string_value(json_object_get(h, "threshold_text")),
                (int)json_integer_value(json_object_get(h, "windows_failed")),
@@ -110,8 +106,7 @@ static void print_summary(const char *result, const char *out_dir)
     json_decref(doc);
 }
 
-int cmd_run(int argc, char **argv)
-{
+int cmd_run(int argc, char **argv) {
     const char *file = NULL, *out = NULL;
     bool dry_run = false, json = false, quiet = false;
     for (int i = 1; i < argc; i++) {

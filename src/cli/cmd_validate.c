@@ -5,8 +5,7 @@
 
 static const char *USAGE = "faultline validate <experiment.yaml>";
 
-int cmd_validate(int argc, char **argv)
-{
+int cmd_validate(int argc, char **argv) {
     if (argc >= 2 && cli_is_help(argv[1])) {
         printf("usage: %s\n\n"
                "Checks an experiment file against the schema (docs/experiment.md) and against\n"

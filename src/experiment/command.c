@@ -14,8 +14,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static int wait_child(pid_t pid, int64_t deadline_us, bool *timed_out)
-{
+static int wait_child(pid_t pid, int64_t deadline_us, bool *timed_out) {
     int status = 0;
     for (;;) {
         pid_t r = waitpid(pid, &status, WNOHANG);
@@ -37,8 +36,7 @@ static int wait_child(pid_t pid, int64_t deadline_us, bool *timed_out)
     return -1;
 }
 
-int exp_run_command(char *const *argv, int64_t timeout_us, char *out, size_t out_len, char *why, size_t why_len)
-{
+int exp_run_command(char *const *argv, int64_t timeout_us, char *out, size_t out_len, char *why, size_t why_len) {
     int outp[2] = {-1, -1}, errp[2];
     if (pipe2(errp, O_CLOEXEC) != 0 || (out && pipe2(outp, O_CLOEXEC) != 0)) {
         snprintf(why, why_len, "pipe: %s", strerror(errno));

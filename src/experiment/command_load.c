@@ -28,8 +28,7 @@ struct cmdload {
     char last_error[256];
 };
 
-static void close_window(cmdload *cl, int64_t end_us)
-{
+static void close_window(cmdload *cl, int64_t end_us) {
     exp_window w = cl->cur;
     w.len_us = end_us - w.t_us;
     if (fl_hist_count(cl->hist)) {
@@ -55,14 +54,12 @@ static void close_window(cmdload *cl, int64_t end_us)
     cl->cur.t_us = end_us;
 }
 
-static void close_due_windows(cmdload *cl, int64_t now_us)
-{
+static void close_due_windows(cmdload *cl, int64_t now_us) {
     while (now_us >= cl->cur.t_us + WINDOW_US)
         close_window(cl, cl->cur.t_us + WINDOW_US);
 }
 
-static void *loop_main(void *arg)
-{
+static void *loop_main(void *arg) {
     cmdload *cl = arg;
     const load_def *d = cl->def;
     while (!cl->stop) {
@@ -101,8 +98,7 @@ static void *loop_main(void *arg)
     return NULL;
 }
 
-cmdload *cmdload_start(const load_def *def, int64_t t0_mono_us, fl_error *err)
-{
+cmdload *cmdload_start(const load_def *def, int64_t t0_mono_us, fl_error *err) {
     cmdload *cl = calloc(1, sizeof(*cl));
     cl->def = def;
     cl->t0_mono_us = t0_mono_us;
@@ -119,8 +115,7 @@ cmdload *cmdload_start(const load_def *def, int64_t t0_mono_us, fl_error *err)
     return cl;
 }
 
-size_t cmdload_windows(cmdload *cl, size_t from, exp_window *out, size_t max)
-{
+size_t cmdload_windows(cmdload *cl, size_t from, exp_window *out, size_t max) {
     pthread_mutex_lock(&cl->lock);
     size_t n = 0;
     for (size_t i = from; i < cl->n && n < max; i++)
@@ -129,24 +124,21 @@ size_t cmdload_windows(cmdload *cl, size_t from, exp_window *out, size_t max)
     return n;
 }
 
-bool cmdload_finished(cmdload *cl)
-{
+bool cmdload_finished(cmdload *cl) {
     pthread_mutex_lock(&cl->lock);
     bool f = cl->finished;
     pthread_mutex_unlock(&cl->lock);
     return f;
 }
 
-void cmdload_stop(cmdload *cl)
-{
+void cmdload_stop(cmdload *cl) {
     if (!cl || cl->stop)
         return;
     cl->stop = true;
     pthread_join(cl->thread, NULL);
 }
 
-void cmdload_totals(cmdload *cl, uint64_t *runs, uint64_t *failed, char *last_error, size_t len)
-{
+void cmdload_totals(cmdload *cl, uint64_t *runs, uint64_t *failed, char *last_error, size_t len) {
     pthread_mutex_lock(&cl->lock);
     *runs = cl->runs;
     *failed = cl->failed;
@@ -154,8 +146,7 @@ void cmdload_totals(cmdload *cl, uint64_t *runs, uint64_t *failed, char *last_er
     pthread_mutex_unlock(&cl->lock);
 }
 
-void cmdload_free(cmdload *cl)
-{
+void cmdload_free(cmdload *cl) {
     if (!cl)
         return;
     cmdload_stop(cl);

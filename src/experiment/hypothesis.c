@@ -6,32 +6,24 @@
  * all gives "no-data", which is not a pass. */
 #include "experiment/hypothesis.h"
 
-
-bool condition_holds(const condition_def *cd, double value)
-{
+bool condition_holds(const condition_def *cd, double value) {
     switch (cd->bound) {
-    case BOUND_BELOW:
-        return value < cd->threshold;
-    case BOUND_ABOVE:
-        return value > cd->threshold;
+    case BOUND_BELOW: return value < cd->threshold;
+    case BOUND_ABOVE: return value > cd->threshold;
     }
     return false;
 }
 
 /* Is `worse` worse than `than` for this bound? */
-static bool worse_than(const condition_def *cd, double worse, double than)
-{
+static bool worse_than(const condition_def *cd, double worse, double than) {
     switch (cd->bound) {
-    case BOUND_BELOW:
-        return worse > than;
-    case BOUND_ABOVE:
-        return worse < than;
+    case BOUND_BELOW: return worse > than;
+    case BOUND_ABOVE: return worse < than;
     }
     return false;
 }
 
-bool sample_in_phase(const sample *s, int64_t start_us, int64_t end_us)
-{
+bool sample_in_phase(const sample *s, int64_t start_us, int64_t end_us) {
     if (end_us <= start_us)
         return false;
     int64_t len = s->len_us > 0 ? s->len_us : 1;
@@ -41,8 +33,7 @@ bool sample_in_phase(const sample *s, int64_t start_us, int64_t end_us)
 }
 
 void evaluate_condition(const condition_def *cd, const sample *samples, size_t n, int64_t start_us, int64_t end_us,
-                        double scale, evaluation *out)
-{
+                        double scale, evaluation *out) {
     *out = (evaluation){.worst_t_us = -1};
     for (size_t i = 0; i < n; i++) {
         const sample *s = &samples[i];
@@ -64,8 +55,7 @@ void evaluate_condition(const condition_def *cd, const sample *samples, size_t n
     out->verdict = out->evaluated == 0 ? VERDICT_NO_DATA : out->failed ? VERDICT_FAIL : VERDICT_PASS;
 }
 
-const char *verdict_name(verdict v)
-{
+const char *verdict_name(verdict v) {
     static const char *const names[] = {"pass", "fail", "no-data"};
     return names[v];
 }

@@ -70,9 +70,9 @@ typedef struct metric_ref {
     char *text; /* as written */
     metric_kind kind;
     metric_unit unit;
-    int probe;   /* METRIC_PROBE: index into probes */
+    int probe; /* METRIC_PROBE: index into probes */
     probe_field probe_field;
-    int prom;    /* METRIC_PROMETHEUS: index into exp->proms */
+    int prom;           /* METRIC_PROMETHEUS: index into exp->proms */
     bool seconds_to_ms; /* Prometheus value in seconds compared as a duration */
 } metric_ref;
 
@@ -106,10 +106,10 @@ typedef struct load_def {
     fl_load_config *http; /* the built-in HTTP load */
     char **argv;          /* command load */
     size_t argc;
-    int64_t interval_us;  /* pause between command runs */
-    int64_t timeout_us;   /* per command run */
+    int64_t interval_us; /* pause between command runs */
+    int64_t timeout_us;  /* per command run */
     int64_t duration_us;
-    char *url_text;       /* for display */
+    char *url_text; /* for display */
     char *rate_text;
 } load_def;
 

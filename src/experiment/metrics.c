@@ -14,35 +14,27 @@ static const struct {
     metric_kind kind;
     metric_unit unit;
 } load_metrics[] = {
-    {"load.latency.p50", METRIC_LOAD_P50, UNIT_MS},
-    {"load.latency.p90", METRIC_LOAD_P90, UNIT_MS},
-    {"load.latency.p99", METRIC_LOAD_P99, UNIT_MS},
-    {"load.latency.p999", METRIC_LOAD_P999, UNIT_MS},
-    {"load.latency.max", METRIC_LOAD_MAX, UNIT_MS},
-    {"load.errors.ratio", METRIC_LOAD_ERRORS_RATIO, UNIT_RATIO},
-    {"load.rate", METRIC_LOAD_RATE, UNIT_RATE},
-    {"load.late", METRIC_LOAD_LATE, UNIT_COUNT},
+    {"load.latency.p50", METRIC_LOAD_P50, UNIT_MS}, {"load.latency.p90", METRIC_LOAD_P90, UNIT_MS},
+    {"load.latency.p99", METRIC_LOAD_P99, UNIT_MS}, {"load.latency.p999", METRIC_LOAD_P999, UNIT_MS},
+    {"load.latency.max", METRIC_LOAD_MAX, UNIT_MS}, {"load.errors.ratio", METRIC_LOAD_ERRORS_RATIO, UNIT_RATIO},
+    {"load.rate", METRIC_LOAD_RATE, UNIT_RATE},     {"load.late", METRIC_LOAD_LATE, UNIT_COUNT},
 };
 
-const char *probe_field_name(probe_field f)
-{
+const char *probe_field_name(probe_field f) {
     static const char *const names[] = {"ok", "latency", "status", "exit", "value"};
     return names[f];
 }
 
-void probe_series_name(const char *probe, probe_field field, char *buf, size_t len)
-{
+void probe_series_name(const char *probe, probe_field field, char *buf, size_t len) {
     snprintf(buf, len, "probe.%s.%s", probe, probe_field_name(field));
 }
 
-const char *metric_unit_name(metric_unit unit)
-{
+const char *metric_unit_name(metric_unit unit) {
     static const char *const names[] = {"ms", "ratio", "per_second", "count"};
     return names[unit];
 }
 
-static int parse_probe_metric(fl_experiment *exp, const char *text, metric_ref *out, char *why, size_t why_len)
-{
+static int parse_probe_metric(fl_experiment *exp, const char *text, metric_ref *out, char *why, size_t why_len) {
     const char *name = text + strlen("probe.");
     const char *dot = strrchr(name, '.');
     if (!dot || dot == name) {
@@ -76,8 +68,7 @@ static int parse_probe_metric(fl_experiment *exp, const char *text, metric_ref *
     return -1;
 }
 
-int metric_parse(fl_experiment *exp, const char *text, metric_ref *out, char *why, size_t why_len)
-{
+int metric_parse(fl_experiment *exp, const char *text, metric_ref *out, char *why, size_t why_len) {
     memset(out, 0, sizeof(*out));
     out->text = strdup(text);
     for (size_t i = 0; i < FL_ARRAY_LEN(load_metrics); i++)
@@ -116,8 +107,7 @@ int metric_parse(fl_experiment *exp, const char *text, metric_ref *out, char *wh
 
 void metric_free(metric_ref *m) { free(m->text); }
 
-static int parse_number(const char *text, double *out)
-{
+static int parse_number(const char *text, double *out) {
     char *end;
     double v = strtod(text, &end);
     if (!*text || *end || !isfinite(v))
@@ -126,8 +116,7 @@ static int parse_number(const char *text, double *out)
     return 0;
 }
 
-int metric_threshold(metric_ref *m, const char *text, double *out, char *why, size_t why_len)
-{
+int metric_threshold(metric_ref *m, const char *text, double *out, char *why, size_t why_len) {
     fl_error e;
     int64_t us;
     switch (m->unit) {
@@ -182,8 +171,7 @@ int metric_threshold(metric_ref *m, const char *text, double *out, char *why, si
     return -1;
 }
 
-const char *metric_format(const metric_ref *m, double value, char *buf, size_t len)
-{
+const char *metric_format(const metric_ref *m, double value, char *buf, size_t len) {
     switch (m->unit) {
     case UNIT_MS:
         if (value >= 1000)
@@ -193,15 +181,9 @@ const char *metric_format(const metric_ref *m, double value, char *buf, size_t l
         else
             snprintf(buf, len, "%.2fms", value);
         break;
-    case UNIT_RATIO:
-        snprintf(buf, len, "%.3g%%", value * 100);
-        break;
-    case UNIT_RATE:
-        snprintf(buf, len, "%.1f/s", value);
-        break;
-    case UNIT_COUNT:
-        snprintf(buf, len, "%g", value);
-        break;
+    case UNIT_RATIO: snprintf(buf, len, "%.3g%%", value * 100); break;
+    case UNIT_RATE: snprintf(buf, len, "%.1f/s", value); break;
+    case UNIT_COUNT: snprintf(buf, len, "%g", value); break;
     }
     return buf;
 }

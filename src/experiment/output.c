@@ -10,8 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int make_dirs(const char *dir, fl_error *err)
-{
+static int make_dirs(const char *dir, fl_error *err) {
     char path[4096];
     snprintf(path, sizeof(path), "%s", dir);
     for (char *p = path + 1; *p; p++) {
@@ -27,8 +26,7 @@ static int make_dirs(const char *dir, fl_error *err)
     return 0;
 }
 
-int fl_experiment_write_output(const char *result_json, const char *dir, fl_error *err)
-{
+int fl_experiment_write_output(const char *result_json, const char *dir, fl_error *err) {
     fl_error_clear(err);
     if (make_dirs(dir, err) != 0)
         return -1;

@@ -25,8 +25,7 @@ typedef struct pctx {
     fl_experiment *exp;
 } pctx;
 
-void exp_error_at(fl_error *err, const char *file, fl_mark mark, const char *path, const char *fmt, ...)
-{
+void exp_error_at(fl_error *err, const char *file, fl_mark mark, const char *path, const char *fmt, ...) {
     char what[400];
     va_list ap;
     va_start(ap, fmt);
@@ -40,8 +39,7 @@ void exp_error_at(fl_error *err, const char *file, fl_mark mark, const char *pat
         snprintf(err->message, sizeof(err->message), "%s:%d:%d: %s", file, mark.line, mark.column, what);
 }
 
-void exp_free_argv(char **argv, size_t argc)
-{
+void exp_free_argv(char **argv, size_t argc) {
     if (!argv)
         return;
     for (size_t i = 0; i < argc; i++)
@@ -49,15 +47,13 @@ void exp_free_argv(char **argv, size_t argc)
     free(argv);
 }
 
-static fl_mark mark_of(const yaml_node_t *node)
-{
+static fl_mark mark_of(const yaml_node_t *node) {
     return (fl_mark){(int)node->start_mark.line + 1, (int)node->start_mark.column + 1};
 }
 
 static int fail_at(pctx *c, const yaml_node_t *node, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
-static int fail_at(pctx *c, const yaml_node_t *node, const char *path, const char *fmt, ...)
-{
+static int fail_at(pctx *c, const yaml_node_t *node, const char *path, const char *fmt, ...) {
     char what[400];
     va_list ap;
     va_start(ap, fmt);
@@ -69,8 +65,7 @@ static int fail_at(pctx *c, const yaml_node_t *node, const char *path, const cha
 
 /* Messages from fl_spec_set, fl_parse_* and fl_load_config_set start with
  * "--name: "; the path already names the field, so that prefix goes. */
-static const char *strip_option_prefix(const char *message)
-{
+static const char *strip_option_prefix(const char *message) {
     if (strncmp(message, "--", 2) == 0) {
         const char *colon = strstr(message, ": ");
         const char *space = strchr(message, ' ');
@@ -80,8 +75,7 @@ static const char *strip_option_prefix(const char *message)
     return message;
 }
 
-static int fail_lib(pctx *c, const yaml_node_t *node, const char *path, const fl_error *lib)
-{
+static int fail_lib(pctx *c, const yaml_node_t *node, const char *path, const fl_error *lib) {
     return fail_at(c, node, path, "%s", strip_option_prefix(lib->message));
 }
 
@@ -90,8 +84,7 @@ static yaml_node_t *node_at(pctx *c, int index) { return yaml_document_get_node(
 /* Every node is read once; a second visit means an alias (*x), which the
  * schema does not allow (it would also let a small file expand without
  * bound). */
-static int visit(pctx *c, yaml_node_t *node, const char *path)
-{
+static int visit(pctx *c, yaml_node_t *node, const char *path) {
     size_t index = (size_t)(node - c->doc->nodes.start);
     if (c->visited[index])
         return fail_at(c, node, path, "aliases (*name) are not supported; write the value out");
@@ -99,22 +92,16 @@ static int visit(pctx *c, yaml_node_t *node, const char *path)
     return 0;
 }
 
-static const char *kind_name(const yaml_node_t *node)
-{
+static const char *kind_name(const yaml_node_t *node) {
     switch (node->type) {
-    case YAML_SCALAR_NODE:
-        return "a scalar";
-    case YAML_SEQUENCE_NODE:
-        return "a list";
-    case YAML_MAPPING_NODE:
-        return "a mapping";
-    default:
-        return "nothing";
+    case YAML_SCALAR_NODE: return "a scalar";
+    case YAML_SEQUENCE_NODE: return "a list";
+    case YAML_MAPPING_NODE: return "a mapping";
+    default: return "nothing";
     }
 }
 
-static int want_scalar(pctx *c, yaml_node_t *node, const char *path, const char **out)
-{
+static int want_scalar(pctx *c, yaml_node_t *node, const char *path, const char **out) {
     if (visit(c, node, path) != 0)
         return -1;
     if (node->type != YAML_SCALAR_NODE)
@@ -126,16 +113,14 @@ static int want_scalar(pctx *c, yaml_node_t *node, const char *path, const char 
     return 0;
 }
 
-static int want_kind(pctx *c, yaml_node_t *node, const char *path, yaml_node_type_t type)
-{
+static int want_kind(pctx *c, yaml_node_t *node, const char *path, yaml_node_type_t type) {
     if (visit(c, node, path) != 0)
         return -1;
     if (node->type != type)
         return fail_at(c, node, path, "expected %s, found %s",
                        type == YAML_MAPPING_NODE ? "a mapping (key: value)" : "a list (- item)", kind_name(node));
-    size_t n = type == YAML_MAPPING_NODE
-                   ? (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start)
-                   : (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
+    size_t n = type == YAML_MAPPING_NODE ? (size_t)(node->data.mapping.pairs.top - node->data.mapping.pairs.start)
+                                         : (size_t)(node->data.sequence.items.top - node->data.sequence.items.start);
     if (n > MAX_ITEMS)
         return fail_at(c, node, path, "more than %d entries", MAX_ITEMS);
     return 0;
@@ -143,8 +128,7 @@ static int want_kind(pctx *c, yaml_node_t *node, const char *path, yaml_node_typ
 
 /* Checks a mapping's keys against the allowed ones (NULL-terminated) and
  * for duplicates. */
-static int check_keys(pctx *c, yaml_node_t *map, const char *path, const char *const *allowed)
-{
+static int check_keys(pctx *c, yaml_node_t *map, const char *path, const char *const *allowed) {
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *key = node_at(c, p->key);
         char kpath[256];
@@ -171,8 +155,7 @@ static int check_keys(pctx *c, yaml_node_t *map, const char *path, const char *c
     return 0;
 }
 
-static yaml_node_t *get(pctx *c, yaml_node_t *map, const char *key)
-{
+static yaml_node_t *get(pctx *c, yaml_node_t *map, const char *key) {
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
         yaml_node_t *k = node_at(c, p->key);
         if (k->type == YAML_SCALAR_NODE && strcmp((const char *)k->data.scalar.value, key) == 0)
@@ -181,13 +164,11 @@ static yaml_node_t *get(pctx *c, yaml_node_t *map, const char *key)
     return NULL;
 }
 
-static void join(char *out, size_t len, const char *path, const char *key)
-{
+static void join(char *out, size_t len, const char *path, const char *key) {
     snprintf(out, len, "%s%s%s", path, *path ? "." : "", key);
 }
 
-static int get_string(pctx *c, yaml_node_t *map, const char *path, const char *key, char **out)
-{
+static int get_string(pctx *c, yaml_node_t *map, const char *path, const char *key, char **out) {
     yaml_node_t *v = get(c, map, key);
     if (!v)
         return 0;
@@ -201,8 +182,7 @@ static int get_string(pctx *c, yaml_node_t *map, const char *path, const char *k
     return 1;
 }
 
-static int get_duration(pctx *c, yaml_node_t *map, const char *path, const char *key, int64_t min_us, int64_t *out)
-{
+static int get_duration(pctx *c, yaml_node_t *map, const char *path, const char *key, int64_t min_us, int64_t *out) {
     yaml_node_t *v = get(c, map, key);
     if (!v)
         return 0;
@@ -223,8 +203,7 @@ static int get_duration(pctx *c, yaml_node_t *map, const char *path, const char 
     return 1;
 }
 
-static int parse_int(pctx *c, yaml_node_t *v, const char *path, long min, long max, long *out)
-{
+static int parse_int(pctx *c, yaml_node_t *v, const char *path, long min, long max, long *out) {
     const char *text;
     if (want_scalar(c, v, path, &text) != 0)
         return -1;
@@ -240,8 +219,7 @@ static int parse_int(pctx *c, yaml_node_t *v, const char *path, long min, long m
 }
 
 /* A name others refer to: letters, digits, '-', '_', '.'. */
-static int check_name(pctx *c, yaml_node_t *v, const char *path, const char *name)
-{
+static int check_name(pctx *c, yaml_node_t *v, const char *path, const char *name) {
     if (!*name || strlen(name) > 63)
         return fail_at(c, v, path, "a name needs 1 to 63 characters");
     for (const char *s = name; *s; s++)
@@ -252,8 +230,7 @@ static int check_name(pctx *c, yaml_node_t *v, const char *path, const char *nam
 }
 
 /* An argv list: [program, arg...]. Never a shell line. */
-static int parse_argv(pctx *c, yaml_node_t *v, const char *path, char ***argv, size_t *argc)
-{
+static int parse_argv(pctx *c, yaml_node_t *v, const char *path, char ***argv, size_t *argc) {
     if (v->type == YAML_SCALAR_NODE) {
         const char *text = (const char *)v->data.scalar.value;
         if (strchr(text, ' '))
@@ -286,8 +263,7 @@ static int parse_argv(pctx *c, yaml_node_t *v, const char *path, char ***argv, s
 }
 
 /* ---- targets ----------------------------------------------------------- */
-static int parse_targets(pctx *c, yaml_node_t *v)
-{
+static int parse_targets(pctx *c, yaml_node_t *v) {
     /* Only this host for now; the key is parsed so fleets (inventory + tag
      * selection over ssh or ssm) can be added without breaking files. */
     if (v->type == YAML_SCALAR_NODE) {
@@ -303,10 +279,9 @@ static int parse_targets(pctx *c, yaml_node_t *v)
 }
 
 /* ---- load -------------------------------------------------------------- */
-static int parse_load_http(pctx *c, yaml_node_t *v, load_def *load)
-{
-    static const char *const keys[] = {"url",     "rate",      "connections", "method", "header", "body",
-                                       "body-file", "timeout", "late-after",  NULL};
+static int parse_load_http(pctx *c, yaml_node_t *v, load_def *load) {
+    static const char *const keys[] = {"url",  "rate",      "connections", "method",     "header",
+                                       "body", "body-file", "timeout",     "late-after", NULL};
     if (want_kind(c, v, "load.http", YAML_MAPPING_NODE) != 0 || check_keys(c, v, "load.http", keys) != 0)
         return -1;
     load->http = fl_load_config_new();
@@ -348,8 +323,7 @@ static int parse_load_http(pctx *c, yaml_node_t *v, load_def *load)
     return 0;
 }
 
-static int parse_load(pctx *c, yaml_node_t *v, load_def *load)
-{
+static int parse_load(pctx *c, yaml_node_t *v, load_def *load) {
     static const char *const keys[] = {"http", "command", "interval", "timeout", "duration", NULL};
     if (want_kind(c, v, "load", YAML_MAPPING_NODE) != 0 || check_keys(c, v, "load", keys) != 0)
         return -1;
@@ -357,7 +331,8 @@ static int parse_load(pctx *c, yaml_node_t *v, load_def *load)
     load->mark = mark_of(v);
     yaml_node_t *http = get(c, v, "http"), *cmd = get(c, v, "command");
     if (!!http == !!cmd)
-        return fail_at(c, v, "load", "give exactly one of http: (the built-in HTTP load) or command: (a program run in a loop)");
+        return fail_at(c, v, "load",
+                       "give exactly one of http: (the built-in HTTP load) or command: (a program run in a loop)");
     if (get_duration(c, v, "load", "duration", 1000000, &load->duration_us) < 0)
         return -1;
     load->timeout_us = 10 * 1000000LL;
@@ -376,8 +351,7 @@ static int parse_load(pctx *c, yaml_node_t *v, load_def *load)
 }
 
 /* ---- probes ------------------------------------------------------------ */
-static int parse_probe(pctx *c, yaml_node_t *v, const char *path, probe_def *pr)
-{
+static int parse_probe(pctx *c, yaml_node_t *v, const char *path, probe_def *pr) {
     static const char *const keys[] = {"name", "http", "tcp", "command", "interval", "timeout", NULL};
     if (want_kind(c, v, path, YAML_MAPPING_NODE) != 0 || check_keys(c, v, path, keys) != 0)
         return -1;
@@ -457,8 +431,7 @@ static int parse_probe(pctx *c, yaml_node_t *v, const char *path, probe_def *pr)
 }
 
 /* ---- method ------------------------------------------------------------ */
-static int set_param(pctx *c, step_def *st, yaml_node_t *v, const char *path, const char *key, const char *value)
-{
+static int set_param(pctx *c, step_def *st, yaml_node_t *v, const char *path, const char *key, const char *value) {
     fl_error e;
     if (fl_spec_set(st->spec, key, value, &e) != 0)
         return fail_lib(c, v, path, &e);
@@ -470,8 +443,7 @@ static int set_param(pctx *c, step_def *st, yaml_node_t *v, const char *path, co
     return 0;
 }
 
-static const char *param_value(const step_def *st, const char *name, int *count)
-{
+static const char *param_value(const step_def *st, const char *name, int *count) {
     const char *found = NULL;
     *count = 0;
     for (size_t i = 0; i < st->n_params; i++)
@@ -482,8 +454,7 @@ static const char *param_value(const step_def *st, const char *name, int *count)
     return found;
 }
 
-static int parse_step(pctx *c, yaml_node_t *v, const char *path, size_t index)
-{
+static int parse_step(pctx *c, yaml_node_t *v, const char *path, size_t index) {
     static const char *const keys[] = {"name", "attack", "with", "start", "after", "duration", NULL};
     step_def *st = &c->exp->steps[index];
     st->after = -1;
@@ -621,8 +592,7 @@ static int parse_step(pctx *c, yaml_node_t *v, const char *path, size_t index)
 }
 
 /* ---- hypotheses and stop conditions ------------------------------------ */
-static int parse_phase(pctx *c, yaml_node_t *v, const char *path, condition_def *cd)
-{
+static int parse_phase(pctx *c, yaml_node_t *v, const char *path, condition_def *cd) {
     const char *text;
     if (want_scalar(c, v, path, &text) != 0)
         return -1;
@@ -646,8 +616,7 @@ static int parse_phase(pctx *c, yaml_node_t *v, const char *path, condition_def 
     return 0;
 }
 
-static int parse_condition(pctx *c, yaml_node_t *v, const char *path, condition_def *cd, bool is_stop)
-{
+static int parse_condition(pctx *c, yaml_node_t *v, const char *path, condition_def *cd, bool is_stop) {
     static const char *const hkeys[] = {"name", "metric", "probe", "phase", "during", "below", "above", NULL};
     static const char *const skeys[] = {"name", "metric", "below", "above", "for", NULL};
     if (want_kind(c, v, path, YAML_MAPPING_NODE) != 0 || check_keys(c, v, path, is_stop ? skeys : hkeys) != 0)
@@ -723,15 +692,14 @@ static int parse_condition(pctx *c, yaml_node_t *v, const char *path, condition_
         static const char *const bn[] = {"below", "above"};
         static const char *const pn[] = {"before", "during", "after", "", "all"};
         char n[256];
-        snprintf(n, sizeof(n), "%s %s %s%s%s", cd->metric.text, bn[cd->bound], cd->threshold_text,
-                 is_stop ? "" : " ", is_stop ? "" : (cd->phase == PHASE_STEP ? c->exp->steps[cd->step].name : pn[cd->phase]));
+        snprintf(n, sizeof(n), "%s %s %s%s%s", cd->metric.text, bn[cd->bound], cd->threshold_text, is_stop ? "" : " ",
+                 is_stop ? "" : (cd->phase == PHASE_STEP ? c->exp->steps[cd->step].name : pn[cd->phase]));
         cd->name = strdup(n);
     }
     return 0;
 }
 
-static int parse_rollback(pctx *c, yaml_node_t *v, const char *path, rollback_def *rb)
-{
+static int parse_rollback(pctx *c, yaml_node_t *v, const char *path, rollback_def *rb) {
     rb->mark = mark_of(v);
     rb->timeout_us = 10 * 1000000LL;
     if (v->type == YAML_SEQUENCE_NODE)
@@ -750,7 +718,7 @@ static int parse_rollback(pctx *c, yaml_node_t *v, const char *path, rollback_de
 }
 
 /* Parses a list under `key` with `each` called per item. */
-#define PARSE_LIST(c, root, key, array, count, each_call)                                                             \
+#define PARSE_LIST(c, root, key, array, count, each_call)                                                              \
     do {                                                                                                               \
         yaml_node_t *list_ = get(c, root, key);                                                                        \
         if (list_) {                                                                                                   \
@@ -769,8 +737,7 @@ static int parse_rollback(pctx *c, yaml_node_t *v, const char *path, rollback_de
         }                                                                                                              \
     } while (0)
 
-static int plan_times(pctx *c, yaml_node_t *root)
-{
+static int plan_times(pctx *c, yaml_node_t *root) {
     fl_experiment *exp = c->exp;
     for (size_t i = 0; i < exp->n_steps; i++) {
         step_def *st = &exp->steps[i];
@@ -810,14 +777,14 @@ static int plan_times(pctx *c, yaml_node_t *root)
     return 0;
 }
 
-static int parse_root(pctx *c, yaml_node_t *root)
-{
-    static const char *const keys[] = {"title",     "description", "targets",  "duration",  "load",     "probes",
+static int parse_root(pctx *c, yaml_node_t *root) {
+    static const char *const keys[] = {"title",      "description", "targets",    "duration",  "load",     "probes",
                                        "prometheus", "method",      "hypothesis", "stop-when", "rollback", NULL};
     fl_experiment *exp = c->exp;
     if (want_kind(c, root, "", YAML_MAPPING_NODE) != 0 || check_keys(c, root, "", keys) != 0)
         return -1;
-    if (get_string(c, root, "", "title", &exp->title) < 0 || get_string(c, root, "", "description", &exp->description) < 0)
+    if (get_string(c, root, "", "title", &exp->title) < 0 ||
+        get_string(c, root, "", "description", &exp->description) < 0)
         return -1;
     if (!exp->title || !*exp->title)
         return fail_at(c, root, "title", "missing: one line saying what the experiment shows");
@@ -878,8 +845,7 @@ static int parse_root(pctx *c, yaml_node_t *root)
     return 0;
 }
 
-fl_experiment *fl_experiment_parse(const char *text, size_t len, const char *name, fl_error *err)
-{
+fl_experiment *fl_experiment_parse(const char *text, size_t len, const char *name, fl_error *err) {
     fl_error_clear(err);
     fl_experiment *exp = calloc(1, sizeof(*exp));
     exp->file = strdup(name ? name : "experiment");
@@ -927,8 +893,7 @@ fl_experiment *fl_experiment_parse(const char *text, size_t len, const char *nam
     return exp;
 }
 
-fl_experiment *fl_experiment_load(const char *path, fl_error *err)
-{
+fl_experiment *fl_experiment_load(const char *path, fl_error *err) {
     fl_error_clear(err);
     FILE *f = fopen(path, "rb");
     if (!f) {
@@ -948,15 +913,13 @@ fl_experiment *fl_experiment_load(const char *path, fl_error *err)
     return exp;
 }
 
-static void free_condition(condition_def *cd)
-{
+static void free_condition(condition_def *cd) {
     free(cd->name);
     free(cd->threshold_text);
     metric_free(&cd->metric);
 }
 
-void fl_experiment_free(fl_experiment *exp)
-{
+void fl_experiment_free(fl_experiment *exp) {
     if (!exp)
         return;
     free(exp->file);
@@ -1005,8 +968,7 @@ void fl_experiment_free(fl_experiment *exp)
 const char *fl_experiment_title(const fl_experiment *exp) { return exp->title; }
 int64_t fl_experiment_duration_us(const fl_experiment *exp) { return exp->duration_us; }
 
-int fl_experiment_check_host(fl_experiment *exp, fl_error *err)
-{
+int fl_experiment_check_host(fl_experiment *exp, fl_error *err) {
     fl_error_clear(err);
     for (size_t i = 0; i < exp->n_steps; i++) {
         fl_error e;

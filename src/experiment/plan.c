@@ -14,8 +14,7 @@ typedef struct plan_ctx {
 } plan_ctx;
 
 static void say(plan_ctx *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(plan_ctx *p, const char *fmt, ...)
-{
+static void say(plan_ctx *p, const char *fmt, ...) {
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -24,8 +23,7 @@ static void say(plan_ctx *p, const char *fmt, ...)
     p->line(p->user, buf);
 }
 
-static void plan_step(void *user, const char *op, const char *inverse)
-{
+static void plan_step(void *user, const char *op, const char *inverse) {
     plan_ctx *p = user;
     p->n++;
     say(p, "      %d. %s", p->n, op);
@@ -33,14 +31,12 @@ static void plan_step(void *user, const char *op, const char *inverse)
         say(p, "         undo: %s", inverse);
 }
 
-static const char *phase_text(const fl_experiment *exp, const condition_def *cd)
-{
+static const char *phase_text(const fl_experiment *exp, const condition_def *cd) {
     static const char *const names[] = {"before", "during", "after", "", "all"};
     return cd->phase == PHASE_STEP ? exp->steps[cd->step].name : names[cd->phase];
 }
 
-int fl_experiment_plan(fl_experiment *exp, fl_experiment_line_cb line, void *user, fl_error *err)
-{
+int fl_experiment_plan(fl_experiment *exp, fl_experiment_line_cb line, void *user, fl_error *err) {
     fl_error_clear(err);
     plan_ctx p = {.line = line, .user = user};
     char a[32], b[32], c[32];
@@ -54,14 +50,18 @@ int fl_experiment_plan(fl_experiment *exp, fl_experiment_line_cb line, void *use
         char cmd[512] = "";
         for (size_t i = 0; i < exp->load.argc; i++)
             snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%s%s", i ? " " : "", exp->load.argv[i]);
-        say(&p, "load: run [%s] in a loop, %s apart, for %s", cmd, fl_format_duration(exp->load.interval_us, a, sizeof(a)),
+        say(&p, "load: run [%s] in a loop, %s apart, for %s", cmd,
+            fl_format_duration(exp->load.interval_us, a, sizeof(a)),
             fl_format_duration(exp->load.duration_us, b, sizeof(b)));
     } else
         say(&p, "load: none");
     for (size_t i = 0; i < exp->n_probes; i++) {
         const probe_def *pr = &exp->probes[i];
         const char *what = pr->type == PROBE_HTTP ? pr->url : pr->type == PROBE_TCP ? pr->host : pr->argv[0];
-        say(&p, "probe %s: %s %s every %s", pr->name, pr->type == PROBE_HTTP ? "http" : pr->type == PROBE_TCP ? "tcp" : "command",
+        say(&p, "probe %s: %s %s every %s", pr->name,
+            pr->type == PROBE_HTTP  ? "http"
+            : pr->type == PROBE_TCP ? "tcp"
+                                    : "command",
             what, fl_format_duration(pr->interval_us, a, sizeof(a)));
     }
     for (size_t i = 0; i < exp->n_proms; i++)
@@ -93,7 +93,8 @@ int fl_experiment_plan(fl_experiment *exp, fl_experiment_line_cb line, void *use
             say(&p, "    verify: TCP connect to %s:%d before and during%s", st->verify_host, st->verify_port,
                 st->verify_delay_us ? " (must grow by half the delay or more)" : "");
     }
-    say(&p, "  %8s  end: every fault rolled back; steady state after", fl_format_duration(exp->duration_us, a, sizeof(a)));
+    say(&p, "  %8s  end: every fault rolled back; steady state after",
+        fl_format_duration(exp->duration_us, a, sizeof(a)));
     for (size_t i = 0; i < exp->n_rollbacks; i++) {
         char cmd[512] = "";
         for (size_t k = 0; k < exp->rollbacks[i].argc; k++)

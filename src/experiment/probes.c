@@ -19,8 +19,7 @@
 
 #define MAX_BODY (1024 * 1024)
 
-int64_t tcp_connect_time(const char *host, int port, int64_t timeout_us, char *why, size_t why_len)
-{
+int64_t tcp_connect_time(const char *host, int port, int64_t timeout_us, char *why, size_t why_len) {
     struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *res = NULL;
     char service[16];
     snprintf(service, sizeof(service), "%d", port);
@@ -74,8 +73,7 @@ typedef struct prober {
     size_t body_len;
 } prober;
 
-static size_t on_body(char *data, size_t size, size_t n, void *user)
-{
+static size_t on_body(char *data, size_t size, size_t n, void *user) {
     prober *pr = user;
     size_t add = size * n;
     if (pr->body_len + add > MAX_BODY)
@@ -89,8 +87,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
     return size * n;
 }
 
-static void probe_once(sampler *s)
-{
+static void probe_once(sampler *s) {
     prober *pr = s->data;
     const probe_def *d = pr->def;
     int64_t start = exp_mono_us();
@@ -150,8 +147,7 @@ static void probe_once(sampler *s)
     store_add(s->store, pr->s_latency, latency);
 }
 
-static void prober_cleanup(sampler *s)
-{
+static void prober_cleanup(sampler *s) {
     prober *pr = s->data;
     if (pr->curl)
         curl_easy_cleanup(pr->curl);
@@ -161,8 +157,7 @@ static void prober_cleanup(sampler *s)
     free(pr);
 }
 
-sampler *probe_sampler_start(const probe_def *probe, series_store *st, int64_t t0_mono_us, fl_error *err)
-{
+sampler *probe_sampler_start(const probe_def *probe, series_store *st, int64_t t0_mono_us, fl_error *err) {
     prober *pr = calloc(1, sizeof(*pr));
     pr->def = probe;
     char name[128];

@@ -15,13 +15,11 @@
 
 /* ---- expressions: NAME, NAME{l="v"}, max(..), sum(..), rate(..),
  *      quantile(0.99, NAME) ----------------------------------------------- */
-static bool name_char(char c, bool first)
-{
+static bool name_char(char c, bool first) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' || c == ':' || (!first && c >= '0' && c <= '9');
 }
 
-static int parse_selector(const char *s, const char *end, prom_expr *e, char *why, size_t why_len)
-{
+static int parse_selector(const char *s, const char *end, prom_expr *e, char *why, size_t why_len) {
     const char *p = s;
     while (p < end && name_char(*p, p == s))
         p++;
@@ -67,13 +65,13 @@ static int parse_selector(const char *s, const char *end, prom_expr *e, char *wh
     return 0;
 }
 
-int prom_expr_parse(const char *text, prom_expr *e, char *why, size_t why_len)
-{
+int prom_expr_parse(const char *text, prom_expr *e, char *why, size_t why_len) {
     memset(e, 0, sizeof(*e));
     const char *hash = strrchr(text, '#');
     if (!hash || (strncmp(text, "http://", 7) != 0 && strncmp(text, "https://", 8) != 0)) {
-        snprintf(why, why_len, "write prometheus:http://HOST:PORT/metrics#NAME (or #rate(NAME), #quantile(0.99, NAME), "
-                               "#max(NAME), #sum(NAME))");
+        snprintf(why, why_len,
+                 "write prometheus:http://HOST:PORT/metrics#NAME (or #rate(NAME), #quantile(0.99, NAME), "
+                 "#max(NAME), #sum(NAME))");
         return -1;
     }
     e->url = strndup(text, (size_t)(hash - text));
@@ -116,8 +114,7 @@ int prom_expr_parse(const char *text, prom_expr *e, char *why, size_t why_len)
     return 0;
 }
 
-void prom_expr_free(prom_expr *e)
-{
+void prom_expr_free(prom_expr *e) {
     free(e->url);
     free(e->name);
     for (size_t i = 0; i < e->n_labels; i++) {
@@ -127,8 +124,7 @@ void prom_expr_free(prom_expr *e)
     memset(e, 0, sizeof(*e));
 }
 
-bool prom_expr_same(const prom_expr *a, const prom_expr *b)
-{
+bool prom_expr_same(const prom_expr *a, const prom_expr *b) {
     if (strcmp(a->url, b->url) || strcmp(a->name, b->name) || a->func != b->func || a->quantile != b->quantile ||
         a->n_labels != b->n_labels)
         return false;
@@ -140,8 +136,7 @@ bool prom_expr_same(const prom_expr *a, const prom_expr *b)
 
 /* ---- the exposition format ---------------------------------------------- */
 /* Finds label `name` in a "{a="x",b="y"}" label set; copies its value. */
-static bool label_value(const char *labels, const char *labels_end, const char *name, char *out, size_t len)
-{
+static bool label_value(const char *labels, const char *labels_end, const char *name, char *out, size_t len) {
     size_t nlen = strlen(name);
     const char *p = labels;
     while (p && p < labels_end) {
@@ -167,8 +162,7 @@ static bool label_value(const char *labels, const char *labels_end, const char *
     return false;
 }
 
-static bool labels_match(const prom_expr *e, const char *labels, const char *labels_end)
-{
+static bool labels_match(const prom_expr *e, const char *labels, const char *labels_end) {
     char v[256];
     for (size_t i = 0; i < e->n_labels; i++)
         if (!labels || !label_value(labels, labels_end, e->label_names[i], v, sizeof(v)) ||
@@ -187,8 +181,7 @@ typedef struct scrape_values {
     double count[MAX_BUCKETS]; /* cumulative, summed over series */
 } scrape_values;
 
-static void add_bucket(scrape_values *sv, double le, double count)
-{
+static void add_bucket(scrape_values *sv, double le, double count) {
     for (size_t i = 0; i < sv->n_buckets; i++)
         if (sv->le[i] == le) {
             sv->count[i] += count;
@@ -207,8 +200,7 @@ static void add_bucket(scrape_values *sv, double le, double count)
 }
 
 /* Reads the series of one scrape that the expression selects. */
-static void extract(const prom_expr *e, const char *text, size_t len, scrape_values *sv)
-{
+static void extract(const prom_expr *e, const char *text, size_t len, scrape_values *sv) {
     memset(sv, 0, sizeof(*sv));
     sv->max = -INFINITY;
     char bucket_name[256];
@@ -267,8 +259,7 @@ static void extract(const prom_expr *e, const char *text, size_t len, scrape_val
 
 /* The quantile of the observations between two scrapes, interpolated
  * linearly inside its bucket as Prometheus's histogram_quantile does. */
-static bool bucket_quantile(const scrape_values *now, const scrape_values *prev, double q, double *out)
-{
+static bool bucket_quantile(const scrape_values *now, const scrape_values *prev, double q, double *out) {
     if (now->n_buckets == 0)
         return false;
     double delta[MAX_BUCKETS];
@@ -313,8 +304,7 @@ typedef struct scraper {
     int64_t prev_mono_us;
 } scraper;
 
-static size_t on_body(char *data, size_t size, size_t n, void *user)
-{
+static size_t on_body(char *data, size_t size, size_t n, void *user) {
     scraper *sc = user;
     size_t add = size * n;
     if (sc->len + add > MAX_SCRAPE_BYTES)
@@ -326,8 +316,7 @@ static size_t on_body(char *data, size_t size, size_t n, void *user)
     return add;
 }
 
-static void scrape_once(sampler *s)
-{
+static void scrape_once(sampler *s) {
     scraper *sc = s->data;
     int64_t start = exp_mono_us();
     sc->len = 0;
@@ -372,8 +361,7 @@ static void scrape_once(sampler *s)
         store_add(s->store, sc->series_index, out);
 }
 
-static void scraper_cleanup(sampler *s)
-{
+static void scraper_cleanup(sampler *s) {
     scraper *sc = s->data;
     curl_easy_cleanup(sc->curl);
     free(sc->buf);
@@ -381,8 +369,7 @@ static void scraper_cleanup(sampler *s)
 }
 
 sampler *prom_sampler_start(const prom_expr *expr, int64_t interval_us, int64_t timeout_us, series_store *st,
-                            size_t series_index, int64_t t0_mono_us, fl_error *err)
-{
+                            size_t series_index, int64_t t0_mono_us, fl_error *err) {
     scraper *sc = calloc(1, sizeof(*sc));
     sc->expr = expr;
     sc->timeout_us = timeout_us;

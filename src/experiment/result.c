@@ -11,8 +11,7 @@
 static json_t *ms_or_null(int64_t us) { return us >= 0 ? json_integer((json_int_t)(us / 1000)) : json_null(); }
 static json_t *num(double v) { return json_real(round(v * 1000.0) / 1000.0); }
 
-static json_t *lines_array(const char *text)
-{
+static json_t *lines_array(const char *text) {
     json_t *a = json_array();
     for (const char *p = text ? text : ""; *p;) {
         const char *nl = strchr(p, '\n');
@@ -25,8 +24,7 @@ static json_t *lines_array(const char *text)
     return a;
 }
 
-static json_t *params_json(const step_def *st)
-{
+static json_t *params_json(const step_def *st) {
     json_t *params = json_object();
     for (size_t k = 0; k < st->n_params; k++) {
         const char *name = st->param_names[k];
@@ -45,8 +43,7 @@ static json_t *params_json(const step_def *st)
     return params;
 }
 
-static json_t *faults_json(run_state *rs)
-{
+static json_t *faults_json(run_state *rs) {
     static const char *const states[] = {"pending", "active", "ended", "failed", "skipped"};
     json_t *faults = json_array();
     for (size_t i = 0; i < rs->exp->n_steps; i++) {
@@ -72,8 +69,7 @@ static json_t *faults_json(run_state *rs)
     return faults;
 }
 
-static json_t *phases_json(run_state *rs)
-{
+static json_t *phases_json(run_state *rs) {
     json_t *phases = json_array();
     static const char *const names[] = {"before", "during", "after"};
     for (int p = PHASE_BEFORE; p <= PHASE_AFTER; p++) {
@@ -81,26 +77,25 @@ static json_t *phases_json(run_state *rs)
         run_phase_bounds(rs, (phase_kind)p, -1, &start, &end);
         if (end <= start)
             continue;
-        json_array_append_new(phases, json_pack("{s:s,s:I,s:I}", "name", names[p], "start_ms", (json_int_t)(start / 1000),
-                                                "end_ms", (json_int_t)(end / 1000)));
+        json_array_append_new(phases, json_pack("{s:s,s:I,s:I}", "name", names[p], "start_ms",
+                                                (json_int_t)(start / 1000), "end_ms", (json_int_t)(end / 1000)));
     }
     return phases;
 }
 
-static json_t *series_json(run_state *rs)
-{
+static json_t *series_json(run_state *rs) {
     json_t *windows = json_array();
     for (size_t i = 0; i < rs->n_windows; i++) {
         const exp_window *w = &rs->windows[i];
         double secs = w->len_us > 0 ? (double)w->len_us / 1e6 : 1;
-        json_t *lat = w->has_latency ? json_pack("{s:o,s:o,s:o,s:o,s:o}", "p50", num(w->p50), "p90", num(w->p90),
-                                                 "p99", num(w->p99), "p999", num(w->p999), "max", num(w->max))
+        json_t *lat = w->has_latency ? json_pack("{s:o,s:o,s:o,s:o,s:o}", "p50", num(w->p50), "p90", num(w->p90), "p99",
+                                                 num(w->p99), "p999", num(w->p999), "max", num(w->max))
                                      : json_null();
-        json_array_append_new(windows,
-                              json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "t_ms", (json_int_t)(w->t_us / 1000),
-                                        "length_ms", (json_int_t)(w->len_us / 1000), "requests", (json_int_t)w->requests,
-                                        "errors", (json_int_t)w->errors, "late", (json_int_t)w->late, "sent",
-                                        (json_int_t)w->sent, "rate", num((double)w->sent / secs), "latency_ms", lat));
+        json_array_append_new(
+            windows, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "t_ms", (json_int_t)(w->t_us / 1000), "length_ms",
+                               (json_int_t)(w->len_us / 1000), "requests", (json_int_t)w->requests, "errors",
+                               (json_int_t)w->errors, "late", (json_int_t)w->late, "sent", (json_int_t)w->sent, "rate",
+                               num((double)w->sent / secs), "latency_ms", lat));
     }
     json_t *metrics = json_array();
     pthread_mutex_lock(&rs->store.lock);
@@ -110,24 +105,22 @@ static json_t *series_json(run_state *rs)
             continue;
         json_t *points = json_array();
         for (size_t k = 0; k < se->n; k++)
-            json_array_append_new(points, json_pack("{s:I,s:o}", "t_ms", (json_int_t)(se->samples[k].t_us / 1000),
-                                                    "value", se->samples[k].valid ? num(se->samples[k].value)
-                                                                                  : json_null()));
-        json_array_append_new(metrics, json_pack("{s:s,s:s,s:o}", "name", se->name, "unit",
-                                                 metric_unit_name(se->unit), "points", points));
+            json_array_append_new(points,
+                                  json_pack("{s:I,s:o}", "t_ms", (json_int_t)(se->samples[k].t_us / 1000), "value",
+                                            se->samples[k].valid ? num(se->samples[k].value) : json_null()));
+        json_array_append_new(metrics, json_pack("{s:s,s:s,s:o}", "name", se->name, "unit", metric_unit_name(se->unit),
+                                                 "points", points));
     }
     pthread_mutex_unlock(&rs->store.lock);
     return json_pack("{s:i,s:o,s:o}", "window_ms", 1000, "windows", windows, "metrics", metrics);
 }
 
-static const char *phase_name(const fl_experiment *exp, const condition_def *cd)
-{
+static const char *phase_name(const fl_experiment *exp, const condition_def *cd) {
     static const char *const names[] = {"before", "during", "after", "", "all"};
     return cd->phase == PHASE_STEP ? exp->steps[cd->step].name : names[cd->phase];
 }
 
-static json_t *hypotheses_json(run_state *rs, bool *all_pass, char *first_failed, size_t len)
-{
+static json_t *hypotheses_json(run_state *rs, bool *all_pass, char *first_failed, size_t len) {
     const fl_experiment *exp = rs->exp;
     json_t *out = json_array();
     *all_pass = true;
@@ -158,8 +151,8 @@ static json_t *hypotheses_json(run_state *rs, bool *all_pass, char *first_failed
         json_object_set_new(h, "windows_evaluated", json_integer((json_int_t)ev.evaluated));
         json_object_set_new(h, "windows_failed", json_integer((json_int_t)ev.failed));
         json_object_set_new(h, "windows_missing", json_integer((json_int_t)ev.missing));
-        json_object_set_new(h, "worst_t_ms", ev.worst_t_us >= 0 ? json_integer((json_int_t)(ev.worst_t_us / 1000))
-                                                                : json_null());
+        json_object_set_new(h, "worst_t_ms",
+                            ev.worst_t_us >= 0 ? json_integer((json_int_t)(ev.worst_t_us / 1000)) : json_null());
         json_object_set_new(h, "phase_start_ms", json_integer((json_int_t)(start / 1000)));
         json_object_set_new(h, "phase_end_ms", json_integer((json_int_t)(end / 1000)));
         json_array_append_new(out, h);
@@ -172,22 +165,20 @@ static json_t *hypotheses_json(run_state *rs, bool *all_pass, char *first_failed
     return out;
 }
 
-static json_t *stops_json(const fl_experiment *exp)
-{
+static json_t *stops_json(const fl_experiment *exp) {
     json_t *out = json_array();
     static const char *const bounds[] = {"below", "above"};
     for (size_t i = 0; i < exp->n_stops; i++) {
         const condition_def *cd = &exp->stops[i];
-        json_array_append_new(out, json_pack("{s:s,s:s,s:s,s:o,s:s,s:I}", "name", cd->name, "metric", cd->metric.text,
-                                             "bound", bounds[cd->bound], "threshold", num(cd->threshold),
-                                             "threshold_text", cd->threshold_text, "for_ms",
-                                             (json_int_t)(cd->for_us / 1000)));
+        json_array_append_new(out,
+                              json_pack("{s:s,s:s,s:s,s:o,s:s,s:I}", "name", cd->name, "metric", cd->metric.text,
+                                        "bound", bounds[cd->bound], "threshold", num(cd->threshold), "threshold_text",
+                                        cd->threshold_text, "for_ms", (json_int_t)(cd->for_us / 1000)));
     }
     return out;
 }
 
-char *result_json(run_state *rs)
-{
+char *result_json(run_state *rs) {
     const fl_experiment *exp = rs->exp;
     bool all_pass;
     char first_failed[256] = "";
@@ -203,7 +194,8 @@ char *result_json(run_state *rs)
             rs->verdict = "error";
         }
     char end_detail[400];
-    snprintf(end_detail, sizeof(end_detail), "%s%s%s", rs->verdict, first_failed[0] && rs->exit_code == FL_EHYPOTHESIS ? ": " : "",
+    snprintf(end_detail, sizeof(end_detail), "%s%s%s", rs->verdict,
+             first_failed[0] && rs->exit_code == FL_EHYPOTHESIS ? ": " : "",
              first_failed[0] && rs->exit_code == FL_EHYPOTHESIS ? first_failed : "");
     run_event(rs, "end", NULL, end_detail);
 
@@ -249,8 +241,8 @@ char *result_json(run_state *rs)
         uint64_t runs, failed;
         char last[256];
         cmdload_totals(rs->cmd, &runs, &failed, last, sizeof(last));
-        load = json_pack("{s:s,s:I,s:I,s:o}", "kind", "command", "runs", (json_int_t)runs, "failed",
-                         (json_int_t)failed, "last_error", last[0] ? json_string(last) : json_null());
+        load = json_pack("{s:s,s:I,s:I,s:o}", "kind", "command", "runs", (json_int_t)runs, "failed", (json_int_t)failed,
+                         "last_error", last[0] ? json_string(last) : json_null());
     }
     json_object_set_new(doc, "load", load);
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -39,8 +39,8 @@ typedef struct run_state {
     int exit_code;
     const char *verdict;
     char abort_reason[512];
-    int64_t breach_us;      /* when a stop condition was breached, -1 if not */
-    int64_t abort_done_us;  /* when the rollback after an abort was done */
+    int64_t breach_us;     /* when a stop condition was breached, -1 if not */
+    int64_t abort_done_us; /* when the rollback after an abort was done */
     bool method_skipped;
     /* stop-condition tracking */
     size_t *stop_seen;

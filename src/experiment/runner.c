@@ -22,8 +22,7 @@
 
 int64_t run_now(const run_state *rs) { return exp_mono_us() - rs->t0_mono_us; }
 
-void run_event(run_state *rs, const char *event, const char *fault, const char *detail)
-{
+void run_event(run_state *rs, const char *event, const char *fault, const char *detail) {
     int64_t t = run_now(rs);
     char when[40];
     fl_format_time(rs->t0_wall_us + t, when, sizeof(when));
@@ -39,16 +38,15 @@ void run_event(run_state *rs, const char *event, const char *fault, const char *
     json_array_append_new(rs->timeline, e);
     if (rs->opt && rs->opt->progress) {
         char line[700];
-        snprintf(line, sizeof(line), "%s%s%s%s%s", event, fault ? " " : "", fault ? fault : "", detail && *detail ? ": " : "",
-                 detail ? detail : "");
+        snprintf(line, sizeof(line), "%s%s%s%s%s", event, fault ? " " : "", fault ? fault : "",
+                 detail && *detail ? ": " : "", detail ? detail : "");
         fl_run_progress p = {.phase = "event", .event = line, .elapsed_us = t};
         rs->opt->progress(rs->opt->user, &p);
     }
     free(trimmed);
 }
 
-void run_phase_bounds(const run_state *rs, phase_kind phase, int step, int64_t *start, int64_t *end)
-{
+void run_phase_bounds(const run_state *rs, phase_kind phase, int step, int64_t *start, int64_t *end) {
     const fl_experiment *exp = rs->exp;
     int64_t first = -1, last = -1;
     for (size_t i = 0; i < exp->n_steps; i++) {
@@ -86,29 +84,25 @@ void run_phase_bounds(const run_state *rs, phase_kind phase, int step, int64_t *
 }
 
 /* ---- metrics: which series a condition reads --------------------------- */
-static const char *load_metric_names[] = {"load.latency.p50", "load.latency.p90", "load.latency.p99",
+static const char *load_metric_names[] = {"load.latency.p50",  "load.latency.p90", "load.latency.p99",
                                           "load.latency.p999", "load.latency.max", "load.errors.ratio",
-                                          "load.rate",        "load.late"};
+                                          "load.rate",         "load.late"};
 
-static size_t series_for(run_state *rs, const metric_ref *m)
-{
+static size_t series_for(run_state *rs, const metric_ref *m) {
     char name[160];
     switch (m->kind) {
     case METRIC_PROBE:
         probe_series_name(rs->exp->probes[m->probe].name, m->probe_field, name, sizeof(name));
         return store_series(&rs->store, name, m->unit);
-    case METRIC_PROMETHEUS:
-        return store_series(&rs->store, m->text, m->unit);
-    default:
-        return store_series(&rs->store, load_metric_names[m->kind], m->unit);
+    case METRIC_PROMETHEUS: return store_series(&rs->store, m->text, m->unit);
+    default: return store_series(&rs->store, load_metric_names[m->kind], m->unit);
     }
 }
 
 static double metric_scale(const metric_ref *m) { return m->seconds_to_ms ? 1000.0 : 1.0; }
 
 /* ---- load windows into samples ---------------------------------------- */
-static void add_window(run_state *rs, const exp_window *w)
-{
+static void add_window(run_state *rs, const exp_window *w) {
     if (rs->n_windows == rs->cap_windows) {
         rs->cap_windows = rs->cap_windows ? rs->cap_windows * 2 : 64;
         rs->windows = realloc(rs->windows, rs->cap_windows * sizeof(exp_window));
@@ -117,18 +111,24 @@ static void add_window(run_state *rs, const exp_window *w)
     rs->errors_total += w->errors;
     rs->requests_total += w->requests;
     double secs = w->len_us > 0 ? (double)w->len_us / 1e6 : 1;
-    double values[] = {w->p50, w->p90, w->p99, w->p999, w->max, w->requests ? (double)w->errors / w->requests : 0,
-                       (double)w->sent / secs, (double)w->late};
-    bool valid[] = {w->has_latency, w->has_latency, w->has_latency, w->has_latency, w->has_latency,
-                    w->requests > 0, true, true};
+    double values[] = {w->p50,
+                       w->p90,
+                       w->p99,
+                       w->p999,
+                       w->max,
+                       w->requests ? (double)w->errors / w->requests : 0,
+                       (double)w->sent / secs,
+                       (double)w->late};
+    bool valid[] = {w->has_latency, w->has_latency,  w->has_latency, w->has_latency,
+                    w->has_latency, w->requests > 0, true,           true};
     for (size_t i = 0; i < FL_ARRAY_LEN(load_metric_names); i++) {
         size_t idx = store_series(&rs->store, load_metric_names[i], UNIT_COUNT);
-        store_add(&rs->store, idx, (sample){.t_us = w->t_us, .len_us = w->len_us, .value = values[i], .valid = valid[i]});
+        store_add(&rs->store, idx,
+                  (sample){.t_us = w->t_us, .len_us = w->len_us, .value = values[i], .valid = valid[i]});
     }
 }
 
-static void ingest_load(run_state *rs, fl_hist *scratch, int64_t load_offset_us)
-{
+static void ingest_load(run_state *rs, fl_hist *scratch, int64_t load_offset_us) {
     if (rs->load) {
         fl_load_window buf[16];
         size_t n;
@@ -165,8 +165,7 @@ static void ingest_load(run_state *rs, fl_hist *scratch, int64_t load_offset_us)
 
 /* ---- stop conditions --------------------------------------------------- */
 /* Returns true when a stop condition is breached (abort_reason filled). */
-static bool check_stops(run_state *rs)
-{
+static bool check_stops(run_state *rs) {
     const fl_experiment *exp = rs->exp;
     for (size_t i = 0; i < exp->n_stops; i++) {
         const condition_def *cd = &exp->stops[i];
@@ -189,8 +188,8 @@ static bool check_stops(run_state *rs)
             if (breach_end - rs->stop_since[i] >= cd->for_us) {
                 char val[48], dur[32];
                 metric_format(&cd->metric, v, val, sizeof(val));
-                snprintf(rs->abort_reason, sizeof(rs->abort_reason), "stop condition: %s (measured %s%s%s)",
-                         cd->name, val, cd->for_us ? " for " : "",
+                snprintf(rs->abort_reason, sizeof(rs->abort_reason), "stop condition: %s (measured %s%s%s)", cd->name,
+                         val, cd->for_us ? " for " : "",
                          cd->for_us ? fl_format_duration(breach_end - rs->stop_since[i], dur, sizeof(dur)) : "");
                 rs->breach_us = breach_end;
                 free(s);
@@ -203,8 +202,7 @@ static bool check_stops(run_state *rs)
 }
 
 /* ---- faults ------------------------------------------------------------ */
-static int64_t median3(int64_t a, int64_t b, int64_t c)
-{
+static int64_t median3(int64_t a, int64_t b, int64_t c) {
     if (a > b) {
         int64_t t = a;
         a = b;
@@ -215,8 +213,7 @@ static int64_t median3(int64_t a, int64_t b, int64_t c)
     return a > b ? a : b;
 }
 
-static void measure_baselines(run_state *rs)
-{
+static void measure_baselines(run_state *rs) {
     for (size_t i = 0; i < rs->exp->n_steps; i++) {
         step_def *st = &rs->exp->steps[i];
         step_run *sr = &rs->steps[i];
@@ -226,8 +223,8 @@ static void measure_baselines(run_state *rs)
         int64_t t[3];
         bool ok = true;
         for (int k = 0; k < 3 && ok; k++) {
-            t[k] = tcp_connect_time(st->verify_host, st->verify_port, 1000000, sr->baseline_why,
-                                    sizeof(sr->baseline_why));
+            t[k] =
+                tcp_connect_time(st->verify_host, st->verify_port, 1000000, sr->baseline_why, sizeof(sr->baseline_why));
             ok = t[k] >= 0;
         }
         if (ok)
@@ -237,8 +234,7 @@ static void measure_baselines(run_state *rs)
 
 /* Our own measurement of a network fault, on top of the library's
  * verification: TCP connect time to the dependency before and during. */
-static void verify_step(run_state *rs, size_t i)
-{
+static void verify_step(run_state *rs, size_t i) {
     step_def *st = &rs->exp->steps[i];
     step_run *sr = &rs->steps[i];
     const char *lib = fl_fault_verified(sr->fault);
@@ -266,8 +262,8 @@ static void verify_step(run_state *rs, size_t i)
             snprintf(measured, sizeof(measured), "TCP connect to %s:%d: %s before, %.2f ms during", st->verify_host,
                      st->verify_port, base, (double)during / 1000);
         else
-            snprintf(measured, sizeof(measured), "TCP connect to %s:%d: %s before, failed during (%s)",
-                     st->verify_host, st->verify_port, base, why);
+            snprintf(measured, sizeof(measured), "TCP connect to %s:%d: %s before, failed during (%s)", st->verify_host,
+                     st->verify_port, base, why);
         sr->verified = seen;
     } else {
         snprintf(measured, sizeof(measured), "TCP connect to %s:%d: %s before, %s during", st->verify_host,
@@ -279,8 +275,7 @@ static void verify_step(run_state *rs, size_t i)
         snprintf(sr->error, sizeof(sr->error), "the fault was applied but had no measurable effect: %s", measured);
 }
 
-static bool start_step(run_state *rs, size_t i)
-{
+static bool start_step(run_state *rs, size_t i) {
     step_def *st = &rs->exp->steps[i];
     step_run *sr = &rs->steps[i];
     fl_error e;
@@ -314,8 +309,7 @@ static bool start_step(run_state *rs, size_t i)
     return true;
 }
 
-static bool stop_step(run_state *rs, size_t i, const char *why)
-{
+static bool stop_step(run_state *rs, size_t i, const char *why) {
     step_run *sr = &rs->steps[i];
     if (sr->state != STEP_ACTIVE && !(sr->fault && sr->rolled_back_us < 0))
         return true;
@@ -336,8 +330,7 @@ static bool stop_step(run_state *rs, size_t i, const char *why)
 }
 
 /* Is step i due to start now? */
-static bool step_due(run_state *rs, size_t i, int64_t now)
-{
+static bool step_due(run_state *rs, size_t i, int64_t now) {
     const step_def *st = &rs->exp->steps[i];
     if (st->after < 0)
         return now >= st->planned_start_us;
@@ -348,8 +341,7 @@ static bool step_due(run_state *rs, size_t i, int64_t now)
 }
 
 /* ---- progress ---------------------------------------------------------- */
-static void report_progress(run_state *rs, const char *phase)
-{
+static void report_progress(run_state *rs, const char *phase) {
     if (!rs->opt || !rs->opt->progress)
         return;
     char active[256] = "";
@@ -376,8 +368,7 @@ static void report_progress(run_state *rs, const char *phase)
     rs->opt->progress(rs->opt->user, &p);
 }
 
-static const char *current_phase(run_state *rs)
-{
+static const char *current_phase(run_state *rs) {
     bool any_applied = false, any_active = false;
     for (size_t i = 0; i < rs->exp->n_steps; i++) {
         any_applied |= rs->steps[i].applied_us >= 0;
@@ -387,8 +378,7 @@ static const char *current_phase(run_state *rs)
 }
 
 /* ---- the run ----------------------------------------------------------- */
-static void run_rollback_actions(run_state *rs)
-{
+static void run_rollback_actions(run_state *rs) {
     for (size_t i = 0; i < rs->exp->n_rollbacks; i++) {
         rollback_def *rb = &rs->exp->rollbacks[i];
         char why[256], detail[512];
@@ -401,8 +391,7 @@ static void run_rollback_actions(run_state *rs)
     }
 }
 
-static bool before_steady_state_holds(run_state *rs, int64_t now)
-{
+static bool before_steady_state_holds(run_state *rs, int64_t now) {
     const fl_experiment *exp = rs->exp;
     for (size_t i = 0; i < exp->n_hypotheses; i++) {
         const condition_def *cd = &exp->hypotheses[i];
@@ -424,8 +413,7 @@ static bool before_steady_state_holds(run_state *rs, int64_t now)
     return true;
 }
 
-int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **result_out, fl_error *err)
-{
+int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **result_out, fl_error *err) {
     fl_error_clear(err);
     *result_out = NULL;
     if (fl_experiment_check_host(exp, err) != 0)
@@ -539,8 +527,7 @@ int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **resu
                 }
                 if (!start_step(rs, i)) {
                     failed_fault = aborted = true;
-                    snprintf(rs->abort_reason, sizeof(rs->abort_reason), "fault %s: %s", exp->steps[i].name,
-                             sr->error);
+                    snprintf(rs->abort_reason, sizeof(rs->abort_reason), "fault %s: %s", exp->steps[i].name, sr->error);
                     break;
                 }
             } else if (sr->state == STEP_ACTIVE) {

@@ -11,14 +11,12 @@
 
 int64_t exp_mono_us(void) { return fl_mono_us(); }
 
-void store_init(series_store *st)
-{
+void store_init(series_store *st) {
     memset(st, 0, sizeof(*st));
     pthread_mutex_init(&st->lock, NULL);
 }
 
-void store_destroy(series_store *st)
-{
+void store_destroy(series_store *st) {
     for (size_t i = 0; i < st->n; i++) {
         free(st->all[i].name);
         free(st->all[i].samples);
@@ -27,8 +25,7 @@ void store_destroy(series_store *st)
     pthread_mutex_destroy(&st->lock);
 }
 
-size_t store_series(series_store *st, const char *name, metric_unit unit)
-{
+size_t store_series(series_store *st, const char *name, metric_unit unit) {
     pthread_mutex_lock(&st->lock);
     size_t i;
     for (i = 0; i < st->n; i++)
@@ -43,8 +40,7 @@ size_t store_series(series_store *st, const char *name, metric_unit unit)
     return i;
 }
 
-void store_add(series_store *st, size_t index, sample s)
-{
+void store_add(series_store *st, size_t index, sample s) {
     pthread_mutex_lock(&st->lock);
     series *se = &st->all[index];
     if (se->n == se->cap) {
@@ -55,8 +51,7 @@ void store_add(series_store *st, size_t index, sample s)
     pthread_mutex_unlock(&st->lock);
 }
 
-size_t store_copy(series_store *st, size_t index, size_t from, sample **out)
-{
+size_t store_copy(series_store *st, size_t index, size_t from, sample **out) {
     pthread_mutex_lock(&st->lock);
     series *se = &st->all[index];
     size_t n = se->n > from ? se->n - from : 0;
@@ -68,8 +63,7 @@ size_t store_copy(series_store *st, size_t index, size_t from, sample **out)
 }
 
 /* ---- the sampler thread ------------------------------------------------ */
-static void *sampler_main(void *arg)
-{
+static void *sampler_main(void *arg) {
     sampler *s = arg;
     int64_t next = exp_mono_us();
     pthread_mutex_lock(&s->lock);
@@ -101,8 +95,7 @@ static void *sampler_main(void *arg)
     return NULL;
 }
 
-int sampler_launch(sampler *s)
-{
+int sampler_launch(sampler *s) {
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -117,8 +110,7 @@ int sampler_launch(sampler *s)
     return 0;
 }
 
-void sampler_stop(sampler *s)
-{
+void sampler_stop(sampler *s) {
     if (!s)
         return;
     pthread_mutex_lock(&s->lock);

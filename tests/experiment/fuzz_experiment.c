@@ -9,8 +9,7 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fl_error err;
     fl_experiment *exp = fl_experiment_parse((const char *)data, size, "fuzz.yaml", &err);
     if (exp) {
