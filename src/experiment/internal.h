@@ -211,6 +211,7 @@ typedef struct sample {
 typedef struct series {
     char *name;
     metric_unit unit;
+    double to_unit; /* factor from stored values to `unit` (0: 1); a Prometheus metric in seconds shown in ms */
     sample *samples;
     size_t n, cap;
 } series;
@@ -226,6 +227,7 @@ void store_destroy(series_store *st);
 /* Returns the index of the named series, creating it. */
 size_t store_series(series_store *st, const char *name, metric_unit unit);
 void store_add(series_store *st, size_t index, sample s);
+void store_set_unit(series_store *st, size_t index, metric_unit unit, double to_unit);
 /* Copies samples [from, ...) of a series; returns how many (allocates *out). */
 size_t store_copy(series_store *st, size_t index, size_t from, sample **out);
 

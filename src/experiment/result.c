@@ -104,10 +104,12 @@ static json_t *series_json(run_state *rs) {
         if (strncmp(se->name, "load.", 5) == 0 || se->n == 0)
             continue;
         json_t *points = json_array();
+        double to_unit = se->to_unit > 0 ? se->to_unit : 1.0;
         for (size_t k = 0; k < se->n; k++)
-            json_array_append_new(points,
-                                  json_pack("{s:I,s:o}", "t_ms", (json_int_t)(se->samples[k].t_us / 1000), "value",
-                                            se->samples[k].valid ? num(se->samples[k].value) : json_null()));
+            json_array_append_new(points, json_pack("{s:I,s:o}", "t_ms", (json_int_t)(se->samples[k].t_us / 1000),
+                                                    "value",
+                                                    se->samples[k].valid ? num(se->samples[k].value * to_unit)
+                                                                         : json_null()));
         json_array_append_new(metrics, json_pack("{s:s,s:s,s:o}", "name", se->name, "unit", metric_unit_name(se->unit),
                                                  "points", points));
     }

@@ -88,13 +88,21 @@ static const char *load_metric_names[] = {"load.latency.p50",  "load.latency.p90
                                           "load.latency.p999", "load.latency.max", "load.errors.ratio",
                                           "load.rate",         "load.late"};
 
+static double metric_scale(const metric_ref *m);
+
 static size_t series_for(run_state *rs, const metric_ref *m) {
     char name[160];
     switch (m->kind) {
     case METRIC_PROBE:
         probe_series_name(rs->exp->probes[m->probe].name, m->probe_field, name, sizeof(name));
         return store_series(&rs->store, name, m->unit);
-    case METRIC_PROMETHEUS: return store_series(&rs->store, m->text, m->unit);
+    case METRIC_PROMETHEUS: {
+        /* Samples are stored as scraped; the result shows them in the unit
+         * the condition compares them in. */
+        size_t idx = store_series(&rs->store, m->text, m->unit);
+        store_set_unit(&rs->store, idx, m->unit, metric_scale(m));
+        return idx;
+    }
     default: return store_series(&rs->store, load_metric_names[m->kind], m->unit);
     }
 }
@@ -279,6 +287,10 @@ static bool start_step(run_state *rs, size_t i) {
     step_def *st = &rs->exp->steps[i];
     step_run *sr = &rs->steps[i];
     fl_error e;
+    /* The fault may be in effect from the moment applying begins (a latency
+     * fault's own verification takes one delayed round trip), so its window
+     * starts here: the before phase must hold no faulted traffic. */
+    int64_t requested = run_now(rs);
     sr->fault = fl_fault_start(st->spec, 0, &e);
     if (!sr->fault) {
         sr->state = STEP_FAILED;
@@ -286,10 +298,7 @@ static bool start_step(run_state *rs, size_t i) {
         run_event(rs, "fault_failed", st->name, e.message);
         return false;
     }
-    int64_t now = run_now(rs);
-    sr->applied_us = now - (fl_wall_us() - fl_fault_active_us(sr->fault));
-    if (sr->applied_us < 0 || sr->applied_us > now)
-        sr->applied_us = now;
+    sr->applied_us = requested;
     snprintf(sr->id, sizeof(sr->id), "%s", fl_fault_id(sr->fault));
     sr->applied_text = strdup(fl_fault_applied(sr->fault));
     sr->state = st->instant ? STEP_ENDED : STEP_ACTIVE;

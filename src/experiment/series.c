@@ -40,6 +40,13 @@ size_t store_series(series_store *st, const char *name, metric_unit unit) {
     return i;
 }
 
+void store_set_unit(series_store *st, size_t index, metric_unit unit, double to_unit) {
+    pthread_mutex_lock(&st->lock);
+    st->all[index].unit = unit;
+    st->all[index].to_unit = to_unit;
+    pthread_mutex_unlock(&st->lock);
+}
+
 void store_add(series_store *st, size_t index, sample s) {
     pthread_mutex_lock(&st->lock);
     series *se = &st->all[index];
