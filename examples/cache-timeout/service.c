@@ -4,7 +4,7 @@
  *                   value, or 200 with a fallback answer when the cache call
  *                   fails or times out (the fallback is a success).
  *   GET /metrics    Prometheus text: the service->Redis call latency as a
- *                   histogram and its max since the previous scrape, and
+ *                   histogram and its max over the last second, and
  *                   counts of cache errors and timeouts.
  *
  * The cache call has a 40 ms budget. Two builds of the same code differ in
@@ -40,12 +40,19 @@ static struct {
     struct timeval timeout;
 } config = {"127.0.0.1", 6379, true, {0, 40000}};
 
+/* The slowest call is kept per 100 ms slot over the last second, so every
+ * scraper sees the max of the last second (a reset-on-scrape max would hand
+ * a second scraper zero). */
+#define MAX_SLOTS 10
+#define SLOT_SECONDS 0.1
+
 static struct {
     pthread_mutex_t lock;
     uint64_t buckets[N_BUCKETS]; /* cumulative at render time */
     uint64_t count;
     double sum;
-    double max_since_scrape;
+    double slot_max[MAX_SLOTS];
+    long slot_epoch[MAX_SLOTS]; /* which 100 ms slot since start a value belongs to */
     uint64_t errors, timeouts, requests, fallbacks;
 } metrics = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
@@ -56,9 +63,19 @@ static double now_seconds(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static long current_slot(void) { return (long)(now_seconds() / SLOT_SECONDS); }
+
 static void observe_call(double seconds, bool error, bool timeout)
 {
+    long slot = current_slot();
     pthread_mutex_lock(&metrics.lock);
+    int s = (int)(slot % MAX_SLOTS);
+    if (metrics.slot_epoch[s] != slot) {
+        metrics.slot_epoch[s] = slot;
+        metrics.slot_max[s] = 0;
+    }
+    if (seconds > metrics.slot_max[s])
+        metrics.slot_max[s] = seconds;
     for (size_t i = 0; i < N_BUCKETS; i++)
         if (seconds <= bucket_bounds[i]) {
             metrics.buckets[i]++;
@@ -66,8 +83,6 @@ static void observe_call(double seconds, bool error, bool timeout)
         }
     metrics.count++;
     metrics.sum += seconds;
-    if (seconds > metrics.max_since_scrape)
-        metrics.max_since_scrape = seconds;
     metrics.errors += error;
     metrics.timeouts += timeout;
     pthread_mutex_unlock(&metrics.lock);
@@ -170,7 +185,12 @@ static char *render_metrics(void)
     size_t cap = 8192;
     char *out = malloc(cap);
     size_t n = 0;
+    long slot = current_slot();
     pthread_mutex_lock(&metrics.lock);
+    double max_last_second = 0;
+    for (int i = 0; i < MAX_SLOTS; i++)
+        if (slot - metrics.slot_epoch[i] < MAX_SLOTS && metrics.slot_max[i] > max_last_second)
+            max_last_second = metrics.slot_max[i];
     n += (size_t)snprintf(out + n, cap - n,
                           "# HELP redis_call_seconds Latency of the service's calls to Redis.\n"
                           "# TYPE redis_call_seconds histogram\n");
@@ -183,15 +203,14 @@ static char *render_metrics(void)
     n += (size_t)snprintf(out + n, cap - n,
                           "redis_call_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
                           "redis_call_seconds_sum %.6f\nredis_call_seconds_count %" PRIu64 "\n"
-                          "# HELP redis_call_seconds_max Slowest Redis call since the previous scrape.\n"
+                          "# HELP redis_call_seconds_max Slowest Redis call that ended in the last second.\n"
                           "# TYPE redis_call_seconds_max gauge\nredis_call_seconds_max %.6f\n"
                           "# TYPE cache_errors_total counter\ncache_errors_total %" PRIu64 "\n"
                           "# TYPE cache_timeouts_total counter\ncache_timeouts_total %" PRIu64 "\n"
                           "# TYPE cache_fallbacks_total counter\ncache_fallbacks_total %" PRIu64 "\n"
                           "# TYPE http_requests_total counter\nhttp_requests_total %" PRIu64 "\n",
-                          metrics.count, metrics.sum, metrics.count, metrics.max_since_scrape, metrics.errors,
+                          metrics.count, metrics.sum, metrics.count, max_last_second, metrics.errors,
                           metrics.timeouts, metrics.fallbacks, metrics.requests);
-    metrics.max_since_scrape = 0;
     pthread_mutex_unlock(&metrics.lock);
     return out;
 }

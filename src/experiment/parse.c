@@ -174,7 +174,7 @@ static int get_string(pctx *c, yaml_node_t *map, const char *path, const char *k
         return 0;
     char p[256];
     join(p, sizeof(p), path, key);
-    const char *text;
+    const char *text = NULL;
     if (want_scalar(c, v, p, &text) != 0)
         return -1;
     free(*out);
@@ -188,7 +188,7 @@ static int get_duration(pctx *c, yaml_node_t *map, const char *path, const char 
         return 0;
     char p[256];
     join(p, sizeof(p), path, key);
-    const char *text;
+    const char *text = NULL;
     fl_error e;
     if (want_scalar(c, v, p, &text) != 0)
         return -1;
@@ -204,7 +204,7 @@ static int get_duration(pctx *c, yaml_node_t *map, const char *path, const char 
 }
 
 static int parse_int(pctx *c, yaml_node_t *v, const char *path, long min, long max, long *out) {
-    const char *text;
+    const char *text = NULL;
     if (want_scalar(c, v, path, &text) != 0)
         return -1;
     char *end;
@@ -245,7 +245,7 @@ static int parse_argv(pctx *c, yaml_node_t *v, const char *path, char ***argv, s
     char **out = calloc(n + 1, sizeof(char *));
     for (size_t i = 0; i < n; i++) {
         char p[256];
-        const char *text;
+        const char *text = NULL;
         snprintf(p, sizeof(p), "%s[%zu]", path, i);
         if (want_scalar(c, node_at(c, v->data.sequence.items.start[i]), p, &text) != 0) {
             exp_free_argv(out, i);
@@ -267,7 +267,7 @@ static int parse_targets(pctx *c, yaml_node_t *v) {
     /* Only this host for now; the key is parsed so fleets (inventory + tag
      * selection over ssh or ssm) can be added without breaking files. */
     if (v->type == YAML_SCALAR_NODE) {
-        const char *text;
+        const char *text = NULL;
         if (want_scalar(c, v, "targets", &text) != 0)
             return -1;
         if (strcmp(text, "local") == 0)
@@ -296,7 +296,7 @@ static int parse_load_http(pctx *c, yaml_node_t *v, load_def *load) {
                 return -1;
             for (yaml_node_item_t *it = val->data.sequence.items.start; it < val->data.sequence.items.top; it++) {
                 char ip[256];
-                const char *text;
+                const char *text = NULL;
                 snprintf(ip, sizeof(ip), "%s[%zu]", path, (size_t)(it - val->data.sequence.items.start));
                 yaml_node_t *item = node_at(c, *it);
                 if (want_scalar(c, item, ip, &text) != 0)
@@ -306,7 +306,7 @@ static int parse_load_http(pctx *c, yaml_node_t *v, load_def *load) {
             }
             continue;
         }
-        const char *text;
+        const char *text = NULL;
         if (want_scalar(c, val, path, &text) != 0)
             return -1;
         if (fl_load_config_set(load->http, key, text, &e) != 0)
@@ -547,7 +547,7 @@ static int parse_step(pctx *c, yaml_node_t *v, const char *path, size_t index) {
                     return -1;
                 for (yaml_node_item_t *it = val->data.sequence.items.start; it < val->data.sequence.items.top; it++) {
                     char ip[256];
-                    const char *text;
+                    const char *text = NULL;
                     snprintf(ip, sizeof(ip), "%s[%zu]", kp, (size_t)(it - val->data.sequence.items.start));
                     if (want_scalar(c, node_at(c, *it), ip, &text) != 0 ||
                         set_param(c, st, node_at(c, *it), ip, k, text) != 0)
@@ -555,7 +555,7 @@ static int parse_step(pctx *c, yaml_node_t *v, const char *path, size_t index) {
                 }
                 continue;
             }
-            const char *text;
+            const char *text = NULL;
             if (want_scalar(c, val, kp, &text) != 0)
                 return -1;
             if (ps->type == FL_PARAM_BOOL) {
@@ -593,7 +593,7 @@ static int parse_step(pctx *c, yaml_node_t *v, const char *path, size_t index) {
 
 /* ---- hypotheses and stop conditions ------------------------------------ */
 static int parse_phase(pctx *c, yaml_node_t *v, const char *path, condition_def *cd) {
-    const char *text;
+    const char *text = NULL;
     if (want_scalar(c, v, path, &text) != 0)
         return -1;
     if (strcmp(text, "before") == 0)
@@ -628,7 +628,7 @@ static int parse_condition(pctx *c, yaml_node_t *v, const char *path, condition_
         return -1;
     yaml_node_t *metric = get(c, v, "metric"), *probe = get(c, v, "probe");
     char why[300];
-    const char *text;
+    const char *text = NULL;
     if (metric && probe)
         return fail_at(c, probe, path, "give metric: or probe:, not both");
     if (probe) {
