@@ -34,9 +34,6 @@ echo "== tests under ASan + UBSan"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build/asan && ctest --output-on-failure -j1 -E '^(net_crash|crash_safety)$')
 
-for fuzz in tests/*/run-fuzz.sh; do
-    [ -e "$fuzz" ] || continue
-    echo "== fuzz: $fuzz"
-    bash "$fuzz" 30
-done
+echo "== fuzz (libFuzzer, 30 s per target)"
+bash tests/fuzz.sh 30
 echo "== all test stages passed"

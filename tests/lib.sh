@@ -55,3 +55,16 @@ wait_for() {
         sleep 0.05
     done
 }
+
+# Share of one core a process used over SECONDS, from /proc/PID/stat.
+cpu_share() { # pid seconds
+    local pid=$1 secs=$2 hz t0 t1 s0 s1
+    hz=$(getconf CLK_TCK)
+    t0=$(awk '{ print $14 + $15 }' "/proc/$pid/stat"); s0=$(date +%s.%N)
+    sleep "$secs"
+    t1=$(awk '{ print $14 + $15 }' "/proc/$pid/stat"); s1=$(date +%s.%N)
+    awk -v a="$t0" -v b="$t1" -v s="$s0" -v e="$s1" -v hz="$hz" 'BEGIN { printf "%.3f", (b - a) / hz / (e - s) }'
+}
+
+# The pid of the first worker a --json attack reports ("... pid N ...").
+first_worker_pid() { python3 -c 'import json,sys,re; d=json.load(open(sys.argv[1])); print(re.search(r"pid (\d+)", d["applied"][0]).group(1))' "$1"; }

@@ -23,14 +23,9 @@ else
 fi
 
 "$FAULTLINE" attack cpu --load 100% --workers 1 --cgroup "$cg" --duration 20s --detach --json >"$FL_TMP/out.json"
-pid=$(python3 -c 'import json,sys,re; d=json.load(open(sys.argv[1])); print(re.search(r"pid (\d+)", d["applied"][0]).group(1))' "$FL_TMP/out.json")
+pid=$(first_worker_pid "$FL_TMP/out.json")
 check "the worker is in the cgroup" grep -q "faultline-test-$$" "/proc/$pid/cgroup"
-hz=$(getconf CLK_TCK)
-ticks() { awk '{ print $14 + $15 }' "/proc/$pid/stat"; }
-t0=$(ticks); s0=$(date +%s.%N)
-sleep 2
-t1=$(ticks); s1=$(date +%s.%N)
-share=$(awk -v a="$t0" -v b="$t1" -v s="$s0" -v e="$s1" -v hz="$hz" 'BEGIN { printf "%.3f", (b - a) / hz / (e - s) }')
+share=$(cpu_share "$pid" 2)
 echo "cpu share of a 100% worker in a cgroup capped at 20%: $share"
 check "the cgroup's cap applies (0.15-0.25 of a core)" within "$share" 0.15 0.25
 "$FAULTLINE" stop --all >/dev/null

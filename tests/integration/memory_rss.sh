@@ -2,7 +2,7 @@
 . "$FL_TESTS/lib.sh"
 
 "$FAULTLINE" attack memory --size 256M --duration 20s --detach --json >"$FL_TMP/out.json"
-pid=$(python3 -c 'import json,sys,re; d=json.load(open(sys.argv[1])); print(re.search(r"pid (\d+)", d["applied"][0]).group(1))' "$FL_TMP/out.json")
+pid=$(first_worker_pid "$FL_TMP/out.json")
 rss_kb=$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status")
 # The worker is a fork of the supervisor: its RSS before allocating is the
 # supervisor's (shared pages); the increase is the difference.
