@@ -25,6 +25,7 @@ int cmd_load(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_validate(int argc, char **argv);
 int cmd_report(int argc, char **argv);
+int cmd_ssm(int argc, char **argv);
 
 /* Prints "faultline: <message>" on stderr and returns err->code. */
 int cli_fail(const fl_error *err);

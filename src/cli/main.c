@@ -16,6 +16,7 @@ static const cli_command commands[] = {
     {"run", "run an experiment: load, faults, hypotheses, guaranteed rollback", cmd_run, true},
     {"validate", "check an experiment file (file:line:column errors)", cmd_validate, false},
     {"report", "regenerate junit.xml and report.html from an experiment's result.json", cmd_report, false},
+    {"ssm", "AWS Systems Manager: Command documents and SendCommand to instances", cmd_ssm, false},
 };
 
 static void usage(FILE *out)

@@ -1,0 +1,10 @@
+# AWS Systems Manager (issue 8): SSM Command documents per attack kind and a
+# SendCommand client (AWS JSON 1.1 over libcurl, SigV4 by libcurl itself).
+if(NOT TARGET PkgConfig::CURL)
+  pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
+endif()
+list(APPEND FAULTLINE_SOURCES src/fleet/ssm_doc.c)
+list(APPEND FAULTLINE_CLI_SOURCES src/cli/cmd_ssm.c)
+if(NOT "PkgConfig::CURL" IN_LIST FAULTLINE_PKG_TARGETS)
+  list(APPEND FAULTLINE_PKG_TARGETS PkgConfig::CURL)
+endif()
