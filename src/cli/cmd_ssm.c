@@ -9,7 +9,8 @@
 #include <sys/stat.h>
 
 static const char *USAGE = "faultline ssm document <kind> [--format yaml|json] [--install]\n"
-                           "       faultline ssm documents --out DIR [--format yaml|json] [--install]";
+                           "       faultline ssm documents --out DIR [--format yaml|json] [--install]\n"
+                           "       faultline ssm send <kind> [--param value]... --duration D --tag K=V ... (see ssm send --help)";
 
 static void help(void)
 {
@@ -56,14 +57,14 @@ int cmd_ssm(int argc, char **argv)
 {
     if (argc < 2 || cli_is_help(argv[1])) {
         help();
-        return argc < 2 ? cli_usage_error(USAGE, "which subcommand? document or documents") : 0;
+        return argc < 2 ? cli_usage_error(USAGE, "which subcommand? document, documents or send") : 0;
     }
     const char *sub = argv[1];
     if (strcmp(sub, "send") == 0)
         return cmd_ssm_send(argc - 1, argv + 1);
     bool all = strcmp(sub, "documents") == 0;
     if (!all && strcmp(sub, "document") != 0)
-        return cli_usage_error(USAGE, "unknown subcommand '%s' (document, documents)", sub);
+        return cli_usage_error(USAGE, "unknown subcommand '%s' (document, documents, send)", sub);
     const char *kind = NULL, *dir = NULL, *format = "yaml";
     bool install = false;
     for (int i = 2; i < argc; i++) {
@@ -118,12 +119,4 @@ int cmd_ssm(int argc, char **argv)
         printf("%s\n", path);
     }
     return 0;
-}
-
-/* Replaced by the SendCommand client once it exists. */
-__attribute__((weak)) int cmd_ssm_send(int argc, char **argv)
-{
-    (void)argc;
-    (void)argv;
-    return cli_usage_error(USAGE, "ssm send is not built");
 }
