@@ -1,13 +1,18 @@
 /* faultline attack <kind> [params] --duration D [--detach] [--dry-run] [--json] */
 #include "cli.h"
 
+/* src/cli/cmd_fleet.c: the same attack on the hosts of an inventory. */
+int cli_fleet_attack(int argc, char **argv);
+
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-static const char *USAGE = "faultline attack <kind> [--param value]... --duration D [--detach] [--dry-run] [--json]";
+static const char *USAGE = "faultline attack <kind> [--param value]... --duration D [--detach] [--dry-run] [--json]\n"
+                           "       [--lease D] [--inventory FILE --select FILTER [--mode M] ...]";
 
 
 
@@ -19,7 +24,11 @@ static void help(void)
            "  --duration D   how long to hold it: 500ms, 30s, 5m, 1h (required)\n"
            "  --detach       leave a supervisor holding it; print the id and return\n"
            "  --dry-run      print every operation and its undo; apply nothing\n"
-           "  --json         one JSON document on stdout\n\n"
+           "  --json         one JSON document on stdout\n"
+           "  --lease D      dead-man's switch: roll back unless a line arrives on stdin\n"
+           "                 at least every D, and at once on EOF (with --json: a first\n"
+           "                 JSON line when applied, a second when rolled back)\n"
+           "  --inventory F  run it on the hosts of an inventory over ssh (docs/fleet.md)\n\n"
            "Kinds and their parameters: faultline attacks [<kind>]\n"
            "example: faultline attack cpu --load 80%% --workers 2 --duration 30s\n",
            USAGE);
@@ -95,14 +104,50 @@ static void print_json_result(const fl_fault *fault, fl_spec *spec, const char *
     printf("}\n");
 }
 
+/* The lease: every line on stdin renews it; EOF (the controller or its ssh
+ * connection is gone) or no line within lease_us ends the fault. Returns why
+ * it ended early, or NULL. */
+static const char *lease_wait(fl_fault *fault, int64_t lease_us, int *ended_by_itself, fl_error *err)
+{
+    int64_t deadline = fl_wall_us() + lease_us;
+    bool open_in = true;
+    while (!cli_stop_signal) {
+        if ((*ended_by_itself = fl_fault_wait(fault, open_in ? 0 : 100, err)) != 0)
+            return NULL;
+        int64_t now = fl_wall_us();
+        if (now >= deadline)
+            return "lease expired";
+        if (!open_in)
+            continue;
+        struct pollfd pf = {.fd = 0, .events = POLLIN};
+        int64_t left_ms = (deadline - now) / 1000 + 1;
+        int r = poll(&pf, 1, left_ms < 100 ? (int)left_ms : 100);
+        if (r > 0) {
+            char buf[256];
+            ssize_t got = read(0, buf, sizeof(buf));
+            if (got > 0 && memchr(buf, '\n', (size_t)got))
+                deadline = fl_wall_us() + lease_us;
+            else if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN))
+                return "lease holder gone (stdin closed)";
+        } else if (r < 0 && errno != EINTR) {
+            open_in = false; /* no usable stdin: the lease simply runs out */
+        }
+    }
+    return NULL;
+}
+
 int cmd_attack(int argc, char **argv)
 {
     if (argc < 2 || cli_is_help(argv[1])) {
         help();
         return argc < 2 ? cli_usage_error(USAGE, "which attack? (faultline attacks lists them)") : 0;
     }
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--inventory") == 0 || strncmp(argv[i], "--inventory=", 12) == 0)
+            return cli_fleet_attack(argc, argv);
     fl_error err;
     const char *kind = argv[1];
+    int64_t lease_us = 0;
     fl_spec *spec = fl_spec_new(kind, &err);
     if (!spec)
         return cli_fail(&err);
@@ -131,6 +176,16 @@ int cmd_attack(int argc, char **argv)
             *(name[0] == 'd' ? (name[1] == 'e' ? &detach : &dry_run) : &json) = true;
             continue;
         }
+        if (strcmp(name, "lease") == 0) {
+            const char *v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+            fl_error e;
+            if (!v || fl_parse_duration(v, "lease", &lease_us, &e) != 0 || lease_us < 100000 ||
+                lease_us > 3600000000LL) {
+                rc = cli_usage_error(USAGE, "--lease takes a duration from 100ms to 1h (10s)");
+                break;
+            }
+            continue;
+        }
         const fl_param_spec *ps = find_param(info, name);
         const char *value = eq ? eq + 1 : NULL;
         if (ps && ps->type != FL_PARAM_BOOL && !value) {
@@ -145,6 +200,8 @@ int cmd_attack(int argc, char **argv)
     }
     if (rc == 0 && detach && dry_run)
         rc = cli_usage_error(USAGE, "--detach and --dry-run are exclusive");
+    if (rc == 0 && lease_us && (detach || info->instant))
+        rc = cli_usage_error(USAGE, "--lease holds an attached fault: not with --detach or an instantaneous kind");
     if (rc == 0 && detach && info->instant)
         rc = cli_usage_error(USAGE, "--detach: %s is instantaneous; there is nothing to hold", kind);
     if (rc == 0 && fl_spec_validate(spec, &err) != 0)
@@ -209,7 +266,16 @@ int cmd_attack(int argc, char **argv)
     }
 
     int ended_by_itself = 0;
-    while (!cli_stop_signal && (ended_by_itself = fl_fault_wait(fault, 1000, &err)) == 0) {
+    const char *lease_end = NULL;
+    if (lease_us) {
+        if (json) { /* the controller learns the id and results now, not at the end */
+            print_json_result(fault, spec, "active", started, expires, NULL, false);
+            fflush(stdout);
+        }
+        lease_end = lease_wait(fault, lease_us, &ended_by_itself, &err);
+    } else {
+        while (!cli_stop_signal && (ended_by_itself = fl_fault_wait(fault, 1000, &err)) == 0) {
+        }
     }
     if (ended_by_itself < 0)
         rc = cli_fail(&err);
@@ -221,7 +287,8 @@ int cmd_attack(int argc, char **argv)
                           expires, ended, false);
     } else if (rc == 0 || rc == FL_EABORTED) {
         printf("%s rolled back after %.1fs (%s)\n", fl_fault_id(fault),
-               (double)(fl_wall_us() - fl_fault_active_us(fault)) / 1e6, cli_stop_signal ? strsignal(cli_stop_signal) : "ended");
+               (double)(fl_wall_us() - fl_fault_active_us(fault)) / 1e6,
+               cli_stop_signal ? strsignal(cli_stop_signal) : lease_end ? lease_end : "ended");
     }
     fl_fault_free(fault);
     fl_spec_free(spec);

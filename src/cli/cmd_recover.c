@@ -1,6 +1,10 @@
 /* faultline recover [--all] [--json]: roll back what dead owners left. */
 #include "cli.h"
 
+/* src/cli/cmd_fleet.c: --inventory runs this command on the selected hosts. */
+bool cli_fleet_wanted(int argc, char **argv);
+int cli_fleet_command(int argc, char **argv);
+
 #include <string.h>
 
 static const char *USAGE = "faultline recover [--all] [--json]";
@@ -31,6 +35,8 @@ static void report(void *user, const char *id, const char *kind, const char *res
 
 int cmd_recover(int argc, char **argv)
 {
+    if (cli_fleet_wanted(argc, argv))
+        return cli_fleet_command(argc, argv);
     recover_out o = {0};
     unsigned flags = 0;
     for (int i = 1; i < argc; i++) {

@@ -1,12 +1,18 @@
 /* faultline status [--json]: the journaled faults and their state. */
 #include "cli.h"
 
+/* src/cli/cmd_fleet.c: --inventory runs this command on the selected hosts. */
+bool cli_fleet_wanted(int argc, char **argv);
+int cli_fleet_command(int argc, char **argv);
+
 #include <string.h>
 
 static const char *USAGE = "faultline status [--json]";
 
 int cmd_status(int argc, char **argv)
 {
+    if (cli_fleet_wanted(argc, argv))
+        return cli_fleet_command(argc, argv);
     bool json = false;
     for (int i = 1; i < argc; i++) {
         if (cli_is_help(argv[i])) {

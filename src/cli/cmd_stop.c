@@ -1,12 +1,18 @@
 /* faultline stop <id>... | --all: roll faults back now. */
 #include "cli.h"
 
+/* src/cli/cmd_fleet.c: --inventory runs this command on the selected hosts. */
+bool cli_fleet_wanted(int argc, char **argv);
+int cli_fleet_command(int argc, char **argv);
+
 #include <string.h>
 
 static const char *USAGE = "faultline stop <id>... | --all";
 
 int cmd_stop(int argc, char **argv)
 {
+    if (cli_fleet_wanted(argc, argv))
+        return cli_fleet_command(argc, argv);
     bool all = false;
     int ids = 0;
     for (int i = 1; i < argc; i++) {

@@ -1,0 +1,9 @@
+# Fleets (issue 7): inventory, selection, ssh fan-out (docs/fleet.md).
+# libyaml comes from the experiment subsystem's pkg-config check; ask again
+# in case this file is included on its own.
+if(NOT TARGET PkgConfig::YAML)
+  pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
+  list(APPEND FAULTLINE_PKG_TARGETS PkgConfig::YAML)
+endif()
+list(APPEND FAULTLINE_SOURCES src/fleet/inventory.c src/fleet/select.c src/fleet/fanout.c)
+list(APPEND FAULTLINE_CLI_SOURCES src/cli/cmd_fleet.c)
