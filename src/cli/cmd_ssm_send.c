@@ -166,6 +166,7 @@ int cmd_ssm_send(int argc, char **argv)
     size_t n_tags = 0;
     bool no_wait = false, json = false;
     json_t *params = json_object();
+    char joined[4096]; /* a repeatable parameter's values, comma-separated */
     int rc = 0;
     for (int i = 2; i < argc && rc == 0; i++) {
         const char *a = argv[i];
@@ -250,7 +251,6 @@ int cmd_ssm_send(int argc, char **argv)
             fl_ssm_param_name(name, sname, sizeof(sname));
             json_t *cur = json_object_get(params, sname);
             if (cur && (ps->flags & FL_PARAM_REPEATABLE)) {
-                char joined[4096];
                 snprintf(joined, sizeof(joined), "%s,%s", json_string_value(json_array_get(cur, 0)), v);
                 v = joined;
                 json_array_set_new(cur, 0, json_string(joined));

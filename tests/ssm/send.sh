@@ -80,7 +80,7 @@ tail -n 1 "$T/main.log" | grep -q 'Credential=AKIDFROMFILE/[0-9]*/ap-south-1/ssm
 
 # stop: SIGTERM while polling -> CancelCommand + faultline stop --all, exit 3
 start_listener stop 0
-"$FAULTLINE" ssm send latency --delay 2s --duration 10m --tag service=api --endpoint-url "http://127.0.0.1:$PORT" --poll 20ms 2>"$T/stop.err" &
+"$FAULTLINE" ssm send latency --delay 2s --duration 10m --tag service=api --endpoint-url "http://127.0.0.1:$PORT" --poll 20ms >"$T/stop.out" 2>"$T/stop.err" &
 fl=$!
 for _ in $(seq 200); do grep -q ListCommandInvocations "$T/stop.log" && break; sleep 0.05; done
 kill -TERM $fl
@@ -113,7 +113,7 @@ if [ -x /usr/bin/aws ]; then
         || fail "aws ssm send-command: $(cat "$T/aws.err")"
     "$FAULTLINE" ssm send latency --host 10.0.0.5 --host redis.internal --port 6379 --delay 2s --duration 5m \
         --tag service=api --max-concurrency 2 --max-errors 1 --alarm api-5xx-rate --log-group /faultline/ssm \
-        --endpoint-url "http://127.0.0.1:$PORT" --no-wait >/dev/null 2>&1 || fail "faultline send for comparison"
+        --endpoint-url "http://127.0.0.1:$PORT" --no-wait >/dev/null 2>"$T/cmp.err" || fail "faultline send for comparison: $(cat "$T/cmp.err")"
     $PY - "$T/cmp.log" <<'PYEOF' || fail "faultline's SendCommand differs from the aws CLI's"
 import json, sys
 reqs = [json.loads(l) for l in open(sys.argv[1])]
