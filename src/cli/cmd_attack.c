@@ -3,6 +3,8 @@
 
 /* src/cli/cmd_fleet.c: the same attack on the hosts of an inventory. */
 int cli_fleet_attack(int argc, char **argv);
+/* src/cli/cmd_ssm_send.c: the same attack on EC2 instances through SSM. */
+int cmd_ssm_send(int argc, char **argv);
 
 #include <errno.h>
 #include <poll.h>
@@ -28,7 +30,9 @@ static void help(void)
            "  --lease D      dead-man's switch: roll back unless a line arrives on stdin\n"
            "                 at least every D, and at once on EOF (with --json: a first\n"
            "                 JSON line when applied, a second when rolled back)\n"
-           "  --inventory F  run it on the hosts of an inventory over ssh (docs/fleet.md)\n\n"
+           "  --inventory F  run it on the hosts of an inventory over ssh (docs/fleet.md)\n"
+           "  --ssm          run it on instances through AWS Systems Manager: --tag K=V,\n"
+           "                 --region ... (faultline ssm send --help, docs/ssm.md)\n\n"
            "Kinds and their parameters: faultline attacks [<kind>]\n"
            "example: faultline attack cpu --load 80%% --workers 2 --duration 30s\n",
            USAGE);
@@ -145,6 +149,9 @@ int cmd_attack(int argc, char **argv)
     for (int i = 2; i < argc; i++)
         if (strcmp(argv[i], "--inventory") == 0 || strncmp(argv[i], "--inventory=", 12) == 0)
             return cli_fleet_attack(argc, argv);
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--ssm") == 0)
+            return cmd_ssm_send(argc, argv);
     fl_error err;
     const char *kind = argv[1];
     int64_t lease_us = 0;

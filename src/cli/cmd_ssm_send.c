@@ -258,9 +258,10 @@ int cmd_ssm_send(int argc, char **argv)
                 json_object_set_new(params, sname, json_pack("[s]", v));
             }
             if (pat && !matches(pat, v))
-                rc = bad("--%s: '%s' is valid for faultline but not for the SSM document's allowedPattern "
-                         "(shell metacharacters, spaces, commas or quotes)",
-                         name, v);
+                rc = cli_usage_error(USAGE,
+                                     "--%s: '%s' does not match the document's allowedPattern %s (no shell "
+                                     "metacharacters, quotes or spaces)",
+                                     name, v, pat);
         }
         }
     }

@@ -36,6 +36,8 @@ ok memory --size 512M --force --duration 1m --tag service=api --tag env=staging 
 ok process-kill --name nginx --signal KILL --tag role=web --max-errors 10%
 ok blackhole --host 10.1.0.0/16 --protocol tcp --direction both --duration 12h --tag service=api
 ok disk-fill --path /var/tmp --percent 90% --duration 10m --tag service=api --document-name my-disk-fill
+"$FAULTLINE" attack packet-loss --percent 7% --duration 2m --ssm --tag service=api --endpoint-url "$EP" --poll 20ms \
+    >"$T/out" 2>"$T/err" || fail "attack --ssm: exit $?: $(cat "$T/err")"
 grep -q "i-0123456789abcdef0 Success exit 0" "$T/out" || fail "no per-instance result in: $(cat "$T/out")"
 "$FAULTLINE" ssm send dns --domain example.com --duration 1m --tag a=b --endpoint-url "$EP" --poll 20ms --json >"$T/json" 2>/dev/null
 $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["command_id"] and len(d["instances"])==2 and d["instances"][0]["status"]=="Success", d' "$T/json" || fail "--json result"
