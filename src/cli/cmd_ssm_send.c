@@ -416,11 +416,27 @@ int cmd_ssm_send(int argc, char **argv)
         sleep_us(poll_us);
         if (cli_stop_signal)
             break;
-        not_ok = poll_invocations(&cfg, cmd_id, s, &n_seen, 512, &done, json, &err);
+        /* The command is over when its own status is final: with
+         * MaxConcurrency, instances receive it in turns, so every listed
+         * invocation being final is not enough. */
+        bool inv_done = false;
+        not_ok = poll_invocations(&cfg, cmd_id, s, &n_seen, 512, &inv_done, json, &err);
         if (not_ok < 0) {
             fprintf(stderr, "faultline: %s (still polling)\n", err.message);
             not_ok = 0;
+            continue;
         }
+        json_t *q = json_pack("{s:s}", "CommandId", cmd_id);
+        if (fl_ssm_call(&cfg, "ListCommands", q, &resp, &err) == 200) {
+            const char *cst = json_string_value(json_object_get(json_array_get(json_object_get(resp, "Commands"), 0), "Status"));
+            done = inv_done && cst && terminal(cst);
+            if (cst && terminal(cst) && strcmp(cst, "Success") != 0)
+                not_ok = not_ok ? not_ok : 1;
+            json_decref(resp);
+        } else {
+            fprintf(stderr, "faultline: %s (still polling)\n", err.message);
+        }
+        json_decref(q);
     }
     if (cli_stop_signal) {
         /* Stop: cancel the command, then ask every targeted instance to stop

@@ -1,6 +1,6 @@
 """A fake SSM endpoint on 127.0.0.1 for the tests: records every request
 (headers and JSON body) as one JSON line in LOG, and answers with canned
-replies so that polling progresses. Usage: listener.py PORTFILE LOG [POLLS]
+replies so that polling progresses. Usage: listener.py PORTFILE LOG [POLLS [fail]]
 (POLLS: ListCommandInvocations calls before the invocations succeed; 0 =
 never). Prints nothing; writes the chosen port to PORTFILE."""
 import json, sys, threading
@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 portfile, log = sys.argv[1], sys.argv[2]
 polls = int(sys.argv[3]) if len(sys.argv) > 3 else 2
+failing = len(sys.argv) > 4 and sys.argv[4] == "fail"  # the second instance fails
 lock = threading.Lock()
 state = {"list": 0, "n": 0}
 INSTANCES = ["i-0123456789abcdef0", "i-0fedcba9876543210"]
@@ -35,7 +36,13 @@ class H(BaseHTTPRequestHandler):
                 state["list"] += 1
                 done = polls and state["list"] > polls
                 reply = {"CommandInvocations": [
-                    {"InstanceId": i, "Status": "Success" if done else "InProgress"} for i in INSTANCES]}
+                    {"InstanceId": i, "Status": ("Failed" if failing and n else "Success") if done else "InProgress"}
+                    for n, i in enumerate(INSTANCES)]}
+            elif op == "ListCommands":
+                done = polls and state["list"] > polls
+                req = json.loads(body)
+                reply = {"Commands": [{"CommandId": req["CommandId"],
+                                       "Status": ("Failed" if failing else "Success") if done else "InProgress"}]}
             elif op == "GetCommandInvocation":
                 req = json.loads(body)
                 reply = {"CommandId": req["CommandId"], "InstanceId": req["InstanceId"], "Status": "Success",

@@ -14,8 +14,8 @@ trap cleanup EXIT
 fails=0
 fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 
-start_listener() { # name polls -> sets PORT
-    $PY "$FL_TESTS/listener.py" "$T/$1.port" "$T/$1.log" "$2" & PIDS+=($!)
+start_listener() { # name polls [fail] -> sets PORT
+    $PY "$FL_TESTS/listener.py" "$T/$1.port" "$T/$1.log" "$2" ${3:-} & PIDS+=($!)
     for _ in $(seq 100); do [ -s "$T/$1.port" ] && break; sleep 0.05; done
     PORT=$(cat "$T/$1.port")
     touch "$T/$1.log"
@@ -92,8 +92,15 @@ grep -q '"target": "AmazonSSM.CancelCommand"' "$T/stop.log" || fail "no CancelCo
 grep '"target": "AmazonSSM.SendCommand"' "$T/stop.log" | tail -n 1 | grep -q 'AWS-RunShellScript.*faultline stop --all' \
     || fail "no faultline stop --all command after SIGTERM"
 
+# an instance fails: exit 4, and the failure is reported per instance
+start_listener failing 1 fail
+"$FAULTLINE" ssm send cpu --duration 1m --tag service=api --endpoint-url "http://127.0.0.1:$PORT" --poll 20ms >"$T/f.out" 2>"$T/f.err"
+rc=$?
+[ $rc = 4 ] || fail "a failed instance: exit $rc (want 4)"
+grep -q "i-0fedcba9876543210: Failed" "$T/f.err" || fail "the failed instance is not reported: $(cat "$T/f.err")"
+
 # every request body against botocore's SSM model
-cat "$T/main.log" "$T/stop.log" >"$T/all.log"
+cat "$T/main.log" "$T/stop.log" "$T/failing.log" >"$T/all.log"
 $PY "$FL_TESTS/validate_requests.py" "$T/all.log" || fail "requests invalid against the botocore model"
 
 # the validator itself refuses a body that breaks the model
