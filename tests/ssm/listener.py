@@ -25,7 +25,9 @@ class H(BaseHTTPRequestHandler):
         op = target.split(".", 1)[-1]
         with lock:
             with open(log, "a") as f:
-                f.write(json.dumps({"target": target, "content_type": self.headers.get("Content-Type"),
+                f.write(json.dumps({"method": self.command, "path": self.path,
+                                    "headers": [[k.lower(), v] for k, v in self.headers.items()],
+                                    "target": target, "content_type": self.headers.get("Content-Type"),
                                     "authorization": self.headers.get("Authorization", ""),
                                     "amz_date": self.headers.get("X-Amz-Date", ""),
                                     "body": body.decode()}) + "\n")

@@ -101,7 +101,8 @@ grep -q "i-0fedcba9876543210: Failed" "$T/f.err" || fail "the failed instance is
 
 # every request body against botocore's SSM model
 cat "$T/main.log" "$T/stop.log" "$T/failing.log" >"$T/all.log"
-$PY "$FL_TESTS/validate_requests.py" "$T/all.log" || fail "requests invalid against the botocore model"
+$PY "$FL_TESTS/validate_requests.py" "$T/all.log" "$AWS_ACCESS_KEY_ID=$AWS_SECRET_ACCESS_KEY" AKIDFROMFILE=secretfromfile \
+    || fail "requests invalid against the botocore model or not signed right"
 
 # the validator itself refuses a body that breaks the model
 printf '%s\n' '{"target": "AmazonSSM.SendCommand", "content_type": "application/x-amz-json-1.1", "authorization": "AWS4-HMAC-SHA256 Credential=A/1/r/ssm/aws4_request", "amz_date": "", "body": "{\"MaxConcurrency\": \"0x\", \"TimeoutSeconds\": 5, \"Bogus\": 1}"}' >"$T/badreq.log"
@@ -142,6 +143,13 @@ if ok:
     print(f"SendCommand: same X-Amz-Target, Content-Type and {len(a)} JSON members as the aws CLI ({', '.join(sorted(a))})")
 sys.exit(0 if ok else 1)
 PYEOF
+    # the verifier accepts the aws CLI's own signature (so it computes SigV4
+    # as AWS does) and refuses a request whose body was changed after signing
+    $PY "$FL_TESTS/validate_requests.py" "$T/cmp.log" "$AWS_ACCESS_KEY_ID=$AWS_SECRET_ACCESS_KEY" >"$T/cmp.out" \
+        || fail "SigV4/model check of the aws CLI's and faultline's requests: $(cat "$T/cmp.out")"
+    head -n 1 "$T/cmp.log" | sed 's/faultline-latency/faultline-latencX/' >"$T/tampered.log"
+    $PY "$FL_TESTS/validate_requests.py" "$T/tampered.log" "$AWS_ACCESS_KEY_ID=$AWS_SECRET_ACCESS_KEY" | grep -q "signature does not verify" \
+        || fail "a tampered request still verifies"
 else
     echo "aws CLI (Debian awscli) not installed: comparison skipped"
 fi

@@ -1,7 +1,9 @@
 """Validates every request body in a listener log against the SSM API model
 shipped by Debian's python3-botocore (service-2.json): the operation's input
 shape, recursively: required members, unknown members, types, enums,
-patterns, min/max lengths and values. Usage: validate_requests.py LOG"""
+patterns, min/max lengths and values; with ACCESS_KEY=SECRET arguments, also
+recomputes each request's SigV4 signature. Usage: validate_requests.py LOG
+[AKID=SECRET...]"""
 import glob, json, re, sys
 
 paths = sorted(glob.glob("/usr/lib/python3/dist-packages/botocore/data/ssm/*/service-2.json"))
@@ -10,6 +12,8 @@ if not paths:
     sys.exit(77)
 model = json.load(open(paths[-1]))
 shapes, ops = model["shapes"], model["operations"]
+# known test secrets by access key id: the SigV4 signature is recomputed
+SECRETS = dict(a.split("=", 1) for a in sys.argv[2:])
 prefix = model["metadata"]["targetPrefix"]
 
 def py_pattern(pattern):
@@ -75,7 +79,43 @@ def check(value, shape_name, path, errs):
     else:
         errs.append(f"{path}: unchecked type {t}")
 
-n, bad, by_op = 0, 0, {}
+def check_sigv4(req, errs):
+    """Recomputes the SigV4 signature as AWS does, from the headers the
+    request lists as signed; the operation and content type must be signed."""
+    import hashlib, hmac
+    auth = req["authorization"]
+    m = re.match(r"AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/ssm/aws4_request, *"
+                 r"SignedHeaders=([^,]+), *Signature=([0-9a-f]{64})$", auth)
+    if not m:
+        return errs.append(f"Authorization is not SigV4 for ssm: {auth[:80]!r}")
+    ak, day, region, signed, sig = m.groups()
+    if ak not in SECRETS:
+        return errs.append(f"unknown access key {ak}")
+    headers = {}
+    for k, v in req.get("headers", []):
+        headers.setdefault(k, []).append(" ".join(v.split()))
+    names = signed.split(";")
+    for must in ("host", "x-amz-date", "x-amz-target", "content-type"):
+        if must not in names:
+            errs.append(f"{must} is not signed ({signed})")
+    if names != sorted(names):
+        errs.append(f"SignedHeaders not sorted: {signed}")
+    canon = "".join(f"{n}:{','.join(headers.get(n, []))}\n" for n in names)
+    body = req["body"].encode()
+    creq = "\n".join([req.get("method", "POST"), req.get("path", "/"), "", canon, signed,
+                      hashlib.sha256(body).hexdigest()])
+    amz_date = ",".join(headers.get("x-amz-date", [""]))
+    scope = f"{day}/{region}/ssm/aws4_request"
+    sts = "\n".join(["AWS4-HMAC-SHA256", amz_date, scope, hashlib.sha256(creq.encode()).hexdigest()])
+    k = ("AWS4" + SECRETS[ak]).encode()
+    for part in (day, region, "ssm", "aws4_request"):
+        k = hmac.new(k, part.encode(), hashlib.sha256).digest()
+    want = hmac.new(k, sts.encode(), hashlib.sha256).hexdigest()
+    if want != sig:
+        errs.append("SigV4 signature does not verify")
+    return None
+
+n, bad, by_op, n_signed = 0, 0, {}, 0
 for line in open(sys.argv[1]):
     req = json.loads(line)
     errs = []
@@ -89,7 +129,11 @@ for line in open(sys.argv[1]):
             errs.append(f"unknown operation {op}")
     if req["content_type"] != "application/x-amz-json-1.1":
         errs.append(f"Content-Type {req['content_type']!r}")
-    if not req["authorization"].startswith("AWS4-HMAC-SHA256 Credential=") or "/ssm/aws4_request" not in req["authorization"]:
+    if SECRETS:
+        e0 = len(errs)
+        check_sigv4(req, errs)
+        n_signed += len(errs) == e0
+    elif not req["authorization"].startswith("AWS4-HMAC-SHA256 Credential=") or "/ssm/aws4_request" not in req["authorization"]:
         errs.append(f"not SigV4-signed for ssm: {req['authorization'][:60]!r}")
     if op in ops:
         check(json.loads(req["body"]), ops[op]["input"]["shape"], op, errs)
@@ -100,5 +144,7 @@ for line in open(sys.argv[1]):
         print(f"INVALID {op}: {req['body']}")
         for e in errs:
             print("   ", e)
+if SECRETS:
+    print(f"{n_signed}/{n} SigV4 signatures verify (recomputed from the signed headers and body)")
 print(f"{n - bad}/{n} requests valid against {paths[-1].split('/data/')[1]} ({', '.join(f'{k} {v}' for k, v in sorted(by_op.items()))})")
 sys.exit(1 if bad or not n else 0)
