@@ -8,12 +8,12 @@
 #include <string.h>
 #include <sys/stat.h>
 
-static const char *USAGE = "faultline ssm document <kind> [--format yaml|json] [--install]\n"
-                           "       faultline ssm documents --out DIR [--format yaml|json] [--install]\n"
-                           "       faultline ssm send <kind> [--param value]... --duration D --tag K=V ... (see ssm send --help)";
+static const char *USAGE =
+    "faultline ssm document <kind> [--format yaml|json] [--install]\n"
+    "       faultline ssm documents --out DIR [--format yaml|json] [--install]\n"
+    "       faultline ssm send <kind> [--param value]... --duration D --tag K=V ... (see ssm send --help)";
 
-static void help(void)
-{
+static void help(void) {
     printf("usage: %s\n\n"
            "Prints an AWS Systems Manager Command document (schemaVersion 2.2) that runs\n"
            "'faultline attack <kind>' on the instances a SendCommand targets. Every faultline\n"
@@ -36,8 +36,7 @@ static void help(void)
            USAGE);
 }
 
-static int write_doc(FILE *out, const char *kind, bool json, bool install)
-{
+static int write_doc(FILE *out, const char *kind, bool json, bool install) {
     json_t *doc = fl_ssm_document(kind, install);
     if (!doc)
         return -1;
@@ -53,8 +52,7 @@ static int write_doc(FILE *out, const char *kind, bool json, bool install)
 
 int cmd_ssm_send(int argc, char **argv);
 
-int cmd_ssm(int argc, char **argv)
-{
+int cmd_ssm(int argc, char **argv) {
     if (argc < 2 || cli_is_help(argv[1])) {
         help();
         return argc < 2 ? cli_usage_error(USAGE, "which subcommand? document, documents or send") : 0;

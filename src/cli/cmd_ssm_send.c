@@ -3,8 +3,8 @@
  * document to the targeted instances, per-instance status by polling, and on
  * Ctrl-C/SIGTERM CancelCommand plus a `faultline stop --all` command. */
 #include "cli.h"
-#include "fleet/ssm.h"
 #include "core/internal.h"
+#include "fleet/ssm.h"
 
 #include <math.h>
 #include <regex.h>
@@ -18,8 +18,7 @@ static const char *USAGE =
     "       [--region R] [--profile P] [--endpoint-url URL] [--document-name NAME] [--max-concurrency N|N%]\n"
     "       [--max-errors N|N%] [--alarm NAME] [--log-group NAME] [--timeout S] [--poll D] [--no-wait] [--json]";
 
-static void help(void)
-{
+static void help(void) {
     printf("usage: %s\n\n"
            "Runs an attack on EC2 instances (or other managed nodes) through AWS Systems\n"
            "Manager: SendCommand of the kind's document ('faultline ssm document <kind>',\n"
@@ -47,14 +46,10 @@ static void help(void)
            USAGE);
 }
 
-static int bad(const char *fmt, const char *a, const char *b)
-{
-    return cli_usage_error(USAGE, fmt, a, b);
-}
+static int bad(const char *fmt, const char *a, const char *b) { return cli_usage_error(USAGE, fmt, a, b); }
 
 /* "N" or "N%" as SSM's MaxConcurrency/MaxErrors pattern: ^([1-9][0-9]*|[0]|[1-9][0-9]%|[0-9]%|100%)$ */
-static bool valid_rate(const char *s, bool zero_ok)
-{
+static bool valid_rate(const char *s, bool zero_ok) {
     regex_t re;
     regcomp(&re, "^([1-9][0-9]{0,9}|0|[1-9][0-9]%|[0-9]%|100%)$", REG_EXTENDED | REG_NOSUB);
     bool ok = regexec(&re, s, 0, NULL, 0) == 0;
@@ -62,8 +57,7 @@ static bool valid_rate(const char *s, bool zero_ok)
     return ok && (zero_ok || (strcmp(s, "0") != 0 && strcmp(s, "0%") != 0));
 }
 
-static bool matches(const char *pattern, const char *s)
-{
+static bool matches(const char *pattern, const char *s) {
     regex_t re;
     if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
         return false;
@@ -72,8 +66,7 @@ static bool matches(const char *pattern, const char *s)
     return ok;
 }
 
-static bool charset(const char *s, const char *extra, size_t max)
-{
+static bool charset(const char *s, const char *extra, size_t max) {
     size_t n = strlen(s);
     if (!n || n > max)
         return false;
@@ -83,19 +76,17 @@ static bool charset(const char *s, const char *extra, size_t max)
     return true;
 }
 
-static bool terminal(const char *s)
-{
-    static const char *const t[] = {"Success", "Cancelled", "Failed", "TimedOut", "Delivery Timed Out",
-                                    "Execution Timed Out", "Undeliverable", "Terminated", "InvalidPlatform",
-                                    "AccessDenied"};
+static bool terminal(const char *s) {
+    static const char *const t[] = {
+        "Success",       "Cancelled",  "Failed",          "TimedOut",    "Delivery Timed Out", "Execution Timed Out",
+        "Undeliverable", "Terminated", "InvalidPlatform", "AccessDenied"};
     for (size_t i = 0; s && i < sizeof(t) / sizeof(t[0]); i++)
         if (strcmp(s, t[i]) == 0)
             return true;
     return false;
 }
 
-static void sleep_us(int64_t us)
-{
+static void sleep_us(int64_t us) {
     struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
     nanosleep(&ts, NULL); /* a stop signal ends it early (no SA_RESTART) */
 }
@@ -108,48 +99,54 @@ typedef struct seen {
 /* Polls the command's invocations; prints every status change. Returns the
  * number of instances not in Success, or -1 on API error. */
 static int poll_invocations(const fl_ssm_config *cfg, const char *cmd_id, seen *s, size_t *n_seen, size_t max,
-                            bool *all_done, bool json, fl_error *err)
-{
-    json_t *resp;
-    json_t *body = json_pack("{s:s, s:b}", "CommandId", cmd_id, "Details", 0);
-    int rc = fl_ssm_call(cfg, "ListCommandInvocations", body, &resp, err);
-    json_decref(body);
-    if (rc != 200)
-        return -1;
+                            bool *all_done, bool json, fl_error *err) {
     int not_ok = 0;
-    size_t i;
-    json_t *inv;
     bool done = true;
     size_t count = 0;
-    json_array_foreach(json_object_get(resp, "CommandInvocations"), i, inv)
-    {
-        const char *id = json_string_value(json_object_get(inv, "InstanceId"));
-        const char *st = json_string_value(json_object_get(inv, "Status"));
-        if (!id || !st)
-            continue;
-        count++;
-        if (!terminal(st))
-            done = false;
-        if (strcmp(st, "Success") != 0)
-            not_ok++;
-        size_t k;
-        for (k = 0; k < *n_seen && strcmp(s[k].id, id) != 0; k++)
-            ;
-        if (k == *n_seen && *n_seen < max)
-            snprintf(s[(*n_seen)++].id, sizeof(s[0].id), "%s", id);
-        if (k < max && strcmp(s[k].status, st) != 0) {
-            snprintf(s[k].status, sizeof(s[k].status), "%s", st);
-            if (!json)
-                fprintf(stderr, "faultline: %s: %s\n", id, st);
+    char next[1024] = "";
+    for (int page = 0; page < 100; page++) { /* every page (NextToken) */
+        json_t *resp;
+        json_t *body = json_pack("{s:s, s:b}", "CommandId", cmd_id, "Details", 0);
+        if (next[0])
+            json_object_set_new(body, "NextToken", json_string(next));
+        int rc = fl_ssm_call(cfg, "ListCommandInvocations", body, &resp, err);
+        json_decref(body);
+        if (rc != 200)
+            return -1;
+        size_t i;
+        json_t *inv;
+        json_array_foreach(json_object_get(resp, "CommandInvocations"), i, inv) {
+            const char *id = json_string_value(json_object_get(inv, "InstanceId"));
+            const char *st = json_string_value(json_object_get(inv, "Status"));
+            if (!id || !st)
+                continue;
+            count++;
+            if (!terminal(st))
+                done = false;
+            if (strcmp(st, "Success") != 0)
+                not_ok++;
+            size_t k;
+            for (k = 0; k < *n_seen && strcmp(s[k].id, id) != 0; k++)
+                ;
+            if (k == *n_seen && *n_seen < max)
+                snprintf(s[(*n_seen)++].id, sizeof(s[0].id), "%s", id);
+            if (k < max && strcmp(s[k].status, st) != 0) {
+                snprintf(s[k].status, sizeof(s[k].status), "%s", st);
+                if (!json)
+                    fprintf(stderr, "faultline: %s: %s\n", id, st);
+            }
         }
+        const char *tok = json_string_value(json_object_get(resp, "NextToken"));
+        snprintf(next, sizeof(next), "%s", tok ? tok : "");
+        json_decref(resp);
+        if (!next[0])
+            break;
     }
     *all_done = done && count > 0;
-    json_decref(resp);
     return not_ok;
 }
 
-int cmd_ssm_send(int argc, char **argv)
-{
+int cmd_ssm_send(int argc, char **argv) {
     if (argc < 2 || cli_is_help(argv[1])) {
         help();
         return argc < 2 ? cli_usage_error(USAGE, "which attack? (faultline attacks lists them)") : 0;
@@ -200,9 +197,9 @@ int cmd_ssm_send(int argc, char **argv)
             break;
         }
         const char *v = argv[++i];
-        static const char *const opts[] = {"tag", "instance-ids", "region", "profile", "endpoint-url",
-                                           "document-name", "max-concurrency", "max-errors", "alarm",
-                                           "log-group", "timeout", "poll", "duration"};
+        static const char *const opts[] = {
+            "tag",        "instance-ids", "region",    "profile", "endpoint-url", "document-name", "max-concurrency",
+            "max-errors", "alarm",        "log-group", "timeout", "poll",         "duration"};
         size_t o;
         for (o = 0; o < sizeof(opts) / sizeof(opts[0]) && strcmp(opts[o], name) != 0; o++)
             ;
@@ -294,8 +291,8 @@ int cmd_ssm_send(int argc, char **argv)
         rc = bad("--tag and --instance-ids are exclusive%s%s", "", "");
         goto out;
     }
-    if (instance_ids && !matches("^(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17})(,(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17})){0,49}$",
-                                 instance_ids)) {
+    if (instance_ids &&
+        !matches("^(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17})(,(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17})){0,49}$", instance_ids)) {
         rc = bad("--instance-ids: '%s' is not a comma-separated list of i-... ids (at most 50)%s", instance_ids, "");
         goto out;
     }
@@ -428,7 +425,8 @@ int cmd_ssm_send(int argc, char **argv)
         }
         json_t *q = json_pack("{s:s}", "CommandId", cmd_id);
         if (fl_ssm_call(&cfg, "ListCommands", q, &resp, &err) == 200) {
-            const char *cst = json_string_value(json_object_get(json_array_get(json_object_get(resp, "Commands"), 0), "Status"));
+            const char *cst =
+                json_string_value(json_object_get(json_array_get(json_object_get(resp, "Commands"), 0), "Status"));
             done = inv_done && cst && terminal(cst);
             if (cst && terminal(cst) && strcmp(cst, "Success") != 0)
                 not_ok = not_ok ? not_ok : 1;

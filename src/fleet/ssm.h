@@ -27,7 +27,7 @@ void fl_ssm_write_yaml(FILE *out, const json_t *doc);
 
 /* ---- SendCommand client (ssm_client.c) ---- */
 typedef struct fl_ssm_target {
-    char key[128];  /* "tag:service" or "InstanceIds" */
+    char key[128]; /* "tag:service" or "InstanceIds" */
     char **values;
     size_t n_values;
 } fl_ssm_target;
@@ -46,7 +46,6 @@ typedef struct fl_ssm_config {
 int fl_ssm_config_load(fl_ssm_config *cfg, fl_error *err);
 /* One AWS JSON 1.1 call: POST {target} with body; *response gets the parsed
  * reply. Returns the HTTP status (200 ok), or -1 (err set). */
-int fl_ssm_call(const fl_ssm_config *cfg, const char *operation, const json_t *body, json_t **response,
-                fl_error *err);
+int fl_ssm_call(const fl_ssm_config *cfg, const char *operation, const json_t *body, json_t **response, fl_error *err);
 
 #endif

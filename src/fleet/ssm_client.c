@@ -2,16 +2,15 @@
  * X-Amz-Target: AmazonSSM.<Operation>, signed with SigV4 by libcurl itself
  * (CURLOPT_AWS_SIGV4). Credentials and region come from the standard
  * environment variables and the shared credentials/config files. */
-#include "fleet/ssm.h"
 #include "core/internal.h"
+#include "fleet/ssm.h"
 
-#include <curl/curl.h>
 #include <ctype.h>
+#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 
-static void trim(char *s)
-{
+static void trim(char *s) {
     size_t n = strlen(s);
     while (n && isspace((unsigned char)s[n - 1]))
         s[--n] = '\0';
@@ -22,8 +21,7 @@ static void trim(char *s)
 }
 
 /* Reads key from [section] of an INI file; returns 1 if found. */
-static int ini_get(const char *path, const char *section, const char *key, char *out, size_t len)
-{
+static int ini_get(const char *path, const char *section, const char *key, char *out, size_t len) {
     FILE *f = fopen(path, "r");
     if (!f)
         return 0;
@@ -59,8 +57,7 @@ static int ini_get(const char *path, const char *section, const char *key, char 
     return found;
 }
 
-static void shared_path(char *out, size_t len, const char *env, const char *file)
-{
+static void shared_path(char *out, size_t len, const char *env, const char *file) {
     const char *e = getenv(env);
     const char *home = getenv("HOME");
     if (e && *e)
@@ -69,8 +66,7 @@ static void shared_path(char *out, size_t len, const char *env, const char *file
         snprintf(out, len, "%s/.aws/%s", home ? home : "", file);
 }
 
-int fl_ssm_config_load(fl_ssm_config *cfg, fl_error *err)
-{
+int fl_ssm_config_load(fl_ssm_config *cfg, fl_error *err) {
     fl_error_clear(err);
     if (!cfg->profile[0]) {
         const char *p = getenv("AWS_PROFILE");
@@ -115,8 +111,8 @@ int fl_ssm_config_load(fl_ssm_config *cfg, fl_error *err)
             ini_get(config, section, "region", cfg->region, sizeof(cfg->region));
     }
     if (!cfg->region[0])
-        return fl_fail(err, FL_EINVAL, "region",
-                       "--region: no AWS region (use --region, AWS_REGION, or region in %s)", config);
+        return fl_fail(err, FL_EINVAL, "region", "--region: no AWS region (use --region, AWS_REGION, or region in %s)",
+                       config);
     for (const char *c = cfg->region; *c; c++)
         if (!islower((unsigned char)*c) && !isdigit((unsigned char)*c) && *c != '-')
             return fl_fail(err, FL_EINVAL, "region", "--region: '%s' is not a region like us-east-1", cfg->region);
@@ -137,8 +133,7 @@ typedef struct buf {
     size_t len;
 } buf;
 
-static size_t on_data(char *ptr, size_t size, size_t n, void *user)
-{
+static size_t on_data(char *ptr, size_t size, size_t n, void *user) {
     buf *b = user;
     size_t add = size * n;
     if (b->len + add > (16u << 20))
@@ -153,9 +148,7 @@ static size_t on_data(char *ptr, size_t size, size_t n, void *user)
     return add;
 }
 
-int fl_ssm_call(const fl_ssm_config *cfg, const char *operation, const json_t *body, json_t **response,
-                fl_error *err)
-{
+int fl_ssm_call(const fl_ssm_config *cfg, const char *operation, const json_t *body, json_t **response, fl_error *err) {
     fl_error_clear(err);
     *response = NULL;
     static bool inited;
@@ -211,8 +204,8 @@ int fl_ssm_call(const fl_ssm_config *cfg, const char *operation, const json_t *b
         const char *msg = doc ? json_string_value(json_object_get(doc, "message")) : NULL;
         if (!msg && doc)
             msg = json_string_value(json_object_get(doc, "Message"));
-        fl_fail(err, FL_EAPPLY, "ssm", "%s: HTTP %ld %s%s%s", operation, status, type ? type : "",
-                msg ? ": " : "", msg ? msg : "");
+        fl_fail(err, FL_EAPPLY, "ssm", "%s: HTTP %ld %s%s%s", operation, status, type ? type : "", msg ? ": " : "",
+                msg ? msg : "");
         json_decref(doc);
         free(resp.data);
         return (int)status ? (int)status : -1;

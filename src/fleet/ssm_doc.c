@@ -9,8 +9,8 @@
  * off (set -f) and IFS set to ',' only to split repeatable lists, no value
  * is ever parsed by the shell. faultline validates every value again on the
  * instance and enforces the fault's lifetime itself. */
-#include "fleet/ssm.h"
 #include "core/internal.h"
+#include "fleet/ssm.h"
 
 #include <ctype.h>
 #include <stdarg.h>
@@ -24,8 +24,7 @@
 
 /* The signal names faultline knows, upper or lower case, with or without
  * SIG, or a number 1-64. */
-static const char *signal_item(void)
-{
+static const char *signal_item(void) {
     static __thread char buf[1024];
     if (buf[0])
         return buf;
@@ -47,8 +46,7 @@ static const char *signal_item(void)
 }
 
 /* One value of a parameter, without anchors. */
-static const char *item_pattern(const fl_param_spec *p)
-{
+static const char *item_pattern(const fl_param_spec *p) {
     switch (p->type) {
     case FL_PARAM_DURATION: return "(" NUM "(us|ms|s|m|h))+";
     case FL_PARAM_SIZE: return SIZE;
@@ -84,8 +82,7 @@ static const char *item_pattern(const fl_param_spec *p)
     return "[A-Za-z0-9._:/+@=-]{1,256}";
 }
 
-const char *fl_ssm_param_pattern(const fl_param_spec *p)
-{
+const char *fl_ssm_param_pattern(const fl_param_spec *p) {
     static __thread char buf[1024];
     const char *item = item_pattern(p);
     if (!item)
@@ -98,8 +95,7 @@ const char *fl_ssm_param_pattern(const fl_param_spec *p)
     return buf;
 }
 
-void fl_ssm_param_name(const char *fl_name, char *out, size_t len)
-{
+void fl_ssm_param_name(const char *fl_name, char *out, size_t len) {
     if (strcmp(fl_name, "duration") == 0) {
         snprintf(out, len, "DurationSeconds");
         return;
@@ -117,8 +113,7 @@ void fl_ssm_param_name(const char *fl_name, char *out, size_t len)
     out[o] = '\0';
 }
 
-static json_t *choices_array(const char *choices)
-{
+static json_t *choices_array(const char *choices) {
     json_t *a = json_array();
     const char *c = choices;
     while (c && *c) {
@@ -130,8 +125,7 @@ static json_t *choices_array(const char *choices)
     return a;
 }
 
-static void add_param(json_t *params, const fl_param_spec *p)
-{
+static void add_param(json_t *params, const fl_param_spec *p) {
     char name[64];
     fl_ssm_param_name(p->name, name, sizeof(name));
     json_t *o = json_object();
@@ -160,8 +154,7 @@ static void add_param(json_t *params, const fl_param_spec *p)
 }
 
 static void line(json_t *cmds, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void line(json_t *cmds, const char *fmt, ...)
-{
+static void line(json_t *cmds, const char *fmt, ...) {
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);
@@ -170,21 +163,21 @@ static void line(json_t *cmds, const char *fmt, ...)
     json_array_append_new(cmds, json_string(buf));
 }
 
-static void add_arg_lines(json_t *cmds, const fl_param_spec *p)
-{
+static void add_arg_lines(json_t *cmds, const fl_param_spec *p) {
     char name[64];
     fl_ssm_param_name(p->name, name, sizeof(name));
     if (p->type == FL_PARAM_BOOL)
         line(cmds, "v='{{ %s }}'; if [ \"$v\" = true ]; then set -- \"$@\" --%s; fi", name, p->name);
     else if (p->flags & FL_PARAM_REPEATABLE)
-        line(cmds, "v='{{ %s }}'; if [ -n \"$v\" ]; then IFS=,; for x in $v; do set -- \"$@\" --%s \"$x\"; done; unset IFS; fi",
+        line(cmds,
+             "v='{{ %s }}'; if [ -n \"$v\" ]; then IFS=,; for x in $v; do set -- \"$@\" --%s \"$x\"; done; unset IFS; "
+             "fi",
              name, p->name);
     else
         line(cmds, "v='{{ %s }}'; if [ -n \"$v\" ]; then set -- \"$@\" --%s \"$v\"; fi", name, p->name);
 }
 
-json_t *fl_ssm_document(const char *kind, bool install)
-{
+json_t *fl_ssm_document(const char *kind, bool install) {
     const fl_attack_info *info = fl_attack_find(kind);
     if (!info)
         return NULL;
@@ -226,18 +219,21 @@ json_t *fl_ssm_document(const char *kind, bool install)
         line(cmds, "if [ '{{ InstallFaultline }}' != True ]; then exit 0; fi");
         line(cmds, "if command -v faultline >/dev/null 2>&1; then exit 0; fi");
         line(cmds, "# The package name is a placeholder: publish faultline to your own apt/dnf repository.");
-        line(cmds, "if command -v apt-get >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive apt-get install -y faultline;");
+        line(
+            cmds,
+            "if command -v apt-get >/dev/null 2>&1; then DEBIAN_FRONTEND=noninteractive apt-get install -y faultline;");
         line(cmds, "elif command -v dnf >/dev/null 2>&1; then dnf install -y faultline;");
         line(cmds, "else echo 'faultline: no apt-get or dnf to install faultline with' >&2; exit 1; fi");
         json_t *step = json_pack("{s:s, s:s, s:{s:[s,s]}, s:{s:o, s:i}}", "action", "aws:runShellScript", "name",
-                                 "InstallFaultline", "precondition", "StringEquals", "platformType", "Linux",
-                                 "inputs", "runCommand", cmds, "timeoutSeconds", 600);
+                                 "InstallFaultline", "precondition", "StringEquals", "platformType", "Linux", "inputs",
+                                 "runCommand", cmds, "timeoutSeconds", 600);
         json_array_append_new(steps, step);
     }
     json_t *cmds = json_array();
     line(cmds, "set -eu");
     line(cmds, "set -f");
-    line(cmds, "if ! command -v faultline >/dev/null 2>&1; then echo 'faultline: not installed on this instance' >&2; exit 4; fi");
+    line(cmds, "if ! command -v faultline >/dev/null 2>&1; then echo 'faultline: not installed on this instance' >&2; "
+               "exit 4; fi");
     line(cmds, "set -- attack %s", info->name);
     for (size_t i = 0; i < info->n_params; i++)
         add_arg_lines(cmds, &info->params[i]);
@@ -252,27 +248,23 @@ json_t *fl_ssm_document(const char *kind, bool install)
     return doc;
 }
 
-static void scalar(FILE *out, const json_t *v)
-{
+static void scalar(FILE *out, const json_t *v) {
     char *s = json_dumps(v, JSON_ENCODE_ANY);
     fputs(s ? s : "null", out);
     free(s);
 }
 
-static bool is_container(const json_t *v)
-{
+static bool is_container(const json_t *v) {
     return (json_is_object(v) && json_object_size(v) > 0) || (json_is_array(v) && json_array_size(v) > 0);
 }
 
 static void yaml_value(FILE *out, const json_t *v, int indent);
 
-static void yaml_object(FILE *out, const json_t *o, int indent, bool first_inline)
-{
+static void yaml_object(FILE *out, const json_t *o, int indent, bool first_inline) {
     const char *key;
     const json_t *val;
     bool first = true;
-    json_object_foreach((json_t *)o, key, val)
-    {
+    json_object_foreach((json_t *)o, key, val) {
         if (!(first && first_inline))
             fprintf(out, "%*s", indent, "");
         first = false;
@@ -298,15 +290,13 @@ static void yaml_object(FILE *out, const json_t *o, int indent, bool first_inlin
     }
 }
 
-static void yaml_value(FILE *out, const json_t *v, int indent)
-{
+static void yaml_value(FILE *out, const json_t *v, int indent) {
     if (json_is_object(v) && json_object_size(v)) {
         yaml_object(out, v, indent, false);
     } else if (json_is_array(v) && json_array_size(v)) {
         size_t i;
         const json_t *e;
-        json_array_foreach(v, i, e)
-        {
+        json_array_foreach(v, i, e) {
             fprintf(out, "%*s- ", indent, "");
             if (json_is_object(e) && json_object_size(e))
                 yaml_object(out, e, indent + 2, true);
@@ -325,8 +315,7 @@ static void yaml_value(FILE *out, const json_t *v, int indent)
     }
 }
 
-void fl_ssm_write_yaml(FILE *out, const json_t *doc)
-{
+void fl_ssm_write_yaml(FILE *out, const json_t *doc) {
     fputs("---\n", out);
     yaml_value(out, doc, 0);
 }

@@ -35,11 +35,17 @@ class H(BaseHTTPRequestHandler):
             if op == "SendCommand":
                 reply = {"Command": {"CommandId": "0b5b4a4e-1234-4d5e-8f00-%012d" % state["n"], "Status": "Pending"}}
             elif op == "ListCommandInvocations":
-                state["list"] += 1
+                # one instance per page: the client must follow NextToken
+                req = json.loads(body)
+                page = 1 if req.get("NextToken") == "page-2" else 0
+                if page == 0:
+                    state["list"] += 1
                 done = polls and state["list"] > polls
                 reply = {"CommandInvocations": [
-                    {"InstanceId": i, "Status": ("Failed" if failing and n else "Success") if done else "InProgress"}
-                    for n, i in enumerate(INSTANCES)]}
+                    {"InstanceId": INSTANCES[page],
+                     "Status": ("Failed" if failing and page else "Success") if done else "InProgress"}]}
+                if page == 0:
+                    reply["NextToken"] = "page-2"
             elif op == "ListCommands":
                 done = polls and state["list"] > polls
                 req = json.loads(body)

@@ -42,6 +42,11 @@ grep -q "i-0123456789abcdef0 Success exit 0" "$T/out" || fail "no per-instance r
 "$FAULTLINE" ssm send dns --domain example.com --duration 1m --tag a=b --endpoint-url "$EP" --poll 20ms --json >"$T/json" 2>/dev/null
 $PY -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d["command_id"] and len(d["instances"])==2 and d["instances"][0]["status"]=="Success", d' "$T/json" || fail "--json result"
 
+# temporary credentials: the session token is sent and signed
+AWS_SESSION_TOKEN=FwoGZXIvYXdzEXAMPLETOKEN ok cpu --duration 1m --tag a=b --no-wait
+tail -n 1 "$T/main.log" | grep -q '"x-amz-security-token", "FwoGZXIvYXdzEXAMPLETOKEN"' || fail "no X-Amz-Security-Token header"
+tail -n 1 "$T/main.log" | grep -q 'SignedHeaders=[a-z;-]*x-amz-security-token' || fail "the session token is not signed"
+
 # invalid input: exit 2, nothing sent
 before=$(wc -l <"$T/main.log")
 bad() { # expected-field args...
