@@ -175,7 +175,10 @@ int cmd_ssm_send(int argc, char **argv) {
             rc = bad("unexpected argument '%s'%s", a, " (parameters are --name value)");
             break;
         }
-        const char *name = a + 2;
+        char name_buf[64];
+        const char *eq = strchr(a, '=');
+        snprintf(name_buf, sizeof(name_buf), "%.*s", (int)(eq ? eq - a - 2 : (long)strlen(a + 2)), a + 2);
+        const char *name = name_buf;
         if (!strcmp(name, "no-wait") || !strcmp(name, "json") || !strcmp(name, "ssm")) {
             *(name[0] == 'n' ? &no_wait : name[0] == 'j' ? &json : &(bool){0}) = true;
             continue;
@@ -187,16 +190,17 @@ int cmd_ssm_send(int argc, char **argv) {
         if (ps && ps->type == FL_PARAM_BOOL) {
             char sname[64];
             fl_ssm_param_name(name, sname, sizeof(sname));
-            json_object_set_new(params, sname, json_pack("[s]", "true"));
-            if (fl_spec_set(spec, name, NULL, &err) != 0)
+            if (fl_spec_set(spec, name, eq ? eq + 1 : NULL, &err) != 0)
                 rc = cli_fail(&err);
+            else
+                json_object_set_new(params, sname, json_pack("[s]", eq ? eq + 1 : "true"));
             continue;
         }
-        if (i + 1 >= argc) {
-            rc = bad("%s needs a value%s", a, "");
+        if (!eq && i + 1 >= argc) {
+            rc = bad("--%s needs a value%s", name, "");
             break;
         }
-        const char *v = argv[++i];
+        const char *v = eq ? eq + 1 : argv[++i];
         static const char *const opts[] = {
             "tag",        "instance-ids", "region",    "profile", "endpoint-url", "document-name", "max-concurrency",
             "max-errors", "alarm",        "log-group", "timeout", "poll",         "duration"};

@@ -35,6 +35,7 @@ ok cpu --load 80% --cpus 0-1 --duration 30s --instance-ids i-0123456789abcdef0,i
 ok memory --size 512M --force --duration 1m --tag service=api --tag env=staging --max-concurrency 50%
 ok process-kill --name nginx --signal KILL --tag role=web --max-errors 10%
 ok blackhole --host 10.1.0.0/16 --protocol tcp --direction both --duration 12h --tag service=api
+ok io-stress --path=/var/tmp --mode=read --duration=30s --tag=service=api
 ok disk-fill --path /var/tmp --percent 90% --duration 10m --tag service=api --document-name my-disk-fill
 "$FAULTLINE" attack packet-loss --percent 7% --duration 2m --ssm --tag service=api --endpoint-url "$EP" --poll 20ms \
     >"$T/out" 2>"$T/err" || fail "attack --ssm: exit $?: $(cat "$T/err")"
