@@ -26,8 +26,9 @@ typedef struct slot {
     int in, out, err; /* -1 when closed */
     char *obuf, *ebuf;
     size_t olen, elen;
-    bool exited;
+    bool exited, finished;
     int status;
+    int64_t exited_us;
 } slot;
 
 static void append(char **buf, size_t *len, const char *data, size_t n)
@@ -235,16 +236,23 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
         /* Exits. */
         for (size_t i = 0; i < n; i++) {
             slot *s = &slots[i];
-            if (s->pid <= 0 || s->exited)
+            if (s->pid <= 0 || s->finished)
                 continue;
-            int st;
-            pid_t w = waitpid(s->pid, &st, WNOHANG);
-            if (w == s->pid) {
+            int st = s->status;
+            if (!s->exited && waitpid(s->pid, &st, WNOHANG) == s->pid) {
                 s->exited = true;
                 s->status = st;
+                s->exited_us = fl_fleet_mono_us();
+            }
+            /* Output pipes may be held by a ControlPersist master that ssh
+             * forked: stop reading shortly after the child is gone. */
+            if (s->exited && fl_fleet_mono_us() - s->exited_us > 300000) {
+                close_fd(&s->out);
+                close_fd(&s->err);
             }
             if (s->exited && s->out < 0 && s->err < 0) {
                 fl_fleet_result *r = &res[i];
+                s->finished = true;
                 close_fd(&s->in);
                 r->end_us = fl_fleet_mono_us();
                 r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -266,19 +274,11 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
                     o->on_event(o->user, r, ok ? "done" : "failed");
                 if (errors > o->max_errors)
                     stop_launching = true;
-            } else if (s->exited) {
-                /* Output pipes may be held by a ControlPersist master that
-                 * ssh forked: stop reading once the child is gone. */
-                if (fl_fleet_mono_us() - (res[i].end_us ? res[i].end_us : (res[i].end_us = fl_fleet_mono_us())) >
-                    500000) {
-                    close_fd(&s->out);
-                    close_fd(&s->err);
-                }
             }
         }
         if (stopping && o->kill_after_us && fl_fleet_mono_us() - stop_at > o->kill_after_us) {
             for (size_t i = 0; i < n; i++)
-                if (slots[i].pid > 0 && !slots[i].exited)
+                if (slots[i].pid > 0 && !slots[i].exited && !slots[i].finished)
                     kill(slots[i].pid, SIGTERM); /* only the ssh processes we started */
         }
     }
