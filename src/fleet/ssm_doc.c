@@ -56,10 +56,11 @@ static const char *item_pattern(const fl_param_spec *p) {
     case FL_PARAM_CPULIST: return "[0-9]{1,4}(-[0-9]{1,4})?(,[0-9]{1,4}(-[0-9]{1,4})?)*";
     case FL_PARAM_PATH: return PATHITEM;
     case FL_PARAM_SIGNAL: return signal_item();
-    /* Regular expressions need ( ) | * ? { }; they stay inside single
-     * quotes with globbing off, and quotes, ; & $( ` < > \ and spaces are
-     * still refused. ^ and $ only as anchors. */
-    case FL_PARAM_REGEX: return "\\^?[A-Za-z0-9._*+?(){}|/:=,@-]{1,255}\\$?";
+    /* Regular expressions need ( ) | * ?; they stay inside single quotes
+     * with globbing off, and quotes, ; & $( ` < > \ and spaces are still
+     * refused. ^ and $ only as anchors. No { }: SSM would read "{{ssm:..}}"
+     * in a value as a Parameter Store reference and substitute it. */
+    case FL_PARAM_REGEX: return "\\^?[A-Za-z0-9._*+?()|/:=,@-]{1,255}\\$?";
     case FL_PARAM_BOOL:
     case FL_PARAM_ENUM: return NULL;
     case FL_PARAM_STRING: break;

@@ -37,7 +37,8 @@ static void names(void **state) {
 
 static void patterns_compile_and_refuse_metacharacters(void **state) {
     (void)state;
-    static const char *const hostile[] = {"a;b", "$(id)", "`id`", "a&&b", "a\nb", "'", "\"", "a b", ">x", "\\"};
+    static const char *const hostile[] = {"a;b", "$(id)", "`id`", "a&&b", "a\nb",     "'",
+                                          "\"",  "a b",   ">x",   "\\",   "{{ssm:x}}"};
     size_t n = 0;
     for (size_t i = 0; i < fl_attack_count(); i++) {
         const fl_attack_info *a = fl_attack_at(i);
