@@ -13,6 +13,7 @@ FAULTLINE=$(realpath "$FAULTLINE")
 . "$FL_TESTS/fleet_lib.sh"
 fleet_skip_unless_ready
 trap 'fleet_teardown; fl_cleanup' EXIT
+trap 'exit 143' TERM INT # so the EXIT trap tears the fleet down
 ROUNDS=${1:-3}
 N=8
 fleet_up $N

@@ -5,6 +5,7 @@
 . "$FL_TESTS/fleet_lib.sh"
 fleet_skip_unless_ready
 trap 'fleet_teardown; fl_cleanup' EXIT
+trap 'exit 143' TERM INT # so the EXIT trap tears the fleet down
 N=8
 fleet_up "$N"
 INV=$FL_TMP/inventory.yaml
