@@ -28,8 +28,7 @@ typedef struct fleet_opts {
     int n_rest;
 } fleet_opts;
 
-bool cli_fleet_wanted(int argc, char **argv)
-{
+bool cli_fleet_wanted(int argc, char **argv) {
     for (int i = 1; i < argc; i++)
         if (strcmp(argv[i], "--inventory") == 0 || strncmp(argv[i], "--inventory=", 12) == 0)
             return true;
@@ -37,8 +36,7 @@ bool cli_fleet_wanted(int argc, char **argv)
 }
 
 /* Takes the fleet options out of argv[from..argc); the rest stays in order. */
-static int split_opts(int argc, char **argv, int from, fleet_opts *o)
-{
+static int split_opts(int argc, char **argv, int from, fleet_opts *o) {
     static const char *names[] = {"inventory", "select", "mode", "seed", "max-concurrency", "max-errors", "lease"};
     o->rest = calloc((size_t)argc + 1, sizeof(char *));
     for (int i = from; i < argc; i++) {
@@ -80,14 +78,12 @@ typedef struct fleet_plan {
     size_t max_conc, max_err;
 } fleet_plan;
 
-static void plan_free(fleet_plan *p)
-{
+static void plan_free(fleet_plan *p) {
     free(p->hosts);
     fl_inventory_free(p->inv);
 }
 
-static int make_plan(const fleet_opts *o, fleet_plan *p)
-{
+static int make_plan(const fleet_opts *o, fleet_plan *p) {
     fl_error err;
     memset(p, 0, sizeof(*p));
     if (fl_select_mode_parse(o->mode ? o->mode : "all", &p->sel, &err) != 0)
@@ -135,8 +131,7 @@ static int make_plan(const fleet_opts *o, fleet_plan *p)
     return 0;
 }
 
-static void print_selection(const fleet_opts *o, const fleet_plan *p)
-{
+static void print_selection(const fleet_opts *o, const fleet_plan *p) {
     fprintf(o->json ? stderr : stdout,
             "selection: %s, mode %s: %zu of %zu matching host(s) (of %zu); seed %llu (repeat with --seed %llu); "
             "max-concurrency %zu, max-errors %zu\n",
@@ -150,8 +145,7 @@ typedef struct remote_words {
     int n;
 } remote_words;
 
-static char *build_remote(const fl_host *h, void *user)
-{
+static char *build_remote(const fl_host *h, void *user) {
     const remote_words *w = user;
     size_t cap = h->n_env + (size_t)w->n + 3;
     char **argv = calloc(cap, sizeof(char *));
@@ -177,24 +171,17 @@ static char *build_remote(const fl_host *h, void *user)
     return cmd;
 }
 
-static const char *state_name(const fl_fleet_result *r)
-{
+static const char *state_name(const fl_fleet_result *r) {
     switch (r->state) {
-    case FL_HOST_DONE:
-        return "ok";
-    case FL_HOST_FAILED:
-        return "failed";
-    case FL_HOST_SKIPPED:
-        return "skipped";
-    case FL_HOST_RUNNING:
-        return "running";
-    default:
-        return "pending";
+    case FL_HOST_DONE: return "ok";
+    case FL_HOST_FAILED: return "failed";
+    case FL_HOST_SKIPPED: return "skipped";
+    case FL_HOST_RUNNING: return "running";
+    default: return "pending";
     }
 }
 
-static void on_event(void *user, const fl_fleet_result *r, const char *event)
-{
+static void on_event(void *user, const fl_fleet_result *r, const char *event) {
     const fleet_opts *o = user;
     if (o->json)
         return;
@@ -211,8 +198,7 @@ static void on_event(void *user, const fl_fleet_result *r, const char *event)
     fflush(stdout);
 }
 
-static void json_host_common(json_t *h, const fl_fleet_result *r)
-{
+static void json_host_common(json_t *h, const fl_fleet_result *r) {
     json_object_set_new(h, "name", json_string(r->host->name));
     json_object_set_new(h, "address", json_string(r->host->address));
     json_object_set_new(h, "result", json_string(state_name(r)));
@@ -221,8 +207,7 @@ static void json_host_common(json_t *h, const fl_fleet_result *r)
         json_object_set_new(h, "error", json_string(r->err_text));
 }
 
-static json_t *selection_json(const fleet_opts *o, const fleet_plan *p)
-{
+static json_t *selection_json(const fleet_opts *o, const fleet_plan *p) {
     return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I}", "inventory", o->inventory, "select",
                      o->select ? o->select : "", "mode", o->mode ? o->mode : "all", "seed", (json_int_t)p->seed,
                      "hosts_total", (json_int_t)p->inv->n_hosts, "matched", (json_int_t)p->matched, "selected",
@@ -230,8 +215,7 @@ static json_t *selection_json(const fleet_opts *o, const fleet_plan *p)
                      (json_int_t)p->max_err);
 }
 
-int cli_fleet_attack(int argc, char **argv)
-{
+int cli_fleet_attack(int argc, char **argv) {
     fleet_opts o = {0};
     int rc = split_opts(argc, argv, 2, &o);
     if (rc != 0) {
@@ -249,8 +233,8 @@ int cli_fleet_attack(int argc, char **argv)
         return cli_fail(&err);
     }
     int64_t lease_us = 10000000;
-    if (o.lease && (fl_parse_duration(o.lease, "lease", &lease_us, &err) != 0 || lease_us < 1000000 ||
-                    lease_us > 600000000)) {
+    if (o.lease &&
+        (fl_parse_duration(o.lease, "lease", &lease_us, &err) != 0 || lease_us < 1000000 || lease_us > 600000000)) {
         rc = cli_usage_error(FLEET_USAGE, "--lease takes a duration from 1s to 10m (default 10s)");
     }
     remote_words w = {calloc((size_t)o.n_rest + 8, sizeof(char *)), 0};
@@ -312,8 +296,8 @@ int cli_fleet_attack(int argc, char **argv)
     print_selection(&o, &p);
     if (!o.json) {
         char d[32];
-        printf("attack %s for %s on %zu host(s), lease %s\n", kind, fl_format_duration(duration_us, d, sizeof(d)),
-               p.n, lease_text);
+        printf("attack %s for %s on %zu host(s), lease %s\n", kind, fl_format_duration(duration_us, d, sizeof(d)), p.n,
+               lease_text);
         fflush(stdout);
     }
 
@@ -342,8 +326,8 @@ int cli_fleet_attack(int argc, char **argv)
         json_t *hosts = json_array();
         size_t applied = 0, skipped = 0;
         if (!o.json)
-            printf("\n%-16s %-22s %-8s %-22s %-10s %-10s %s\n", "HOST", "ADDRESS", "RESULT", "ID", "APPLY_MS",
-                   "END", "VERIFIED / ERROR");
+            printf("\n%-16s %-22s %-8s %-22s %-10s %-10s %s\n", "HOST", "ADDRESS", "RESULT", "ID", "APPLY_MS", "END",
+                   "VERIFIED / ERROR");
         for (size_t i = 0; i < p.n; i++) {
             fl_fleet_result *r = &res[i];
             json_t *h = json_object();
@@ -373,7 +357,8 @@ int cli_fleet_attack(int argc, char **argv)
                 printf("%-16s %-22s %-8s %-22s %-10s %-10s %s\n", r->host->name, r->host->address, state_name(r),
                        id ? id : "-", ms, end_state && strcmp(end_state, "active") ? end_state : "-",
                        r->state == FL_HOST_FAILED && r->err_text && *r->err_text ? r->err_text
-                                                                                 : verified ? verified : "");
+                       : verified                                                ? verified
+                                                                                 : "");
             }
             json_decref(first);
             json_decref(last);
@@ -404,8 +389,7 @@ int cli_fleet_attack(int argc, char **argv)
 }
 
 /* status, stop, recover on the selection. */
-int cli_fleet_command(int argc, char **argv)
-{
+int cli_fleet_command(int argc, char **argv) {
     fleet_opts o = {0};
     const char *cmd = argv[0];
     int rc = split_opts(argc, argv, 1, &o);
@@ -466,8 +450,7 @@ int cli_fleet_command(int argc, char **argv)
                     json_t *faults = json_object_get(body, "faults");
                     if (json_array_size(faults) == 0)
                         printf("%-16s no active faults\n", r->host->name);
-                    json_array_foreach(faults, k, f)
-                    {
+                    json_array_foreach(faults, k, f) {
                         printf("%-16s %-22s %-14s %-10s expires %s\n", r->host->name,
                                json_string_value(json_object_get(f, "id")),
                                json_string_value(json_object_get(f, "kind")),
@@ -476,8 +459,8 @@ int cli_fleet_command(int argc, char **argv)
                     }
                 } else {
                     const char *text = r->state == FL_HOST_FAILED && r->err_text && *r->err_text ? r->err_text
-                                       : r->out                                                   ? r->out
-                                                                                                  : "";
+                                       : r->out                                                  ? r->out
+                                                                                                 : "";
                     printf("%-16s %-7s %s%s", r->host->name, state_name(r), text,
                            *text && text[strlen(text) - 1] == '\n' ? "" : "\n");
                 }

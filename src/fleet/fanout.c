@@ -14,8 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int64_t fl_fleet_mono_us(void)
-{
+int64_t fl_fleet_mono_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
@@ -31,8 +30,7 @@ typedef struct slot {
     int64_t exited_us;
 } slot;
 
-static void append(char **buf, size_t *len, const char *data, size_t n)
-{
+static void append(char **buf, size_t *len, const char *data, size_t n) {
     if (*len > (1u << 20)) /* bounded: 1 MiB per stream */
         return;
     *buf = realloc(*buf, *len + n + 1);
@@ -41,8 +39,7 @@ static void append(char **buf, size_t *len, const char *data, size_t n)
     (*buf)[*len] = '\0';
 }
 
-static char *line_at(const char *buf, bool last)
-{
+static char *line_at(const char *buf, bool last) {
     if (!buf)
         return NULL;
     const char *start = NULL, *p = buf;
@@ -62,8 +59,7 @@ static char *line_at(const char *buf, bool last)
     return strndup(start, nl ? (size_t)(nl - start) : strlen(start));
 }
 
-static int spawn(char **argv, slot *s, bool want_stdin)
-{
+static int spawn(char **argv, slot *s, bool want_stdin) {
     int in[2], out[2], er[2];
     if (pipe2(in, O_CLOEXEC) != 0)
         return -1;
@@ -109,15 +105,13 @@ static int spawn(char **argv, slot *s, bool want_stdin)
     return 0;
 }
 
-static void close_fd(int *fd)
-{
+static void close_fd(int *fd) {
     if (*fd >= 0)
         close(*fd);
     *fd = -1;
 }
 
-static char *trim(char *s)
-{
+static char *trim(char *s) {
     if (!s)
         return NULL;
     size_t n = strlen(s);
@@ -126,9 +120,8 @@ static char *trim(char *s)
     return s;
 }
 
-int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, void *build_user,
-              const fl_fanout_opts *o, fl_fleet_result *res, fl_error *err)
-{
+int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, void *build_user, const fl_fanout_opts *o,
+              fl_fleet_result *res, fl_error *err) {
     char dir[512];
     if (fl_ssh_control_dir(dir, sizeof(dir), err) != 0)
         return -1;
@@ -293,8 +286,7 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
     return (int)errors;
 }
 
-void fl_fleet_results_free(fl_fleet_result *r, size_t n)
-{
+void fl_fleet_results_free(fl_fleet_result *r, size_t n) {
     for (size_t i = 0; r && i < n; i++) {
         free(r[i].first);
         free(r[i].last);

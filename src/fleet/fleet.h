@@ -17,12 +17,12 @@ typedef struct fl_kv {
 
 typedef struct fl_host {
     char *name;
-    char *address;     /* hostname, IPv4 or IPv6 */
-    int port;          /* 1..65535 */
-    char *user;        /* NULL: ssh's default */
-    char *identity;    /* NULL: ssh's default */
-    char *faultline;   /* the remote faultline binary, default "faultline" */
-    char *known_hosts; /* NULL: ssh's default */
+    char *address;           /* hostname, IPv4 or IPv6 */
+    int port;                /* 1..65535 */
+    char *user;              /* NULL: ssh's default */
+    char *identity;          /* NULL: ssh's default */
+    char *faultline;         /* the remote faultline binary, default "faultline" */
+    char *known_hosts;       /* NULL: ssh's default */
     char *host_key_checking; /* "yes", "no", "accept-new"; NULL: ssh's default */
     int64_t connect_timeout_us;
     fl_kv *tags;
@@ -83,21 +83,21 @@ int fl_ssh_control_dir(char *buf, size_t len, fl_error *err);
 typedef struct fl_fleet_result {
     const fl_host *host;
     enum { FL_HOST_PENDING, FL_HOST_RUNNING, FL_HOST_DONE, FL_HOST_FAILED, FL_HOST_SKIPPED } state;
-    int exit_code;  /* remote faultline's (255: ssh failed), -1 if not run */
-    char *first;    /* the first JSON line on stdout (attack: the applied fault) */
-    char *last;     /* the last JSON line on stdout */
-    char *out;      /* all of stdout */
-    char *err_text; /* stderr, trimmed */
+    int exit_code;                        /* remote faultline's (255: ssh failed), -1 if not run */
+    char *first;                          /* the first JSON line on stdout (attack: the applied fault) */
+    char *last;                           /* the last JSON line on stdout */
+    char *out;                            /* all of stdout */
+    char *err_text;                       /* stderr, trimmed */
     int64_t start_us, applied_us, end_us; /* monotonic */
 } fl_fleet_result;
 
 typedef struct fl_fanout_opts {
     size_t max_concurrency;
-    size_t max_errors;  /* stop launching once errors exceed this */
-    int64_t heartbeat_us; /* 0: no heartbeat; else write "\n" to stdin this often */
-    bool hold_stdin;    /* keep stdin open until the run ends (leases) */
+    size_t max_errors;           /* stop launching once errors exceed this */
+    int64_t heartbeat_us;        /* 0: no heartbeat; else write "\n" to stdin this often */
+    bool hold_stdin;             /* keep stdin open until the run ends (leases) */
     volatile sig_atomic_t *stop; /* set by a signal handler: close stdins, wait, stop */
-    int64_t kill_after_us; /* after stop, kill our ssh processes after this */
+    int64_t kill_after_us;       /* after stop, kill our ssh processes after this */
     void (*on_event)(void *user, const fl_fleet_result *r, const char *event);
     void *user;
 } fl_fanout_opts;

@@ -17,8 +17,7 @@ typedef struct pctx {
 } pctx;
 
 __attribute__((format(printf, 4, 5))) static int perr(pctx *c, const yaml_node_t *node, const char *field,
-                                                      const char *fmt, ...)
-{
+                                                      const char *fmt, ...) {
     char msg[400];
     va_list ap;
     va_start(ap, fmt);
@@ -27,20 +26,18 @@ __attribute__((format(printf, 4, 5))) static int perr(pctx *c, const yaml_node_t
     c->err->code = FL_EINVAL;
     snprintf(c->err->field, sizeof(c->err->field), "%s", field);
     if (node)
-        snprintf(c->err->message, sizeof(c->err->message), "%s:%d:%d: %s: %s", c->name,
-                 (int)node->start_mark.line + 1, (int)node->start_mark.column + 1, field, msg);
+        snprintf(c->err->message, sizeof(c->err->message), "%s:%d:%d: %s: %s", c->name, (int)node->start_mark.line + 1,
+                 (int)node->start_mark.column + 1, field, msg);
     else
         snprintf(c->err->message, sizeof(c->err->message), "%s: %s: %s", c->name, field, msg);
     return -1;
 }
 
-static const char *scalar(const yaml_node_t *n)
-{
+static const char *scalar(const yaml_node_t *n) {
     return n && n->type == YAML_SCALAR_NODE ? (const char *)n->data.scalar.value : NULL;
 }
 
-static bool valid_word(const char *s, const char *extra)
-{
+static bool valid_word(const char *s, const char *extra) {
     if (!*s)
         return false;
     for (; *s; s++)
@@ -49,8 +46,7 @@ static bool valid_word(const char *s, const char *extra)
     return true;
 }
 
-static int get_string(pctx *c, yaml_node_t *v, const char *field, char **out)
-{
+static int get_string(pctx *c, yaml_node_t *v, const char *field, char **out) {
     const char *s = scalar(v);
     if (!s || !*s)
         return perr(c, v, field, "expected a non-empty string");
@@ -64,8 +60,7 @@ static int get_string(pctx *c, yaml_node_t *v, const char *field, char **out)
     return 0;
 }
 
-static int get_kv(pctx *c, yaml_node_t *v, const char *field, bool env, fl_kv **out, size_t *n)
-{
+static int get_kv(pctx *c, yaml_node_t *v, const char *field, bool env, fl_kv **out, size_t *n) {
     if (!v || v->type != YAML_MAPPING_NODE)
         return perr(c, v, field, "expected a mapping of name: value");
     size_t first = *n; /* earlier entries come from defaults: replaced later */
@@ -101,8 +96,7 @@ static int get_kv(pctx *c, yaml_node_t *v, const char *field, bool env, fl_kv **
     return 0;
 }
 
-static void host_clear(fl_host *h)
-{
+static void host_clear(fl_host *h) {
     free(h->name);
     free(h->address);
     free(h->user);
@@ -128,8 +122,7 @@ static void host_clear(fl_host *h)
 
 static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
 
-static void host_copy_defaults(fl_host *h, const fl_host *d)
-{
+static void host_copy_defaults(fl_host *h, const fl_host *d) {
     h->port = d->port;
     h->user = dup_or_null(d->user);
     h->identity = dup_or_null(d->identity);
@@ -148,8 +141,7 @@ static void host_copy_defaults(fl_host *h, const fl_host *d)
 }
 
 /* Sets the fields of one host (or of defaults) from a mapping. */
-static int host_fields(pctx *c, yaml_node_t *map, fl_host *h, const char *where, bool is_defaults)
-{
+static int host_fields(pctx *c, yaml_node_t *map, fl_host *h, const char *where, bool is_defaults) {
     if (!map || map->type != YAML_MAPPING_NODE)
         return perr(c, map, where, "expected a mapping of host fields");
     for (yaml_node_pair_t *p = map->data.mapping.pairs.start; p < map->data.mapping.pairs.top; p++) {
@@ -186,11 +178,11 @@ static int host_fields(pctx *c, yaml_node_t *map, fl_host *h, const char *where,
         } else if (strcmp(ks, "host_key_checking") == 0) {
             const char *s = scalar(v);
             /* YAML 1.1 readers turn a bare no into false: accept both. */
-            const char *norm = !s ? NULL
+            const char *norm = !s                                                ? NULL
                                : strcmp(s, "yes") == 0 || strcmp(s, "true") == 0 ? "yes"
                                : strcmp(s, "no") == 0 || strcmp(s, "false") == 0 ? "no"
-                               : strcmp(s, "accept-new") == 0                     ? "accept-new"
-                                                                                   : NULL;
+                               : strcmp(s, "accept-new") == 0                    ? "accept-new"
+                                                                                 : NULL;
             if (!norm)
                 return perr(c, v, field, "expected yes, no or accept-new");
             free(h->host_key_checking);
@@ -216,8 +208,7 @@ static int host_fields(pctx *c, yaml_node_t *map, fl_host *h, const char *where,
 }
 
 /* A later definition of the same key (defaults then host) replaces the earlier. */
-static void dedupe_kv(fl_kv *kv, size_t *n)
-{
+static void dedupe_kv(fl_kv *kv, size_t *n) {
     for (size_t i = 0; i < *n; i++)
         for (size_t j = i + 1; j < *n; j++)
             if (strcmp(kv[i].key, kv[j].key) == 0) {
@@ -230,8 +221,7 @@ static void dedupe_kv(fl_kv *kv, size_t *n)
             }
 }
 
-static int parse_doc(pctx *c, fl_inventory *inv)
-{
+static int parse_doc(pctx *c, fl_inventory *inv) {
     yaml_node_t *root = yaml_document_get_root_node(c->doc);
     if (!root || root->type != YAML_MAPPING_NODE)
         return perr(c, root, "inventory", "expected a mapping with hosts (and defaults, groups)");
@@ -322,8 +312,7 @@ static int parse_doc(pctx *c, fl_inventory *inv)
     return 0;
 }
 
-fl_inventory *fl_inventory_parse(const char *text, size_t len, const char *name, fl_error *err)
-{
+fl_inventory *fl_inventory_parse(const char *text, size_t len, const char *name, fl_error *err) {
     yaml_parser_t parser;
     yaml_document_t doc;
     yaml_parser_initialize(&parser);
@@ -331,9 +320,8 @@ fl_inventory *fl_inventory_parse(const char *text, size_t len, const char *name,
     if (!yaml_parser_load(&parser, &doc)) {
         err->code = FL_EINVAL;
         snprintf(err->field, sizeof(err->field), "inventory");
-        snprintf(err->message, sizeof(err->message), "%s:%d:%d: inventory: %s", name,
-                 (int)parser.problem_mark.line + 1, (int)parser.problem_mark.column + 1,
-                 parser.problem ? parser.problem : "invalid YAML");
+        snprintf(err->message, sizeof(err->message), "%s:%d:%d: inventory: %s", name, (int)parser.problem_mark.line + 1,
+                 (int)parser.problem_mark.column + 1, parser.problem ? parser.problem : "invalid YAML");
         yaml_parser_delete(&parser);
         return NULL;
     }
@@ -350,8 +338,7 @@ fl_inventory *fl_inventory_parse(const char *text, size_t len, const char *name,
     return inv;
 }
 
-fl_inventory *fl_inventory_load(const char *path, fl_error *err)
-{
+fl_inventory *fl_inventory_load(const char *path, fl_error *err) {
     FILE *f = fopen(path, "re");
     if (!f) {
         err->code = FL_EINVAL;
@@ -377,8 +364,7 @@ fl_inventory *fl_inventory_load(const char *path, fl_error *err)
     return inv;
 }
 
-void fl_inventory_free(fl_inventory *inv)
-{
+void fl_inventory_free(fl_inventory *inv) {
     if (!inv)
         return;
     for (size_t i = 0; i < inv->n_hosts; i++)

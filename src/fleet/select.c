@@ -11,8 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static int inval(fl_error *err, const char *field, const char *msg, const char *what)
-{
+static int inval(fl_error *err, const char *field, const char *msg, const char *what) {
     err->code = FL_EINVAL;
     snprintf(err->field, sizeof(err->field), "%s", field);
     snprintf(err->message, sizeof(err->message), "--%s: %s%s%s%s", field, msg, what ? " ('" : "", what ? what : "",
@@ -20,8 +19,7 @@ static int inval(fl_error *err, const char *field, const char *msg, const char *
     return -1;
 }
 
-int fl_select_mode_parse(const char *text, fl_selection *out, fl_error *err)
-{
+int fl_select_mode_parse(const char *text, fl_selection *out, fl_error *err) {
     if (strcmp(text, "all") == 0) {
         *out = (fl_selection){FL_MODE_ALL, 0};
         return 0;
@@ -46,8 +44,7 @@ int fl_select_mode_parse(const char *text, fl_selection *out, fl_error *err)
     return 0;
 }
 
-static bool host_has(const fl_host *h, const char *key, const char *value)
-{
+static bool host_has(const fl_host *h, const char *key, const char *value) {
     if (strcmp(key, "name") == 0)
         return strcmp(h->name, value) == 0;
     if (strcmp(key, "group") == 0) {
@@ -62,8 +59,7 @@ static bool host_has(const fl_host *h, const char *key, const char *value)
     return false;
 }
 
-int fl_select_match(const fl_inventory *inv, const char *filter, size_t *idx, fl_error *err)
-{
+int fl_select_match(const fl_inventory *inv, const char *filter, size_t *idx, fl_error *err) {
     char *copy = strdup(filter ? filter : "");
     int n = 0;
     bool *ok = malloc(inv->n_hosts * sizeof(bool));
@@ -76,7 +72,8 @@ int fl_select_match(const fl_inventory *inv, const char *filter, size_t *idx, fl
             term++;
         char *eq = strchr(term, '=');
         if (!eq || eq == term || !eq[1] || (eq[-1] == '!' && eq - 1 == term)) {
-            rc = inval(err, "select", "each filter is key=value or key!=value (tags, name, group), comma-separated", term);
+            rc = inval(err, "select", "each filter is key=value or key!=value (tags, name, group), comma-separated",
+                       term);
             break;
         }
         bool neg = eq[-1] == '!';
@@ -102,22 +99,19 @@ int fl_select_match(const fl_inventory *inv, const char *filter, size_t *idx, fl
     return rc ? -1 : n;
 }
 
-static uint64_t splitmix(uint64_t *s)
-{
+static uint64_t splitmix(uint64_t *s) {
     uint64_t z = (*s += 0x9e3779b97f4a7c15ULL);
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
 }
 
-static int cmp_size(const void *a, const void *b)
-{
+static int cmp_size(const void *a, const void *b) {
     size_t x = *(const size_t *)a, y = *(const size_t *)b;
     return x < y ? -1 : x > y;
 }
 
-size_t fl_select_apply(const fl_selection *sel, uint64_t seed, size_t *idx, size_t n)
-{
+size_t fl_select_apply(const fl_selection *sel, uint64_t seed, size_t *idx, size_t n) {
     size_t want = n;
     if (sel->mode == FL_MODE_COUNT)
         want = (size_t)sel->amount;
@@ -140,8 +134,7 @@ size_t fl_select_apply(const fl_selection *sel, uint64_t seed, size_t *idx, size
     return want;
 }
 
-int fl_limit_parse(const char *text, const char *field, bool zero_ok, double *value, bool *percent, fl_error *err)
-{
+int fl_limit_parse(const char *text, const char *field, bool zero_ok, double *value, bool *percent, fl_error *err) {
     size_t len = strlen(text);
     *percent = len > 0 && text[len - 1] == '%';
     char num[32];
@@ -151,23 +144,22 @@ int fl_limit_parse(const char *text, const char *field, bool zero_ok, double *va
     double v = strtod(num, &end);
     if (!num[0] || *end || errno || !isdigit((unsigned char)num[0]) || (!*percent && v != floor(v)) ||
         (*percent && v > 100) || v > 1e6 || (!zero_ok && v <= 0))
-        return inval(err, field, zero_ok ? "expected a number of hosts >= 0 or a percentage (10%)"
-                                         : "expected a number of hosts >= 1 or a percentage (10%)",
+        return inval(err, field,
+                     zero_ok ? "expected a number of hosts >= 0 or a percentage (10%)"
+                             : "expected a number of hosts >= 1 or a percentage (10%)",
                      text);
     *value = v;
     return 0;
 }
 
-size_t fl_limit_resolve(double value, bool percent, size_t total)
-{
+size_t fl_limit_resolve(double value, bool percent, size_t total) {
     if (!percent)
         return (size_t)value;
     size_t n = (size_t)floor((double)total * value / 100.0 + 1e-9);
     return n == 0 && value > 0 ? 1 : n;
 }
 
-int fl_shell_quote(char *buf, size_t cap, const char *s)
-{
+int fl_shell_quote(char *buf, size_t cap, const char *s) {
     size_t len = strlen(buf);
     bool plain = *s != '\0';
     for (const char *p = s; *p; p++)
@@ -199,8 +191,7 @@ int fl_shell_quote(char *buf, size_t cap, const char *s)
     return 0;
 }
 
-char *fl_remote_command(char *const *argv, fl_error *err)
-{
+char *fl_remote_command(char *const *argv, fl_error *err) {
     size_t cap = 64;
     for (size_t i = 0; argv[i]; i++)
         cap += strlen(argv[i]) * 4 + 3;
@@ -227,23 +218,20 @@ typedef struct argv_b {
     size_t n;
 } argv_b;
 
-static void push(argv_b *b, const char *s)
-{
+static void push(argv_b *b, const char *s) {
     b->v = realloc(b->v, (b->n + 2) * sizeof(*b->v));
     b->v[b->n++] = strdup(s);
     b->v[b->n] = NULL;
 }
 
-static void push_opt(argv_b *b, const char *name, const char *value)
-{
+static void push_opt(argv_b *b, const char *name, const char *value) {
     char buf[2048];
     snprintf(buf, sizeof(buf), "%s=%s", name, value);
     push(b, "-o");
     push(b, buf);
 }
 
-char **fl_ssh_argv(const fl_host *h, const char *control_dir, const char *remote_command)
-{
+char **fl_ssh_argv(const fl_host *h, const char *control_dir, const char *remote_command) {
     argv_b b = {0};
     char num[32];
     push(&b, "ssh");
@@ -284,15 +272,13 @@ char **fl_ssh_argv(const fl_host *h, const char *control_dir, const char *remote
     return b.v;
 }
 
-void fl_argv_free(char **argv)
-{
+void fl_argv_free(char **argv) {
     for (size_t i = 0; argv && argv[i]; i++)
         free(argv[i]);
     free(argv);
 }
 
-int fl_ssh_control_dir(char *buf, size_t len, fl_error *err)
-{
+int fl_ssh_control_dir(char *buf, size_t len, fl_error *err) {
     const char *env = getenv("FAULTLINE_SSH_DIR"), *xdg = getenv("XDG_RUNTIME_DIR");
     if (env && *env)
         snprintf(buf, len, "%s", env);

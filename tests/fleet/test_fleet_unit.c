@@ -25,13 +25,11 @@ static const char *INV = "defaults:\n"
                          "groups:\n"
                          "  canary: [a1, d1]\n";
 
-static fl_inventory *load(const char *text, fl_error *err)
-{
+static fl_inventory *load(const char *text, fl_error *err) {
     return fl_inventory_parse(text, strlen(text), "inv.yaml", err);
 }
 
-static void test_parse(void **state)
-{
+static void test_parse(void **state) {
     (void)state;
     fl_error err;
     fl_inventory *inv = load(INV, &err);
@@ -60,8 +58,7 @@ static void test_parse(void **state)
     fl_inventory_free(inv);
 }
 
-static void expect_error(const char *text, const char *field, const char *where)
-{
+static void expect_error(const char *text, const char *field, const char *where) {
     fl_error err = {0};
     fl_inventory *inv = load(text, &err);
     if (inv)
@@ -72,8 +69,7 @@ static void expect_error(const char *text, const char *field, const char *where)
         fail_msg("'%s' does not contain '%s'", err.message, where);
 }
 
-static void test_errors(void **state)
-{
+static void test_errors(void **state) {
     (void)state;
     expect_error("hosts:\n  a: {address: 1.2.3.4, port: 70000}\n", "hosts.a.port", "inv.yaml:2:");
     expect_error("hosts:\n  a: {address: 1.2.3.4}\n  a: {address: 1.2.3.5}\n", "hosts", "inv.yaml:3:3");
@@ -92,8 +88,7 @@ static void test_errors(void **state)
     expect_error("hosts:\n  a: {address: h, host_key_checking: maybe}\n", "hosts.a.host_key_checking", "yes, no");
 }
 
-static void test_modes(void **state)
-{
+static void test_modes(void **state) {
     (void)state;
     fl_error err;
     fl_selection sel;
@@ -118,8 +113,8 @@ static void test_modes(void **state)
     assert_int_equal(fl_select_apply(&sel, 7, p, 0), 0);
     assert_int_equal(fl_select_mode_parse("count(20)", &sel, &err), 0);
     assert_int_equal(fl_select_apply(&sel, 7, p, 8), 8);
-    const char *bad[] = {"count(0)", "count(1.5)", "percent(0)", "percent(101)", "some", "count()", "count(3",
-                         "percent(-5)", "count(x)"};
+    const char *bad[] = {"count(0)", "count(1.5)", "percent(0)",  "percent(101)", "some",
+                         "count()",  "count(3",    "percent(-5)", "count(x)"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         assert_int_equal(fl_select_mode_parse(bad[i], &sel, &err), -1);
         assert_string_equal(err.field, "mode");
@@ -138,8 +133,7 @@ static void test_modes(void **state)
     assert_string_equal(err.field, "max-errors");
 }
 
-static void test_quote(void **state)
-{
+static void test_quote(void **state) {
     (void)state;
     char buf[256];
     struct {
@@ -169,8 +163,7 @@ static void test_quote(void **state)
     assert_null(fl_remote_command(nl, &err));
 }
 
-static void test_ssh_argv(void **state)
-{
+static void test_ssh_argv(void **state) {
     (void)state;
     fl_error err;
     fl_inventory *inv = load("hosts:\n  a: {address: 10.0.0.1, user: ops, identity: /k, port: 2200,"
@@ -196,10 +189,9 @@ static void test_ssh_argv(void **state)
     fl_inventory_free(inv);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_parse), cmocka_unit_test(test_errors), cmocka_unit_test(test_modes),
+        cmocka_unit_test(test_parse), cmocka_unit_test(test_errors),   cmocka_unit_test(test_modes),
         cmocka_unit_test(test_quote), cmocka_unit_test(test_ssh_argv),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
