@@ -8,7 +8,7 @@
 # Prints both verdicts and where the HTML reports are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/deps.sh >/dev/null
+./scripts/deps.sh --demo >/dev/null
 echo "building faultline..." >&2
 cmake -S . -B build/release -DCMAKE_BUILD_TYPE=Release -DFAULTLINE_TESTS=OFF >/dev/null
 cmake --build build/release -j"$(nproc)" >/dev/null

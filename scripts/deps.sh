@@ -3,9 +3,17 @@
 # Idempotent: installs only what is missing. Package lists live in
 # scripts/packages/*.txt (one package per line, '#' comments), one file per
 # subsystem, so each says why it needs what.
+#   scripts/deps.sh          everything: build, tests, benchmarks
+#   scripts/deps.sh --demo   what building and running the demo needs: the
+#                            toolchain, the -dev libraries, Redis, python3
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 mapfile -t wanted < <(cat "$here"/packages/*.txt | sed 's/#.*//' | awk 'NF { print $1 }' | sort -u)
+if [ "${1:-}" = --demo ]; then
+    mapfile -t wanted < <(printf '%s\n' "${wanted[@]}" |
+        grep -E -- '-dev$|^(build-essential|cmake|pkg-config|redis-server|iproute2|util-linux|procps|python3)$')
+    wanted+=(python3)
+fi
 missing=()
 for pkg in "${wanted[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
