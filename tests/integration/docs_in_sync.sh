@@ -7,4 +7,12 @@ if diff -u "$root/docs/attacks.md" "$FL_TMP/attacks.md"; then
 else
     fail "docs/attacks.md is stale: run scripts/gen-attacks-doc.py build/ci/faultline > docs/attacks.md"
 fi
+# The experiment shown in the README is valid.
+python3 - "$root/README.md" "$FL_TMP/readme.yaml" <<'PY'
+import sys
+text = open(sys.argv[1]).read()
+start = text.index("```yaml\n") + len("```yaml\n")
+open(sys.argv[2], "w").write(text[start:text.index("```", start)])
+PY
+check "the README's experiment validates" "$FAULTLINE" validate "$FL_TMP/readme.yaml"
 finish
