@@ -168,30 +168,37 @@ static void join(char *out, size_t len, const char *path, const char *key) {
     snprintf(out, len, "%s%s%s", path, *path ? "." : "", key);
 }
 
-static int get_string(pctx *c, yaml_node_t *map, const char *path, const char *key, char **out) {
-    yaml_node_t *v = get(c, map, key);
-    if (!v)
+/* Finds the optional scalar `key` of `map`: 0 if absent, -1 (reported) if
+ * not a scalar, 1 with *node, its field path in p and its text. */
+static int get_scalar(pctx *c, yaml_node_t *map, const char *path, const char *key, yaml_node_t **node, char *p,
+                      size_t p_len, const char **text) {
+    *node = get(c, map, key);
+    if (!*node)
         return 0;
+    join(p, p_len, path, key);
+    return want_scalar(c, *node, p, text) != 0 ? -1 : 1;
+}
+
+static int get_string(pctx *c, yaml_node_t *map, const char *path, const char *key, char **out) {
+    yaml_node_t *v;
     char p[256];
-    join(p, sizeof(p), path, key);
     const char *text = NULL;
-    if (want_scalar(c, v, p, &text) != 0)
-        return -1;
+    int found = get_scalar(c, map, path, key, &v, p, sizeof(p), &text);
+    if (found <= 0)
+        return found;
     free(*out);
     *out = strdup(text);
     return 1;
 }
 
 static int get_duration(pctx *c, yaml_node_t *map, const char *path, const char *key, int64_t min_us, int64_t *out) {
-    yaml_node_t *v = get(c, map, key);
-    if (!v)
-        return 0;
+    yaml_node_t *v;
     char p[256];
-    join(p, sizeof(p), path, key);
     const char *text = NULL;
+    int found = get_scalar(c, map, path, key, &v, p, sizeof(p), &text);
+    if (found <= 0)
+        return found;
     fl_error e;
-    if (want_scalar(c, v, p, &text) != 0)
-        return -1;
     if (fl_parse_duration(text, key, out, &e) != 0)
         return fail_lib(c, v, p, &e);
     if (*out < min_us) {
