@@ -244,7 +244,8 @@ static void guardian_done(int fd, pid_t guardian)
 }
 
 /* ---- supervisor ---- */
-static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline, bool detached)
+static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline, pid_t caller,
+                     unsigned long long caller_start)
 {
     prctl(PR_SET_NAME, "fl-supervisor");
     signal(SIGPIPE, SIG_IGN);
@@ -256,6 +257,7 @@ static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline,
     sigaddset(&mask, SIGCHLD);
     sigprocmask(SIG_BLOCK, &mask, NULL);
     int sigfd = signalfd(-1, &mask, SFD_CLOEXEC);
+    bool detached = caller <= 0;
     if (detached) {
         int null = open("/dev/null", O_RDWR | O_CLOEXEC);
         if (null >= 0) {
@@ -270,6 +272,12 @@ static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline,
     /* Until the fault is active the guardian allows this long to apply. */
     int64_t deadline = fl_mono_us() + duration + APPLY_ALLOWANCE_US;
     fl_ctx ctx = {.spec = spec, .rec = new_record(spec, id, duration)};
+    /* An attached fault's caller: once it is gone the fault is orphaned even
+     * while this supervisor is still applying (it only reads the lifeline
+     * when holding), so recover knows to stop it and wait. */
+    if (!detached)
+        json_object_set_new(ctx.rec, "caller", json_pack("{s:i, s:I}", "pid", (int)caller, "start",
+                                                         (json_int_t)caller_start));
     if (fl_journal_create(ctx.rec, &err) != 0) {
         report(report_fd, &err, NULL);
         return FL_EAPPLY;
@@ -429,6 +437,9 @@ fl_fault *fl_fault_start(fl_spec *spec, unsigned flags, fl_error *err)
         return NULL;
     }
     fflush(NULL);
+    pid_t caller = getpid();
+    unsigned long long caller_start = 0;
+    fl_proc_start_ticks(caller, &caller_start);
     pid_t pid = fork();
     if (pid < 0) {
         fl_fail(err, FL_EAPPLY, "supervisor", "fork: %s", strerror(errno));
@@ -450,7 +461,7 @@ fl_fault *fl_fault_start(fl_spec *spec, unsigned flags, fl_error *err)
              * which decides; the lifeline covers the caller's death. */
             setpgid(0, 0);
         }
-        _exit(supervise(spec, id, rep[1], life[0], detach));
+        _exit(supervise(spec, id, rep[1], life[0], detach ? 0 : caller, caller_start));
     }
     close(rep[1]);
     close(life[0]);
@@ -662,7 +673,12 @@ int fl_recover(unsigned flags, fl_recover_cb cb, void *user, fl_error *err)
         bool alive = fl_journal_owner_alive(rec);
         /* A supervisor still holding well past expiry is hung: take over. */
         bool hung = alive && now > json_integer_value(json_object_get(rec, "expires_us")) + 2 * GUARDIAN_GRACE_US;
-        if (alive && !hung && !(flags & FL_RECOVER_ALL))
+        /* An attached fault whose caller died is orphaned even while its
+         * supervisor lives (it may still be applying): stop it and wait. */
+        json_t *caller = json_object_get(rec, "caller");
+        bool caller_gone = caller && !fl_proc_is((pid_t)json_integer_value(json_object_get(caller, "pid")),
+                                                 (unsigned long long)json_integer_value(json_object_get(caller, "start")));
+        if (alive && !hung && !caller_gone && !(flags & FL_RECOVER_ALL))
             continue;
         fl_error e;
         int rc = alive ? fl_stop_id(id, &e) : fl_rollback_id(id, &e);
