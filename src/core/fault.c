@@ -681,7 +681,13 @@ int fl_recover(unsigned flags, fl_recover_cb cb, void *user, fl_error *err)
         if (alive && !hung && !caller_gone && !(flags & FL_RECOVER_ALL))
             continue;
         fl_error e;
-        int rc = alive ? fl_stop_id(id, &e) : fl_rollback_id(id, &e);
+        /* Stop by the owner already read: the supervisor may finish its own
+         * rollback meanwhile, and a record gone by then is a success. */
+        json_t *owner = json_object_get(rec, "owner");
+        int rc = alive ? stop_supervisor(id, (pid_t)json_integer_value(json_object_get(owner, "pid")),
+                                         (unsigned long long)json_integer_value(json_object_get(owner, "start")), false,
+                                         &e)
+                       : fl_rollback_id(id, &e);
         if (rc == 0)
             count++;
         else if (failed++ == 0 && err)
