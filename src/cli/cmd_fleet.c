@@ -14,7 +14,6 @@ int cli_fleet_command(int argc, char **argv);
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <unistd.h>
 
 static const char *FLEET_USAGE =
@@ -69,64 +68,28 @@ static int split_opts(int argc, char **argv, int from, fleet_opts *o) {
     return 0;
 }
 
-typedef struct fleet_plan {
-    fl_inventory *inv;
-    const fl_host **hosts;
-    size_t n, matched;
-    uint64_t seed;
-    fl_selection sel;
-    size_t max_conc, max_err;
-} fleet_plan;
-
-static void plan_free(fleet_plan *p) {
-    free(p->hosts);
-    fl_inventory_free(p->inv);
-}
+typedef fl_fleet_plan fleet_plan;
 
 static int make_plan(const fleet_opts *o, fleet_plan *p) {
-    fl_error err;
-    memset(p, 0, sizeof(*p));
-    if (fl_select_mode_parse(o->mode ? o->mode : "all", &p->sel, &err) != 0)
-        return cli_fail(&err);
+    fl_fleet_spec spec = {.inventory = o->inventory,
+                          .select = o->select,
+                          .mode = o->mode,
+                          .max_concurrency = o->max_conc,
+                          .max_errors = o->max_err};
     if (o->seed) {
         char *end;
         errno = 0;
         unsigned long long v = strtoull(o->seed, &end, 10);
         if (!isdigit((unsigned char)o->seed[0]) || *end || errno)
             return cli_usage_error(FLEET_USAGE, "--seed takes a non-negative integer");
-        p->seed = v;
-    } else if (getrandom(&p->seed, sizeof(p->seed), 0) != sizeof(p->seed)) {
-        p->seed = (uint64_t)fl_wall_us() ^ (uint64_t)getpid();
+        spec.has_seed = true;
+        spec.seed = v;
     }
-    p->seed %= 1000000000000ULL; /* short enough to retype */
-    double mc = 50, me = 0;
-    bool mc_pct = false, me_pct = false;
-    if (o->max_conc && fl_limit_parse(o->max_conc, "max-concurrency", false, &mc, &mc_pct, &err) != 0)
+    fl_error err;
+    if (fl_fleet_plan_make(&spec, NULL, p, &err) != 0) {
+        if (strcmp(err.field, "select") == 0)
+            return cli_usage_error(FLEET_USAGE, "%s", err.message);
         return cli_fail(&err);
-    if (o->max_err && fl_limit_parse(o->max_err, "max-errors", true, &me, &me_pct, &err) != 0)
-        return cli_fail(&err);
-    p->inv = fl_inventory_load(o->inventory, &err);
-    if (!p->inv)
-        return cli_fail(&err);
-    size_t *idx = calloc(p->inv->n_hosts, sizeof(*idx));
-    int m = fl_select_match(p->inv, o->select, idx, &err);
-    if (m < 0) {
-        free(idx);
-        plan_free(p);
-        return cli_fail(&err);
-    }
-    p->matched = (size_t)m;
-    p->n = fl_select_apply(&p->sel, p->seed, idx, (size_t)m);
-    p->hosts = calloc(p->n ? p->n : 1, sizeof(*p->hosts));
-    for (size_t i = 0; i < p->n; i++)
-        p->hosts[i] = &p->inv->hosts[idx[i]];
-    free(idx);
-    p->max_conc = fl_limit_resolve(mc, mc_pct, p->n);
-    p->max_err = fl_limit_resolve(me, me_pct, p->n);
-    if (p->n == 0) {
-        plan_free(p);
-        return cli_usage_error(FLEET_USAGE, "--select '%s' matches no host of %s", o->select ? o->select : "",
-                               o->inventory);
     }
     return 0;
 }
@@ -147,28 +110,7 @@ typedef struct remote_words {
 
 static char *build_remote(const fl_host *h, void *user) {
     const remote_words *w = user;
-    size_t cap = h->n_env + (size_t)w->n + 3;
-    char **argv = calloc(cap, sizeof(char *));
-    char **envs = calloc(h->n_env + 1, sizeof(char *));
-    size_t k = 0;
-    if (h->n_env)
-        argv[k++] = "env";
-    for (size_t i = 0; i < h->n_env; i++) {
-        if (asprintf(&envs[i], "%s=%s", h->env[i].key, h->env[i].value) < 0)
-            envs[i] = NULL;
-        argv[k++] = envs[i] ? envs[i] : "FAULTLINE_ENV_ERROR=1";
-    }
-    argv[k++] = h->faultline ? h->faultline : "faultline";
-    for (int i = 0; i < w->n; i++)
-        argv[k++] = w->words[i];
-    argv[k] = NULL;
-    fl_error err;
-    char *cmd = fl_remote_command(argv, &err);
-    for (size_t i = 0; i < h->n_env; i++)
-        free(envs[i]);
-    free(envs);
-    free(argv);
-    return cmd;
+    return fl_remote_faultline(h, w->words, (size_t)w->n);
 }
 
 static const char *state_name(const fl_fleet_result *r) {
@@ -382,7 +324,7 @@ int cli_fleet_attack(int argc, char **argv) {
     }
     fl_fleet_results_free(res, p.n);
     free(res);
-    plan_free(&p);
+    fl_fleet_plan_free(&p);
     free(w.words);
     free(o.rest);
     return rc;
@@ -479,7 +421,7 @@ int cli_fleet_command(int argc, char **argv) {
     }
     fl_fleet_results_free(res, p.n);
     free(res);
-    plan_free(&p);
+    fl_fleet_plan_free(&p);
     free(w.words);
     free(o.rest);
     return rc;

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,7 +12,7 @@
 #include <unistd.h>
 
 static const char *USAGE = "faultline load <url> --rate 1000/s|max --duration 30s [--connections N] [--method M] "
-                           "[--header 'K: V']... [--body TEXT|@file] [--timeout 2s] [--json] [--out series.csv]";
+                           "[--header 'K: V']... [--body TEXT|@file] [--timeout 2s] [--json] [--stream] [--held] [--out series.csv]";
 
 
 
@@ -37,6 +38,10 @@ static void help(void) {
            "  --window D        length of a window of the time series (1s)\n"
            "  --json            the whole result, with the per-window series, as one JSON\n"
            "                    document on stdout (progress still goes to stderr)\n"
+           "  --stream          print each window as one JSON line on stdout as it closes\n"
+           "                    (what an experiment reads from load on fleet hosts)\n"
+           "  --held            stop early when stdin reaches end of file (the controller\n"
+           "                    that started this load over ssh is gone)\n"
            "  --out FILE        also write the per-window series to FILE.csv or FILE.json\n"
            "  --quiet           no progress lines\n\n"
            "Errors are counted by class: connect, timeout, reset, protocol, http_4xx, http_5xx, and\n"
@@ -131,6 +136,30 @@ static void raise_open_file_limit(long connections) {
     setrlimit(RLIMIT_NOFILE, &lim);
 }
 
+/* --stream: one window as a JSON line (docs/load.md), flushed at once so a
+ * controller reading over ssh sees it when the window closes. */
+static void print_window_line(fl_load *load, const fl_load_window *w, fl_hist *scratch) {
+    fl_hist_reset(scratch);
+    fl_load_windows_latency(load, w->index, w->index + 1, scratch);
+    int64_t p999 = fl_hist_count(scratch) ? fl_hist_percentile(scratch, 99.9) : w->max_us;
+    printf("{\"window\":%u,\"start_ms\":%.3f,\"length_ms\":%.3f,\"sent\":%u,\"requests\":%u,\"errors\":%u,"
+           "\"late\":%u,\"p50_us\":%lld,\"p90_us\":%lld,\"p99_us\":%lld,\"p999_us\":%lld,\"max_us\":%lld}\n",
+           w->index, (double)w->start_us / 1000, (double)w->length_us / 1000, w->sent, w->requests, w->errors, w->late,
+           (long long)w->p50_us, (long long)w->p90_us, (long long)w->p99_us, (long long)(p999 < w->max_us ? p999 : w->max_us),
+           (long long)w->max_us);
+    fflush(stdout);
+}
+
+/* --held: has stdin reached end of file (or failed)? Never blocks. */
+static bool stdin_closed(void) {
+    struct pollfd pfd = {.fd = STDIN_FILENO, .events = POLLIN};
+    if (poll(&pfd, 1, 0) <= 0)
+        return false;
+    char buf[256];
+    ssize_t n = read(STDIN_FILENO, buf, sizeof(buf));
+    return n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR);
+}
+
 static bool ends_with(const char *s, const char *suffix) {
     size_t a = strlen(s), b = strlen(suffix);
     return a >= b && strcmp(s + a - b, suffix) == 0;
@@ -158,7 +187,7 @@ int cmd_load(int argc, char **argv) {
     fl_load_config *cfg = fl_load_config_new();
     if (!cfg)
         return cli_usage_error(USAGE, "out of memory");
-    bool json = false, quiet = false;
+    bool json = false, quiet = false, stream = false, held = false;
     const char *url = NULL;
     const char *out_path = NULL;
     long connections = 32;
@@ -188,12 +217,17 @@ int cmd_load(int argc, char **argv) {
         char name[64];
         const char *eq = strchr(arg + 2, '=');
         snprintf(name, sizeof(name), "%.*s", (int)(eq ? eq - arg - 2 : (long)strlen(arg + 2)), arg + 2);
-        if (strcmp(name, "json") == 0 || strcmp(name, "quiet") == 0) {
+        bool *flag = strcmp(name, "json") == 0    ? &json
+                     : strcmp(name, "quiet") == 0  ? &quiet
+                     : strcmp(name, "stream") == 0 ? &stream
+                     : strcmp(name, "held") == 0   ? &held
+                                                   : NULL;
+        if (flag) {
             if (eq) {
                 rc = cli_usage_error(USAGE, "--%s takes no value", name);
                 break;
             }
-            *(name[0] == 'j' ? &json : &quiet) = true;
+            *flag = true;
             continue;
         }
         if (!takes_value(name)) {
@@ -257,21 +291,25 @@ int cmd_load(int argc, char **argv) {
     bool tty = isatty(STDERR_FILENO) && !quiet;
     size_t seen = 0;
     bool finished = false;
+    fl_hist *scratch = stream ? fl_hist_new() : NULL;
     while (!finished) {
         finished = fl_load_wait(load, 200);
-        if (cli_stop_signal && !finished) {
+        if ((cli_stop_signal || (held && stdin_closed())) && !finished) {
             fl_load_stop(load);
             finished = true;
         }
         fl_load_window w[16];
         size_t n;
         while ((n = fl_load_windows(load, seen, w, 16)) > 0) {
+            for (size_t k = 0; stream && k < n; k++)
+                print_window_line(load, &w[k], scratch);
             seen += n;
             /* A terminal shows the newest window; a log gets every one. */
             for (size_t k = tty ? n - 1 : 0; !quiet && k < n; k++)
                 print_progress(&w[k], tty);
         }
     }
+    fl_hist_free(scratch);
     if (tty)
         fputc('\n', stderr);
 

@@ -25,6 +25,7 @@ typedef struct slot {
     int in, out, err; /* -1 when closed */
     char *obuf, *ebuf;
     size_t olen, elen;
+    size_t line_from; /* stdout: where the next unreported line starts */
     bool exited, finished;
     int status;
     int64_t exited_us;
@@ -198,6 +199,14 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
                 if (is_out) {
                     append(&s->obuf, &s->olen, buf, (size_t)got);
                     fl_fleet_result *r = &res[who[k]];
+                    char *nl;
+                    while (o->on_line && s->obuf && s->line_from < s->olen &&
+                           (nl = memchr(s->obuf + s->line_from, '\n', s->olen - s->line_from))) {
+                        *nl = '\0'; /* restored below: the buffer keeps every line */
+                        o->on_line(o->user, r, s->obuf + s->line_from);
+                        *nl = '\n';
+                        s->line_from = (size_t)(nl - s->obuf) + 1;
+                    }
                     if (!r->first && memchr(s->obuf, '\n', s->olen)) {
                         r->first = line_at(s->obuf, false);
                         if (r->first) {

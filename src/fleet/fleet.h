@@ -99,6 +99,8 @@ typedef struct fl_fanout_opts {
     volatile sig_atomic_t *stop; /* set by a signal handler: close stdins, wait, stop */
     int64_t kill_after_us;       /* after stop, kill our ssh processes after this */
     void (*on_event)(void *user, const fl_fleet_result *r, const char *event);
+    /* Every complete line a host writes on stdout, as it arrives (streams). */
+    void (*on_line)(void *user, const fl_fleet_result *r, const char *line);
     void *user;
 } fl_fanout_opts;
 
@@ -110,5 +112,36 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
 void fl_fleet_results_free(fl_fleet_result *results, size_t n);
 
 int64_t fl_fleet_mono_us(void);
+
+/* ---- plans (plan.c) ---- */
+/* What selects hosts: the inventory file, a filter, a mode, an optional
+ * seed, and the limits as text ("N" or "P%"); NULL members take defaults
+ * (all hosts, mode all, a random seed, max-concurrency 50, max-errors 0). */
+typedef struct fl_fleet_spec {
+    const char *inventory, *select, *mode, *max_concurrency, *max_errors;
+    bool has_seed;
+    uint64_t seed;
+} fl_fleet_spec;
+
+typedef struct fl_fleet_plan {
+    fl_inventory *inv;
+    bool owns_inventory;
+    const fl_host **hosts; /* the selected hosts, in inventory order */
+    size_t n, matched;     /* selected, and matching the filter */
+    uint64_t seed;
+    fl_selection sel;
+    size_t max_conc, max_err; /* resolved against n */
+} fl_fleet_plan;
+
+/* Selects hosts from inv (borrowed), or from s->inventory when inv is NULL.
+ * Errors (FL_EINVAL) name the field: mode, max-concurrency, max-errors,
+ * select (also when nothing matches), or the inventory's file:line:col. */
+int fl_fleet_plan_make(const fl_fleet_spec *s, fl_inventory *inv, fl_fleet_plan *p, fl_error *err);
+void fl_fleet_plan_free(fl_fleet_plan *p);
+/* A random seed short enough to retype (< 10^12). */
+uint64_t fl_fleet_new_seed(void);
+/* The remote command line for one host: [env K=V...] <faultline> words...,
+ * every word quoted for the remote shell; NULL when it cannot be built. */
+char *fl_remote_faultline(const fl_host *h, char *const *words, size_t n_words);
 
 #endif
