@@ -2,6 +2,7 @@
  * all through the run. HTTP (status, latency, body match; libcurl), TCP
  * connect time, or a command (exit status, a number on stdout). Each probe
  * feeds the series probe.NAME.ok / .latency / .status / .exit / .value. */
+#include "core/buffer.h"
 #include "core/internal.h"
 #include "experiment/internal.h"
 #include "experiment/sampler.h"
@@ -69,23 +70,8 @@ typedef struct prober {
     CURL *curl;
     regex_t body_re;
     bool has_re;
-    char *body;
-    size_t body_len;
+    fl_buffer body; /* the first MAX_BODY bytes (truncated: enough to match) */
 } prober;
-
-static size_t on_body(char *data, size_t size, size_t n, void *user) {
-    prober *pr = user;
-    size_t add = size * n;
-    if (pr->body_len + add > MAX_BODY)
-        add = MAX_BODY - pr->body_len; /* keep the beginning; enough to match */
-    if (add) {
-        pr->body = realloc(pr->body, pr->body_len + add + 1);
-        memcpy(pr->body + pr->body_len, data, add);
-        pr->body_len += add;
-        pr->body[pr->body_len] = 0;
-    }
-    return size * n;
-}
 
 static void probe_once(sampler *s) {
     prober *pr = s->data;
@@ -96,14 +82,12 @@ static void probe_once(sampler *s) {
     ok.valid = true;
     char why[256];
     if (d->type == PROBE_HTTP) {
-        pr->body_len = 0;
-        if (pr->body)
-            pr->body[0] = 0;
+        fl_buffer_reset(&pr->body);
         CURLcode rc = curl_easy_perform(pr->curl);
         long status = 0;
         curl_easy_getinfo(pr->curl, CURLINFO_RESPONSE_CODE, &status);
         bool status_ok = d->expect_status ? status == d->expect_status : (status >= 200 && status < 400);
-        bool body_ok = !pr->has_re || (pr->body && regexec(&pr->body_re, pr->body, 0, NULL, 0) == 0);
+        bool body_ok = !pr->has_re || (pr->body.data && regexec(&pr->body_re, pr->body.data, 0, NULL, 0) == 0);
         ok.value = rc == CURLE_OK && status_ok && body_ok;
         if (rc == CURLE_OK) {
             latency.valid = true;
@@ -153,13 +137,14 @@ static void prober_cleanup(sampler *s) {
         curl_easy_cleanup(pr->curl);
     if (pr->has_re)
         regfree(&pr->body_re);
-    free(pr->body);
+    fl_buffer_free(&pr->body);
     free(pr);
 }
 
 sampler *probe_sampler_start(const probe_def *probe, series_store *st, int64_t t0_mono_us, fl_error *err) {
     prober *pr = calloc(1, sizeof(*pr));
     pr->def = probe;
+    fl_buffer_init(&pr->body, MAX_BODY, true);
     char name[128];
     probe_series_name(probe->name, PROBE_OK, name, sizeof(name));
     pr->s_ok = store_series(st, name, UNIT_COUNT);
@@ -182,8 +167,8 @@ sampler *probe_sampler_start(const probe_def *probe, series_store *st, int64_t t
         if (probe->method)
             curl_easy_setopt(pr->curl, CURLOPT_CUSTOMREQUEST, probe->method);
         curl_easy_setopt(pr->curl, CURLOPT_TIMEOUT_MS, (long)(probe->timeout_us / 1000));
-        curl_easy_setopt(pr->curl, CURLOPT_WRITEFUNCTION, on_body);
-        curl_easy_setopt(pr->curl, CURLOPT_WRITEDATA, pr);
+        curl_easy_setopt(pr->curl, CURLOPT_WRITEFUNCTION, fl_buffer_curl_write);
+        curl_easy_setopt(pr->curl, CURLOPT_WRITEDATA, &pr->body);
         curl_easy_setopt(pr->curl, CURLOPT_NOSIGNAL, 1L);
         curl_easy_setopt(pr->curl, CURLOPT_PROTOCOLS_STR, "http,https");
         if (probe->body_regex) {

@@ -2,6 +2,7 @@
  * syntax of a metric name (prometheus:URL#EXPR), the text exposition format,
  * and the scraper that turns consecutive scrapes into one value per
  * interval (a gauge, a counter's rate, a histogram's quantile). */
+#include "core/buffer.h"
 #include "core/internal.h"
 #include "experiment/internal.h"
 #include "experiment/sampler.h"
@@ -297,29 +298,16 @@ typedef struct scraper {
     int64_t timeout_us;
     size_t series_index;
     CURL *curl;
-    char *buf;
-    size_t len;
+    fl_buffer body; /* one scrape; over MAX_SCRAPE_BYTES the scrape fails */
     bool have_prev;
     scrape_values prev;
     int64_t prev_mono_us;
 } scraper;
 
-static size_t on_body(char *data, size_t size, size_t n, void *user) {
-    scraper *sc = user;
-    size_t add = size * n;
-    if (sc->len + add > MAX_SCRAPE_BYTES)
-        return 0;
-    sc->buf = realloc(sc->buf, sc->len + add + 1);
-    memcpy(sc->buf + sc->len, data, add);
-    sc->len += add;
-    sc->buf[sc->len] = 0;
-    return add;
-}
-
 static void scrape_once(sampler *s) {
     scraper *sc = s->data;
     int64_t start = exp_mono_us();
-    sc->len = 0;
+    fl_buffer_reset(&sc->body);
     curl_easy_setopt(sc->curl, CURLOPT_TIMEOUT_MS, (long)(sc->timeout_us / 1000));
     CURLcode rc = curl_easy_perform(sc->curl);
     long status = 0;
@@ -330,7 +318,7 @@ static void scrape_once(sampler *s) {
         return;
     }
     scrape_values now;
-    extract(sc->expr, sc->buf ? sc->buf : "", sc->len, &now);
+    extract(sc->expr, fl_buffer_str(&sc->body), sc->body.len, &now);
     switch (sc->expr->func) {
     case PROM_VALUE:
     case PROM_MAX:
@@ -364,7 +352,7 @@ static void scrape_once(sampler *s) {
 static void scraper_cleanup(sampler *s) {
     scraper *sc = s->data;
     curl_easy_cleanup(sc->curl);
-    free(sc->buf);
+    fl_buffer_free(&sc->body);
     free(sc);
 }
 
@@ -374,6 +362,7 @@ sampler *prom_sampler_start(const prom_expr *expr, int64_t interval_us, int64_t 
     sc->expr = expr;
     sc->timeout_us = timeout_us;
     sc->series_index = series_index;
+    fl_buffer_init(&sc->body, MAX_SCRAPE_BYTES, false);
     sc->curl = curl_easy_init();
     if (!sc->curl) {
         free(sc);
@@ -381,8 +370,8 @@ sampler *prom_sampler_start(const prom_expr *expr, int64_t interval_us, int64_t 
         return NULL;
     }
     curl_easy_setopt(sc->curl, CURLOPT_URL, expr->url);
-    curl_easy_setopt(sc->curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(sc->curl, CURLOPT_WRITEDATA, sc);
+    curl_easy_setopt(sc->curl, CURLOPT_WRITEFUNCTION, fl_buffer_curl_write);
+    curl_easy_setopt(sc->curl, CURLOPT_WRITEDATA, &sc->body);
     curl_easy_setopt(sc->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(sc->curl, CURLOPT_PROTOCOLS_STR, "http,https");
     sampler *s = calloc(1, sizeof(*s));

@@ -3,7 +3,7 @@
 if(NOT TARGET PkgConfig::CURL)
   pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 endif()
-list(APPEND FAULTLINE_SOURCES src/fleet/ssm_doc.c src/fleet/ssm_client.c)
+list(APPEND FAULTLINE_SOURCES src/fleet/ssm_doc.c src/fleet/ssm_client.c src/fleet/ssm_command.c)
 list(APPEND FAULTLINE_CLI_SOURCES src/cli/cmd_ssm.c src/cli/cmd_ssm_send.c)
 if(NOT "PkgConfig::CURL" IN_LIST FAULTLINE_PKG_TARGETS)
   list(APPEND FAULTLINE_PKG_TARGETS PkgConfig::CURL)

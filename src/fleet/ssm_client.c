@@ -2,13 +2,19 @@
  * X-Amz-Target: AmazonSSM.<Operation>, signed with SigV4 by libcurl itself
  * (CURLOPT_AWS_SIGV4). Credentials and region come from the standard
  * environment variables and the shared credentials/config files. */
+#include "core/buffer.h"
 #include "core/internal.h"
 #include "fleet/ssm.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
 
 static void trim(char *s) {
     size_t n = strlen(s);
@@ -66,6 +72,13 @@ static void shared_path(char *out, size_t len, const char *env, const char *file
         snprintf(out, len, "%s/.aws/%s", home ? home : "", file);
 }
 
+static bool region_ok(const char *r) {
+    for (const char *c = r; *c; c++)
+        if (!islower((unsigned char)*c) && !isdigit((unsigned char)*c) && *c != '-')
+            return false;
+    return true;
+}
+
 int fl_ssm_config_load(fl_ssm_config *cfg, fl_error *err) {
     fl_error_clear(err);
     if (!cfg->profile[0]) {
@@ -113,9 +126,8 @@ int fl_ssm_config_load(fl_ssm_config *cfg, fl_error *err) {
     if (!cfg->region[0])
         return fl_fail(err, FL_EINVAL, "region", "--region: no AWS region (use --region, AWS_REGION, or region in %s)",
                        config);
-    for (const char *c = cfg->region; *c; c++)
-        if (!islower((unsigned char)*c) && !isdigit((unsigned char)*c) && *c != '-')
-            return fl_fail(err, FL_EINVAL, "region", "--region: '%s' is not a region like us-east-1", cfg->region);
+    if (!region_ok(cfg->region))
+        return fl_fail(err, FL_EINVAL, "region", "--region: '%s' is not a region like us-east-1", cfg->region);
     if (!cfg->endpoint[0]) {
         const char *e = getenv("AWS_ENDPOINT_URL_SSM");
         if (!e || !*e)
@@ -128,38 +140,121 @@ int fl_ssm_config_load(fl_ssm_config *cfg, fl_error *err) {
     return 0;
 }
 
-typedef struct buf {
-    char *data;
-    size_t len;
-} buf;
-
-static size_t on_data(char *ptr, size_t size, size_t n, void *user) {
-    buf *b = user;
-    size_t add = size * n;
-    if (b->len + add > (16u << 20))
+int fl_ssm_config_option(fl_ssm_config *cfg, const char *name, const char *value, fl_error *err) {
+    fl_error_clear(err);
+    const char *v = value ? value : "";
+    if (name && strcmp(name, "region") == 0) {
+        if (!region_ok(v) || strlen(v) >= sizeof(cfg->region))
+            return fl_fail(err, FL_EINVAL, "region", "--region: '%s' is not a region like us-east-1", v);
+        snprintf(cfg->region, sizeof(cfg->region), "%s", v); /* "": from the environment or the profile */
         return 0;
-    char *grown = realloc(b->data, b->len + add + 1);
-    if (!grown)
+    }
+    if (name && strcmp(name, "profile") == 0) {
+        size_t n = strlen(v);
+        bool ok = n > 0 && n <= 64;
+        for (const char *c = v; ok && *c; c++)
+            ok = isalnum((unsigned char)*c) || strchr("_.-", *c);
+        if (!ok)
+            return fl_fail(err, FL_EINVAL, "profile", "--profile: '%s' is not a profile name", v);
+        snprintf(cfg->profile, sizeof(cfg->profile), "%s", v);
         return 0;
-    memcpy(grown + b->len, ptr, add);
-    b->data = grown;
-    b->len += add;
-    b->data[b->len] = '\0';
-    return add;
+    }
+    if (name && strcmp(name, "endpoint-url") == 0) {
+        if ((strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) || strlen(v) >= sizeof(cfg->endpoint))
+            return fl_fail(err, FL_EINVAL, "endpoint-url", "--endpoint-url: '%s' is not an http(s) URL", v);
+        snprintf(cfg->endpoint, sizeof(cfg->endpoint), "%s", v);
+        return 0;
+    }
+    return fl_fail(err, FL_EINVAL, name ? name : "", "--%s is not an SSM configuration option", name ? name : "");
 }
 
-int fl_ssm_call(const fl_ssm_config *cfg, const char *operation, const json_t *body, json_t **response, fl_error *err) {
-    fl_error_clear(err);
-    *response = NULL;
-    static bool inited;
-    if (!inited) {
-        curl_global_init(CURL_GLOBAL_DEFAULT);
-        inited = true;
+/* ---- retries (issue 8) ----------------------------------------------------
+ * Throttling (HTTP 429, or 400 with a throttling __type), server errors
+ * (5xx) and transport failures are retried, at most RETRY_ATTEMPTS attempts
+ * in all, with exponential backoff and full jitter: after the k-th failed
+ * attempt (k = 1, 2, ...) the wait is uniform in [0, min(cap, base * 2^(k-1))).
+ * Other 4xx (validation, AccessDenied, unknown ids) are final at once. Every
+ * attempt is a new curl_easy_perform, so libcurl signs it afresh. */
+#define RETRY_ATTEMPTS 5
+#define RETRY_BASE_MS 200
+#define RETRY_CAP_MS 5000
+#define MAX_REPLY_BYTES (16u << 20)
+
+static bool throttling_type(const char *type) {
+    static const char *const t[] = {"ThrottlingException", "ThrottledException", "TooManyRequestsException",
+                                    "RequestLimitExceeded"};
+    size_t n = type ? strlen(type) : 0;
+    for (size_t i = 0; i < FL_ARRAY_LEN(t); i++) {
+        size_t k = strlen(t[i]);
+        if (n >= k && strcmp(type + n - k, t[i]) == 0)
+            return true;
     }
+    return false;
+}
+
+/* A transport failure worth another attempt. SendCommand is not idempotent
+ * (SSM has no client token for it): it is retried only when the request
+ * cannot have reached the service (no connection was made), so a slow
+ * reply never starts the fault twice. */
+static bool transport_retryable(CURLcode rc, bool idempotent, bool request_sent) {
+    switch (rc) {
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_COULDNT_RESOLVE_PROXY:
+    case CURLE_COULDNT_CONNECT: return true;
+    case CURLE_OPERATION_TIMEDOUT:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+    case CURLE_GOT_NOTHING:
+    case CURLE_PARTIAL_FILE: return idempotent || !request_sent;
+    default: return false;
+    }
+}
+
+static int64_t retry_base_us(void) {
+    const char *e = getenv("FAULTLINE_SSM_RETRY_BASE_MS"); /* tests: shorter waits only */
+    if (e && *e) {
+        char *end;
+        long ms = strtol(e, &end, 10);
+        if (!*end && ms >= 0 && ms < RETRY_BASE_MS)
+            return (int64_t)ms * 1000;
+    }
+    return (int64_t)RETRY_BASE_MS * 1000;
+}
+
+static uint64_t jitter_random(void) {
+    static _Thread_local uint64_t x;
+    if (!x) {
+        if (getrandom(&x, sizeof(x), GRND_NONBLOCK) != (ssize_t)sizeof(x) || !x)
+            x = (uint64_t)fl_mono_us() ^ ((uint64_t)getpid() << 32) ^ 0x9e3779b97f4a7c15ull;
+    }
+    x ^= x << 13; /* xorshift64 */
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+}
+
+/* Full jitter after the `failures`-th failed attempt (1, 2, ...). */
+static void backoff(int failures) {
+    int64_t ceiling = retry_base_us() << (failures - 1);
+    if (ceiling > (int64_t)RETRY_CAP_MS * 1000)
+        ceiling = (int64_t)RETRY_CAP_MS * 1000;
+    if (ceiling <= 0)
+        return;
+    int64_t us = (int64_t)(jitter_random() % (uint64_t)ceiling);
+    struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+    nanosleep(&ts, NULL); /* a stop signal ends the wait early (no SA_RESTART) */
+}
+
+/* One HTTP exchange. Returns the HTTP status (0 on a transport failure,
+ * *crc set); *reply gets the body. */
+static long perform(const fl_ssm_config *cfg, const char *operation, const char *payload, fl_buffer *reply,
+                    CURLcode *crc, bool *request_sent) {
+    *crc = CURLE_FAILED_INIT;
+    *request_sent = false;
     CURL *c = curl_easy_init();
     if (!c)
-        return fl_fail(err, FL_EAPPLY, "ssm", "cannot initialise libcurl");
-    char *payload = json_dumps(body, JSON_COMPACT);
+        return 0;
     char target[128], sigv4[128], userpwd[512], token[2200];
     snprintf(target, sizeof(target), "X-Amz-Target: AmazonSSM.%s", operation);
     snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:ssm", cfg->region);
@@ -173,44 +268,89 @@ int fl_ssm_call(const fl_ssm_config *cfg, const char *operation, const json_t *b
         snprintf(token, sizeof(token), "X-Amz-Security-Token: %s", cfg->session_token);
         h = curl_slist_append(h, token);
     }
-    buf resp = {0};
+    fl_buffer_reset(reply);
     curl_easy_setopt(c, CURLOPT_URL, cfg->endpoint);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-    curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4);
+    curl_easy_setopt(c, CURLOPT_AWS_SIGV4, sigv4); /* signed afresh by every perform */
     curl_easy_setopt(c, CURLOPT_USERPWD, userpwd);
     curl_easy_setopt(c, CURLOPT_USERAGENT, "faultline/" FL_VERSION);
-    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-    curl_easy_setopt(c, CURLOPT_WRITEDATA, &resp);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, fl_buffer_curl_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, reply);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 30L);
     curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 10L);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "https,http");
     curl_easy_setopt(c, CURLOPT_VERBOSE, cfg->verbose > 1 ? 1L : 0L);
-    CURLcode rc = curl_easy_perform(c);
+    *crc = curl_easy_perform(c);
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_off_t connected = 0, pretransfer = 0; /* microseconds; 0: that stage was never reached */
+    curl_easy_getinfo(c, CURLINFO_CONNECT_TIME_T, &connected);
+    curl_easy_getinfo(c, CURLINFO_PRETRANSFER_TIME_T, &pretransfer);
+    *request_sent = connected > 0 || pretransfer > 0 || status != 0;
     curl_slist_free_all(h);
     curl_easy_cleanup(c);
-    free(payload);
-    if (rc != CURLE_OK) {
-        free(resp.data);
-        return fl_fail(err, FL_EAPPLY, "ssm", "%s: %s: %s", operation, cfg->endpoint, curl_easy_strerror(rc));
-    }
-    json_error_t jerr;
-    json_t *doc = resp.data && resp.len ? json_loads(resp.data, 0, &jerr) : json_object();
-    if (status != 200) {
-        const char *type = doc ? json_string_value(json_object_get(doc, "__type")) : NULL;
-        const char *msg = doc ? json_string_value(json_object_get(doc, "message")) : NULL;
-        if (!msg && doc)
-            msg = json_string_value(json_object_get(doc, "Message"));
-        fl_fail(err, FL_EAPPLY, "ssm", "%s: HTTP %ld %s%s%s", operation, status, type ? type : "", msg ? ": " : "",
-                msg ? msg : "");
+    return *crc == CURLE_OK ? status : 0;
+}
+
+static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
+
+int fl_ssm_call(const fl_ssm_config *cfg, const char *operation, const json_t *body, json_t **response, fl_error *err) {
+    fl_error_clear(err);
+    *response = NULL;
+    static pthread_once_t once = PTHREAD_ONCE_INIT; /* the experiment runner calls from its threads */
+    pthread_once(&once, curl_init_once);
+    char *payload = json_dumps(body, JSON_COMPACT);
+    if (!payload)
+        return fl_fail(err, FL_EAPPLY, "ssm", "%s: cannot encode the request", operation);
+    bool idempotent = strcmp(operation, "SendCommand") != 0;
+    fl_buffer reply;
+    fl_buffer_init(&reply, MAX_REPLY_BYTES, false);
+    fl_error e = {0}; /* the last attempt's failure */
+    json_t *doc = NULL;
+    long status = 0;
+    int attempt;
+    for (attempt = 1;; attempt++) {
         json_decref(doc);
-        free(resp.data);
-        return (int)status ? (int)status : -1;
+        doc = NULL;
+        fl_error_clear(&e);
+        CURLcode crc;
+        bool sent, again;
+        status = perform(cfg, operation, payload, &reply, &crc, &sent);
+        if (crc != CURLE_OK) {
+            again = transport_retryable(crc, idempotent, sent);
+            fl_fail(&e, FL_EAPPLY, "ssm", "%s: %s: %s", operation, cfg->endpoint,
+                    crc == CURLE_WRITE_ERROR && reply.overflow ? "the reply is over 16 MiB" : curl_easy_strerror(crc));
+        } else {
+            json_error_t jerr;
+            doc = reply.len ? json_loads(fl_buffer_str(&reply), 0, &jerr) : json_object();
+            if (status == 200)
+                break;
+            const char *type = doc ? json_string_value(json_object_get(doc, "__type")) : NULL;
+            const char *msg = doc ? json_string_value(json_object_get(doc, "message")) : NULL;
+            if (!msg && doc)
+                msg = json_string_value(json_object_get(doc, "Message"));
+            again = status == 429 || (status >= 500 && status <= 599) || (status == 400 && throttling_type(type));
+            fl_fail(&e, FL_EAPPLY, "ssm", "%s: HTTP %ld %s%s%s", operation, status, type ? type : "", msg ? ": " : "",
+                    msg ? msg : "");
+        }
+        if (!again || attempt >= RETRY_ATTEMPTS)
+            break;
+        backoff(attempt);
     }
-    free(resp.data);
+    free(payload);
+    fl_buffer_free(&reply);
+    if (e.message[0]) {
+        json_decref(doc);
+        if (attempt > 1) { /* say how hard we tried */
+            size_t n = strlen(e.message);
+            snprintf(e.message + n, sizeof(e.message) - n, " (after %d attempts)", attempt);
+        }
+        if (err)
+            *err = e;
+        return status ? (int)status : -1;
+    }
     if (!doc)
         return fl_fail(err, FL_EAPPLY, "ssm", "%s: the reply is not JSON", operation);
     *response = doc;

@@ -22,7 +22,7 @@ start_listener() { # name polls [fail] -> sets PORT
 }
 export HOME=$T AWS_CONFIG_FILE=$T/none AWS_SHARED_CREDENTIALS_FILE=$T/none
 export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY AWS_REGION=eu-west-1
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SSM
+unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SSM FL_SSM_FAULTS FL_SSM_ALARM FL_SSM_NO_INSTANCES
 
 start_listener main 2
 EP=http://127.0.0.1:$PORT
@@ -105,8 +105,22 @@ rc=$?
 [ $rc = 4 ] || fail "a failed instance: exit $rc (want 4)"
 grep -q "i-0fedcba9876543210: Failed" "$T/f.err" || fail "the failed instance is not reported: $(cat "$T/f.err")"
 
+# SSM stops the command when its alarm fires: the alarm is named
+start_listener alarm 1 alarm
+"$FAULTLINE" ssm send cpu --duration 1m --tag service=api --alarm api-5xx-rate --endpoint-url "http://127.0.0.1:$PORT" --poll 20ms >"$T/a.out" 2>"$T/a.err"
+rc=$?
+[ $rc = 4 ] || fail "alarm triggered: exit $rc (want 4)"
+grep -q "Cancelled; alarm triggered: api-5xx-rate" "$T/a.err" || fail "the triggered alarm is not named: $(cat "$T/a.err")"
+
+# a command that reaches no instance ends (exit 4) instead of polling forever
+FL_SSM_NO_INSTANCES=1 start_listener none 1
+timeout 20 "$FAULTLINE" ssm send cpu --duration 1m --tag service=none --endpoint-url "http://127.0.0.1:$PORT" --poll 20ms >"$T/n.out" 2>"$T/n.err"
+rc=$?
+[ $rc = 4 ] || fail "no instance: exit $rc (want 4)"
+grep -q "with no instance listed" "$T/n.err" || fail "no instance: not said: $(cat "$T/n.err")"
+
 # every request body against botocore's SSM model
-cat "$T/main.log" "$T/stop.log" "$T/failing.log" >"$T/all.log"
+cat "$T/main.log" "$T/stop.log" "$T/failing.log" "$T/alarm.log" "$T/none.log" >"$T/all.log"
 $PY "$FL_TESTS/validate_requests.py" "$T/all.log" "$AWS_ACCESS_KEY_ID=$AWS_SECRET_ACCESS_KEY" AKIDFROMFILE=secretfromfile \
     || fail "requests invalid against the botocore model or not signed right"
 

@@ -1,0 +1,36 @@
+/* A growable byte buffer with a cap, for bodies received from libcurl (the
+ * SSM client, HTTP probes, Prometheus scrapes). Over the cap it either keeps
+ * the beginning and drops the rest (truncate) or fails (so that the transfer
+ * fails). The data is always NUL-terminated once something was appended. */
+#ifndef FL_CORE_BUFFER_H
+#define FL_CORE_BUFFER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct fl_buffer {
+    char *data;     /* NULL until the first append; then len bytes + '\0' */
+    size_t len;     /* bytes kept */
+    size_t alloc;   /* bytes allocated (data) */
+    size_t max;     /* at most this many bytes are kept */
+    bool truncate;  /* over max: keep the first max bytes (true) or fail (false) */
+    bool truncated; /* truncate mode: bytes were dropped since the last reset */
+    bool overflow;  /* fail mode: an append went over max since the last reset */
+} fl_buffer;
+
+void fl_buffer_init(fl_buffer *b, size_t max, bool truncate);
+/* Appends n bytes. Returns 0 (in truncate mode also when bytes were
+ * dropped), or -1 when over the cap in fail mode (nothing appended,
+ * overflow set) or out of memory. */
+int fl_buffer_append(fl_buffer *b, const void *data, size_t n);
+/* Empties the buffer (keeps its memory, its cap and mode); data is "" if it
+ * was allocated. */
+void fl_buffer_reset(fl_buffer *b);
+void fl_buffer_free(fl_buffer *b);
+/* The data as a C string: "" when nothing was appended. */
+const char *fl_buffer_str(const fl_buffer *b);
+/* A CURLOPT_WRITEFUNCTION (user: the fl_buffer): returns size * n, or 0 so
+ * that libcurl fails the transfer (CURLE_WRITE_ERROR) when the append fails. */
+size_t fl_buffer_curl_write(char *ptr, size_t size, size_t n, void *user);
+
+#endif
