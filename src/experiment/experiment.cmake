@@ -8,7 +8,7 @@ list(APPEND FAULTLINE_SOURCES
   src/experiment/parse.c src/experiment/metrics.c src/experiment/prometheus.c src/experiment/series.c
   src/experiment/probes.c src/experiment/command.c src/experiment/command_load.c src/experiment/hypothesis.c
   src/experiment/runner.c src/experiment/result.c src/experiment/plan.c src/experiment/progress.c
-  src/experiment/output.c)
+  src/experiment/output.c src/experiment/remote_ssh.c src/experiment/remote_ssm.c src/experiment/remote_load.c)
 list(APPEND FAULTLINE_CLI_SOURCES src/cli/cmd_run.c src/cli/cmd_validate.c)
 list(APPEND FAULTLINE_PKG_TARGETS PkgConfig::YAML PkgConfig::CURL)
 

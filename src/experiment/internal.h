@@ -98,6 +98,28 @@ typedef struct probe_def {
     size_t argc;
 } probe_def;
 
+/* ---- targets: where a step's fault (or the load) runs -------------------- */
+typedef enum target_kind { TARGET_LOCAL, TARGET_SSH, TARGET_SSM } target_kind;
+
+typedef struct target_def {
+    target_kind kind;
+    fl_mark mark;
+    /* ssh: hosts of an inventory, chosen at the start of the run */
+    char *inventory;          /* as written */
+    struct fl_inventory *inv; /* loaded when the file is parsed */
+    bool owns_inventory;
+    char *select, *mode, *max_concurrency, *max_errors;
+    bool has_seed;
+    uint64_t seed;
+    int64_t lease_us;
+    /* ssm: SendCommand options (fl_ssm_request_option pairs) and the client
+     * configuration; credentials are read when the run starts */
+    char **ssm_names, **ssm_values;
+    size_t n_ssm;
+    char *ssm_region, *ssm_profile, *ssm_endpoint;
+    int64_t ssm_poll_us; /* how often to poll the command's status */
+} target_def;
+
 /* ---- load ------------------------------------------------------------- */
 typedef struct load_def {
     bool present;
@@ -111,6 +133,10 @@ typedef struct load_def {
     int64_t duration_us;
     char *url_text; /* for display */
     char *rate_text;
+    /* http: the options as written, to run the same load on fleet hosts */
+    char **http_names, **http_values;
+    size_t n_http;
+    target_def *from; /* NULL: the controller sends the load */
 } load_def;
 
 /* ---- method ----------------------------------------------------------- */
@@ -131,7 +157,10 @@ typedef struct step_def {
     /* network verification, when the attack names one host and one port */
     char *verify_host;
     int verify_port;
-    int64_t verify_delay_us; /* latency attacks: the delay expected */
+    int64_t verify_delay_us;    /* latency attacks: the delay expected */
+    const target_def *target;   /* NULL: this host */
+    target_def *own_target;     /* the step's own targets:, if given */
+    struct fl_ssm_request *ssm; /* ssm targets: the validated SendCommand */
 } step_def;
 
 /* ---- hypotheses and stop conditions ----------------------------------- */
@@ -162,6 +191,7 @@ struct fl_experiment {
     char *file;
     char *title;
     char *description;
+    target_def *targets; /* the default for every step; NULL: this host */
     int64_t duration_us;
     load_def load;
     probe_def *probes;
@@ -179,6 +209,8 @@ struct fl_experiment {
     rollback_def *rollbacks;
     size_t n_rollbacks;
 };
+
+void target_def_free(target_def *t);
 
 /* ---- helpers shared by the files of this folder ----------------------- */
 void exp_free_argv(char **argv, size_t argc);

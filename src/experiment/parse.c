@@ -6,6 +6,9 @@
  * range are checked exactly as `faultline attack` checks them. */
 #include "core/internal.h"
 #include "experiment/internal.h"
+#include "experiment/remote.h"
+#include "fleet/fleet.h"
+#include "fleet/ssm.h"
 
 #include <errno.h>
 #include <regex.h>
@@ -270,22 +273,243 @@ static int parse_argv(pctx *c, yaml_node_t *v, const char *path, char ***argv, s
 }
 
 /* ---- targets ----------------------------------------------------------- */
-static int parse_targets(pctx *c, yaml_node_t *v) {
-    /* Only this host for now; the key is parsed so fleets (inventory + tag
-     * selection over ssh or ssm) can be added without breaking files. */
+void target_def_free(target_def *t) {
+    if (!t)
+        return;
+    free(t->inventory);
+    if (t->owns_inventory)
+        fl_inventory_free(t->inv);
+    free(t->select);
+    free(t->mode);
+    free(t->max_concurrency);
+    free(t->max_errors);
+    exp_free_argv(t->ssm_names, t->n_ssm);
+    exp_free_argv(t->ssm_values, t->n_ssm);
+    free(t->ssm_region);
+    free(t->ssm_profile);
+    free(t->ssm_endpoint);
+    free(t);
+}
+
+/* The inventory path relative to the experiment file's folder. */
+static char *relative_to_file(const char *file, const char *path) {
+    const char *slash = strrchr(file, '/');
+    char *out = NULL;
+    if (path[0] == '/' || !slash)
+        return strdup(path);
+    if (asprintf(&out, "%.*s/%s", (int)(slash - file), file, path) < 0)
+        return NULL;
+    return out;
+}
+
+static int ssm_add(target_def *t, const char *name, const char *value) {
+    t->ssm_names = realloc(t->ssm_names, (t->n_ssm + 1) * sizeof(char *));
+    t->ssm_values = realloc(t->ssm_values, (t->n_ssm + 1) * sizeof(char *));
+    t->ssm_names[t->n_ssm] = strdup(name);
+    t->ssm_values[t->n_ssm] = strdup(value);
+    t->n_ssm++;
+    return 0;
+}
+
+/* targets: {ssm: {...}}. The options are checked here by the same code
+ * that builds the SendCommand (fl_ssm_request_option), on a probe request. */
+static int parse_ssm_target(pctx *c, yaml_node_t *v, const char *path, target_def *t) {
+    static const char *const keys[] = {
+        "region",     "profile", "endpoint-url", "tags",          "instance-ids", "max-concurrency",
+        "max-errors", "alarm",   "log-group",    "document-name", "timeout",      "poll",
+        NULL};
+    if (want_kind(c, v, path, YAML_MAPPING_NODE) != 0 || check_keys(c, v, path, keys) != 0)
+        return -1;
+    t->kind = TARGET_SSM;
+    t->ssm_poll_us = 2000000;
+    if (get_duration(c, v, path, "poll", 10000, &t->ssm_poll_us) < 0)
+        return -1;
+    fl_ssm_request *probe = fl_ssm_request_new("cpu", c->err);
+    fl_ssm_config cfg = {0};
+    int rc = 0;
+    for (yaml_node_pair_t *pp = v->data.mapping.pairs.start; rc == 0 && pp < v->data.mapping.pairs.top; pp++) {
+        const char *key = (const char *)node_at(c, pp->key)->data.scalar.value;
+        yaml_node_t *val = node_at(c, pp->value);
+        char kp[256];
+        join(kp, sizeof(kp), path, key);
+        fl_error e;
+        if (strcmp(key, "poll") == 0)
+            continue;
+        if (strcmp(key, "tags") == 0) {
+            if (want_kind(c, val, kp, YAML_MAPPING_NODE) != 0) {
+                rc = -1;
+                break;
+            }
+            for (yaml_node_pair_t *q = val->data.mapping.pairs.start; rc == 0 && q < val->data.mapping.pairs.top; q++) {
+                yaml_node_t *tk = node_at(c, q->key), *tv = node_at(c, q->value);
+                const char *tag = NULL, *tval = NULL;
+                char tp[300], kv[600];
+                if (tk->type != YAML_SCALAR_NODE) {
+                    rc = fail_at(c, tk, kp, "tag names are plain words");
+                    break;
+                }
+                join(tp, sizeof(tp), kp, (const char *)tk->data.scalar.value);
+                tag = (const char *)tk->data.scalar.value;
+                if (want_scalar(c, tv, tp, &tval) != 0) {
+                    rc = -1;
+                    break;
+                }
+                snprintf(kv, sizeof(kv), "%s=%s", tag, tval);
+                if (fl_ssm_request_option(probe, "tag", kv, &e) != 0)
+                    rc = fail_at(c, tv, tp, "%s", strip_option_prefix(e.message));
+                else
+                    ssm_add(t, "tag", kv);
+            }
+            continue;
+        }
+        const char *text = NULL;
+        char joined[2048] = "";
+        if (strcmp(key, "instance-ids") == 0 && val->type == YAML_SEQUENCE_NODE) {
+            if (want_kind(c, val, kp, YAML_SEQUENCE_NODE) != 0) {
+                rc = -1;
+                break;
+            }
+            for (yaml_node_item_t *it = val->data.sequence.items.start; it < val->data.sequence.items.top; it++) {
+                const char *id = NULL;
+                if (want_scalar(c, node_at(c, *it), kp, &id) != 0) {
+                    rc = -1;
+                    break;
+                }
+                snprintf(joined + strlen(joined), sizeof(joined) - strlen(joined), "%s%s", *joined ? "," : "", id);
+            }
+            if (rc != 0)
+                break;
+            text = joined;
+        } else if (want_scalar(c, val, kp, &text) != 0) {
+            rc = -1;
+            break;
+        }
+        bool config = strcmp(key, "region") == 0 || strcmp(key, "profile") == 0 || strcmp(key, "endpoint-url") == 0;
+        int bad = config ? fl_ssm_config_option(&cfg, key, text, &e) : fl_ssm_request_option(probe, key, text, &e);
+        if (bad != 0) {
+            rc = fail_at(c, val, kp, "%s", strip_option_prefix(e.message));
+            break;
+        }
+        if (config)
+            *(key[0] == 'r' ? &t->ssm_region : key[0] == 'p' ? &t->ssm_profile : &t->ssm_endpoint) = strdup(text);
+        else
+            ssm_add(t, key, text);
+    }
+    fl_ssm_request_free(probe);
+    if (rc != 0)
+        return -1;
+    bool tags = false, ids = false;
+    for (size_t i = 0; i < t->n_ssm; i++) {
+        tags |= strcmp(t->ssm_names[i], "tag") == 0;
+        ids |= strcmp(t->ssm_names[i], "instance-ids") == 0;
+    }
+    if (tags == ids)
+        return fail_at(c, v, path, "give exactly one of tags: {KEY: VALUE, ...} or instance-ids: [i-...]");
+    return 0;
+}
+
+/* targets: local | {inventory, select, mode, seed, max-concurrency,
+ * max-errors, lease} | {ssm: {...}}. `inherit` is the experiment's own
+ * targets (a step or load.from may leave the inventory out). */
+static int parse_target(pctx *c, yaml_node_t *v, const char *path, const target_def *inherit, bool ssh_only,
+                        target_def **out) {
+    *out = NULL;
     if (v->type == YAML_SCALAR_NODE) {
         const char *text = NULL;
-        if (want_scalar(c, v, "targets", &text) != 0)
+        if (want_scalar(c, v, path, &text) != 0)
             return -1;
-        if (strcmp(text, "local") == 0)
+        if (strcmp(text, "local") == 0 || (ssh_only && strcmp(text, "controller") == 0))
             return 0;
-        return fail_at(c, v, "targets", "'%s': only 'local' (this host) is supported in this version", text);
+        return fail_at(c, v, path, "'%s': write %s, or a mapping with inventory: and select: (ssh)%s", text,
+                       ssh_only ? "controller" : "local", ssh_only ? "" : ", or ssm: {...}");
     }
-    return fail_at(c, v, "targets",
-                   "only 'local' (this host) is supported in this version; fleets (inventory, ssh, ssm) are not yet");
+    static const char *const keys[] = {"inventory",  "select", "mode", "seed", "max-concurrency",
+                                       "max-errors", "lease",  "ssm",  NULL};
+    if (want_kind(c, v, path, YAML_MAPPING_NODE) != 0 || check_keys(c, v, path, keys) != 0)
+        return -1;
+    target_def *t = calloc(1, sizeof(*t));
+    *out = t;
+    t->mark = mark_of(v);
+    char p[256];
+    yaml_node_t *ssm = get(c, v, "ssm");
+    if (ssm) {
+        if (ssh_only)
+            return fail_at(c, ssm, path, "ssm: load runs on the controller or on ssh hosts of an inventory");
+        if (v->data.mapping.pairs.top - v->data.mapping.pairs.start != 1)
+            return fail_at(c, v, path, "ssm: stands alone; inventory, select and the others are for ssh fleets");
+        join(p, sizeof(p), path, "ssm");
+        return parse_ssm_target(c, ssm, p, t);
+    }
+    t->kind = TARGET_SSH;
+    if (get_string(c, v, path, "inventory", &t->inventory) < 0 || get_string(c, v, path, "select", &t->select) < 0 ||
+        get_string(c, v, path, "mode", &t->mode) < 0 ||
+        get_string(c, v, path, "max-concurrency", &t->max_concurrency) < 0 ||
+        get_string(c, v, path, "max-errors", &t->max_errors) < 0)
+        return -1;
+    t->lease_us = 10000000;
+    yaml_node_t *n;
+    if (get_duration(c, v, path, "lease", 1000000, &t->lease_us) < 0)
+        return -1;
+    if ((n = get(c, v, "lease")) && t->lease_us > 600000000) {
+        join(p, sizeof(p), path, "lease");
+        return fail_at(c, n, p, "at most 10m: the lease bounds how long a lost host keeps its fault");
+    }
+    if ((n = get(c, v, "seed"))) {
+        long seed;
+        join(p, sizeof(p), path, "seed");
+        if (parse_int(c, n, p, 0, 999999999999L, &seed) != 0)
+            return -1;
+        t->has_seed = true;
+        t->seed = (uint64_t)seed;
+    } else if (inherit && inherit->kind == TARGET_SSH && inherit->has_seed) {
+        t->has_seed = true;
+        t->seed = inherit->seed;
+    }
+    if (!t->inventory) {
+        if (!inherit || inherit->kind != TARGET_SSH)
+            return fail_at(c, v, path, "inventory: missing; the inventory file of the hosts (docs/fleet.md)");
+        t->inv = inherit->inv;
+        t->inventory = strdup(inherit->inventory);
+    } else {
+        char *file = relative_to_file(c->file, t->inventory);
+        fl_error e;
+        t->inv = fl_inventory_load(file, &e);
+        free(file);
+        join(p, sizeof(p), path, "inventory");
+        if (!t->inv)
+            return fail_at(c, get(c, v, "inventory"), p, "%s", e.message);
+        t->owns_inventory = true;
+    }
+    /* The filter, mode and limits must make sense now, not at run time. */
+    fl_fleet_spec spec = {.select = t->select,
+                          .mode = t->mode,
+                          .max_concurrency = t->max_concurrency,
+                          .max_errors = t->max_errors,
+                          .has_seed = true};
+    fl_fleet_plan plan;
+    fl_error e;
+    if (fl_fleet_plan_make(&spec, t->inv, &plan, &e) != 0) {
+        const char *field = strcmp(e.field, "mode") == 0              ? "mode"
+                            : strcmp(e.field, "max-concurrency") == 0 ? "max-concurrency"
+                            : strcmp(e.field, "max-errors") == 0      ? "max-errors"
+                                                                      : "select";
+        yaml_node_t *at = get(c, v, field);
+        join(p, sizeof(p), path, field);
+        return fail_at(c, at ? at : v, p, "%s", strip_option_prefix(e.message));
+    }
+    fl_fleet_plan_free(&plan);
+    return 0;
 }
 
 /* ---- load -------------------------------------------------------------- */
+static void http_option_add(load_def *load, const char *key, const char *value) {
+    load->http_names = realloc(load->http_names, (load->n_http + 1) * sizeof(char *));
+    load->http_values = realloc(load->http_values, (load->n_http + 1) * sizeof(char *));
+    load->http_names[load->n_http] = strdup(key);
+    load->http_values[load->n_http] = strdup(value);
+    load->n_http++;
+}
+
 static int parse_load_http(pctx *c, yaml_node_t *v, load_def *load) {
     static const char *const keys[] = {"url",  "rate",      "connections", "method",     "header",
                                        "body", "body-file", "timeout",     "late-after", NULL};
@@ -310,6 +534,7 @@ static int parse_load_http(pctx *c, yaml_node_t *v, load_def *load) {
                     return -1;
                 if (fl_load_config_set(load->http, "header", text, &e) != 0)
                     return fail_lib(c, item, ip, &e);
+                http_option_add(load, "header", text);
             }
             continue;
         }
@@ -318,6 +543,7 @@ static int parse_load_http(pctx *c, yaml_node_t *v, load_def *load) {
             return -1;
         if (fl_load_config_set(load->http, key, text, &e) != 0)
             return fail_lib(c, val, path, &e);
+        http_option_add(load, key, text);
         if (strcmp(key, "url") == 0)
             load->url_text = strdup(text);
         if (strcmp(key, "rate") == 0)
@@ -331,9 +557,14 @@ static int parse_load_http(pctx *c, yaml_node_t *v, load_def *load) {
 }
 
 static int parse_load(pctx *c, yaml_node_t *v, load_def *load) {
-    static const char *const keys[] = {"http", "command", "interval", "timeout", "duration", NULL};
+    static const char *const keys[] = {"http", "command", "interval", "timeout", "duration", "from", NULL};
     if (want_kind(c, v, "load", YAML_MAPPING_NODE) != 0 || check_keys(c, v, "load", keys) != 0)
         return -1;
+    yaml_node_t *from = get(c, v, "from");
+    if (from && parse_target(c, from, "load.from", c->exp->targets, true, &load->from) != 0)
+        return -1;
+    if (load->from && get(c, v, "command"))
+        return fail_at(c, from, "load.from", "only the http: load runs on fleet hosts; command: runs here");
     load->present = true;
     load->mark = mark_of(v);
     yaml_node_t *http = get(c, v, "http"), *cmd = get(c, v, "command");
@@ -461,8 +692,54 @@ static const char *param_value(const step_def *st, const char *name, int *count)
     return found;
 }
 
+/* An attack's parameter, or a parameter every attack takes. */
+static const fl_param_spec *param_spec(const char *attack, const char *name) {
+    const fl_attack_info *info = fl_attack_find(attack);
+    for (size_t i = 0; info && i < info->n_params; i++)
+        if (strcmp(info->params[i].name, name) == 0)
+            return &info->params[i];
+    return fl_common_param(name);
+}
+
+/* An ssm step: the SendCommand of its kind's document, validated now with
+ * the documents' allowedPattern as well as faultline's own checks. */
+static int build_ssm_request(pctx *c, step_def *st, yaml_node_t *v, const char *path) {
+    fl_error e;
+    char p[256];
+    st->ssm = fl_ssm_request_new(st->attack, &e);
+    if (!st->ssm)
+        return fail_at(c, v, path, "%s", e.message);
+    const target_def *t = st->target;
+    for (size_t i = 0; i < t->n_ssm; i++)
+        if (fl_ssm_request_option(st->ssm, t->ssm_names[i], t->ssm_values[i], &e) != 0)
+            return fail_at(c, v, path, "targets: %s", strip_option_prefix(e.message));
+    yaml_node_t *with = get(c, v, "with");
+    for (size_t i = 0; i < st->n_params; i++) {
+        const fl_param_spec *ps = param_spec(st->attack, st->param_names[i]);
+        bool flag = ps && ps->type == FL_PARAM_BOOL;
+        join(p, sizeof(p), path, "with");
+        if (fl_ssm_request_param(st->ssm, st->param_names[i], flag ? "true" : st->param_values[i], &e) != 0) {
+            char kp[256];
+            join(kp, sizeof(kp), p, st->param_names[i]);
+            yaml_node_t *at = with ? get(c, with, st->param_names[i]) : NULL;
+            return fail_at(c, at ? at : v, kp, "%s", strip_option_prefix(e.message));
+        }
+    }
+    char d[32];
+    fl_format_duration(st->duration_us, d, sizeof(d));
+    join(p, sizeof(p), path, "duration");
+    yaml_node_t *dur = get(c, v, "duration");
+    if (st->duration_us % 1000000 != 0)
+        return fail_at(c, dur ? dur : v, p, "'%s': an ssm step lasts whole seconds (DurationSeconds)", d);
+    if (fl_ssm_request_param(st->ssm, "duration", d, &e) != 0)
+        return fail_at(c, dur ? dur : v, p, "%s", strip_option_prefix(e.message));
+    if (fl_ssm_request_finish(st->ssm, &e) != 0)
+        return fail_at(c, v, path, "%s", strip_option_prefix(e.message));
+    return 0;
+}
+
 static int parse_step(pctx *c, yaml_node_t *v, const char *path, size_t index) {
-    static const char *const keys[] = {"name", "attack", "with", "start", "after", "duration", NULL};
+    static const char *const keys[] = {"name", "attack", "with", "start", "after", "duration", "targets", NULL};
     step_def *st = &c->exp->steps[index];
     st->after = -1;
     if (want_kind(c, v, path, YAML_MAPPING_NODE) != 0 || check_keys(c, v, path, keys) != 0)
@@ -538,12 +815,7 @@ static int parse_step(pctx *c, yaml_node_t *v, const char *path, size_t index) {
             if (strcmp(k, "duration") == 0)
                 return fail_at(c, key, kp, "set the step's duration: next to attack:, not in with:");
             yaml_node_t *val = node_at(c, pp->value);
-            const fl_param_spec *ps = NULL;
-            for (size_t i = 0; i < info->n_params; i++)
-                if (strcmp(info->params[i].name, k) == 0)
-                    ps = &info->params[i];
-            if (!ps)
-                ps = fl_common_param(k);
+            const fl_param_spec *ps = param_spec(st->attack, k);
             if (!ps)
                 return fail_at(c, key, kp, "unknown parameter of attack %s (see: faultline attacks %s)", st->attack,
                                st->attack);
@@ -583,6 +855,22 @@ static int parse_step(pctx *c, yaml_node_t *v, const char *path, size_t index) {
         if (fl_spec_set(st->spec, "duration", d, &e) != 0)
             return fail_lib(c, get(c, v, "duration"), "duration", &e);
     }
+    st->target = c->exp->targets;
+    yaml_node_t *tg = get(c, v, "targets");
+    if (tg) {
+        join(p, sizeof(p), path, "targets");
+        if (parse_target(c, tg, p, c->exp->targets, false, &st->own_target) != 0)
+            return -1;
+        st->target = st->own_target;
+    }
+    if (st->target && st->instant)
+        return fail_at(c, tg ? tg : v, path,
+                       "%s is instantaneous; on %s hosts a fault is held (and ended) by the controller", st->attack,
+                       st->target->kind == TARGET_SSM ? "ssm" : "fleet");
+    if (st->target && st->target->kind == TARGET_SSM && build_ssm_request(c, st, v, path) != 0)
+        return -1;
+    if (st->target) /* measured from the controller, which is not where the fault is */
+        return 0;
     /* A network fault on one host and one port can be measured: TCP
      * connect time to it before and while the fault is on. */
     int nh, np;
@@ -796,7 +1084,7 @@ static int parse_root(pctx *c, yaml_node_t *root) {
     if (!exp->title || !*exp->title)
         return fail_at(c, root, "title", "missing: one line saying what the experiment shows");
     yaml_node_t *targets = get(c, root, "targets");
-    if (targets && parse_targets(c, targets) != 0)
+    if (targets && parse_target(c, targets, "targets", NULL, false, &exp->targets) != 0)
         return -1;
     if (get_duration(c, root, "", "duration", 1000000, &exp->duration_us) < 0)
         return -1;
@@ -937,6 +1225,10 @@ void fl_experiment_free(fl_experiment *exp) {
     exp_free_argv(exp->load.argv, exp->load.argc);
     free(exp->load.url_text);
     free(exp->load.rate_text);
+    exp_free_argv(exp->load.http_names, exp->load.n_http);
+    exp_free_argv(exp->load.http_values, exp->load.n_http);
+    target_def_free(exp->load.from);
+    target_def_free(exp->targets);
     for (size_t i = 0; i < exp->n_probes; i++) {
         probe_def *p = &exp->probes[i];
         free(p->name);
@@ -958,6 +1250,8 @@ void fl_experiment_free(fl_experiment *exp) {
         exp_free_argv(st->param_names, st->n_params);
         exp_free_argv(st->param_values, st->n_params);
         free(st->verify_host);
+        target_def_free(st->own_target);
+        fl_ssm_request_free(st->ssm);
     }
     free(exp->steps);
     for (size_t i = 0; i < exp->n_hypotheses; i++)
@@ -979,6 +1273,21 @@ int fl_experiment_check_host(fl_experiment *exp, fl_error *err) {
     fl_error_clear(err);
     for (size_t i = 0; i < exp->n_steps; i++) {
         fl_error e;
+        const target_def *t = exp->steps[i].target;
+        if (t && t->kind == TARGET_SSM) { /* credentials and region before anything starts */
+            fl_ssm_config cfg;
+            if (remote_ssm_config(t, &cfg, &e) != 0) {
+                char path[64];
+                if (exp->steps[i].own_target)
+                    snprintf(path, sizeof(path), "method[%zu].targets.ssm", i);
+                else
+                    snprintf(path, sizeof(path), "targets.ssm");
+                exp_error_at(err, exp->file, t->mark, path, "%s", e.message);
+                return -1;
+            }
+        }
+        if (t) /* the rest is checked by faultline on each target host */
+            continue;
         if (fl_spec_validate(exp->steps[i].spec, &e) != 0) {
             char path[64];
             snprintf(path, sizeof(path), "method[%zu].with", i);

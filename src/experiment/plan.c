@@ -2,6 +2,8 @@
  * would perform, with its undo (fl_spec_plan). Nothing is applied. */
 #include "core/internal.h"
 #include "experiment/internal.h"
+#include "experiment/remote.h"
+#include "fleet/ssm.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -36,17 +38,68 @@ static const char *phase_text(const fl_experiment *exp, const condition_def *cd)
     return cd->phase == PHASE_STEP ? exp->steps[cd->step].name : names[cd->phase];
 }
 
+/* Where a step (or the load) runs, in words; an ssh selection with a seed
+ * is resolved to its hosts, as the run will choose them. */
+static void describe_target(plan_ctx *p, const char *indent, const target_def *t, const struct fl_ssm_request *ssm) {
+    if (!t) {
+        say(p, "%son this host", indent);
+        return;
+    }
+    char l[32];
+    if (t->kind == TARGET_SSM) {
+        json_t *body = ssm ? fl_ssm_request_body(ssm) : NULL;
+        char *targets = body ? json_dumps(json_object_get(body, "Targets") ? json_object_get(body, "Targets")
+                                                                           : json_object_get(body, "InstanceIds"),
+                                          JSON_COMPACT)
+                             : NULL;
+        say(p, "%sthrough AWS SSM: document %s, region %s, targets %s, max-concurrency %s, max-errors %s%s%s", indent,
+            ssm ? fl_ssm_request_document(ssm) : "?", t->ssm_region ? t->ssm_region : "(from the environment)",
+            targets ? targets : "?", json_string_value(json_object_get(body, "MaxConcurrency")) ?: "1",
+            json_string_value(json_object_get(body, "MaxErrors")) ?: "0",
+            json_object_get(body, "AlarmConfiguration") ? ", with a CloudWatch alarm as stop condition" : "", "");
+        free(targets);
+        json_decref(body);
+        return;
+    }
+    fl_fleet_plan plan;
+    fl_error e;
+    if (remote_ssh_plan(t, t->has_seed ? t->seed : 0, &plan, &e) != 0) {
+        say(p, "%sover ssh: %s", indent, e.message);
+        return;
+    }
+    say(p,
+        "%sover ssh: %zu of %zu matching host(s) of %s (select '%s', mode %s, %s), max-concurrency %zu, "
+        "max-errors %zu, lease %s",
+        indent, plan.n, plan.matched, t->inventory, t->select ? t->select : "", t->mode ? t->mode : "all",
+        t->has_seed ? "seed given" : "a new random seed each run", plan.max_conc, plan.max_err,
+        fl_format_duration(t->lease_us, l, sizeof(l)));
+    if (t->has_seed || plan.n == plan.matched) {
+        char names[700] = "";
+        for (size_t i = 0; i < plan.n; i++)
+            snprintf(names + strlen(names), sizeof(names) - strlen(names), "%s%s (%s)", i ? ", " : "",
+                     plan.hosts[i]->name, plan.hosts[i]->address);
+        say(p, "%s  hosts: %s", indent, names);
+    }
+    fl_fleet_plan_free(&plan);
+}
+
 int fl_experiment_plan(fl_experiment *exp, fl_experiment_line_cb line, void *user, fl_error *err) {
     fl_error_clear(err);
     plan_ctx p = {.line = line, .user = user};
     char a[32], b[32], c[32];
     say(&p, "dry run of %s: nothing is applied", exp->file);
     say(&p, "title: %s", exp->title);
-    say(&p, "duration: %s, on this host (targets: local)", fl_format_duration(exp->duration_us, a, sizeof(a)));
-    if (exp->load.present && !exp->load.is_command)
-        say(&p, "load: HTTP %s at %s for %s", exp->load.url_text, exp->load.rate_text,
-            fl_format_duration(exp->load.duration_us, a, sizeof(a)));
-    else if (exp->load.present) {
+    say(&p, "duration: %s", fl_format_duration(exp->duration_us, a, sizeof(a)));
+    say(&p, "targets (default for every step):");
+    describe_target(&p, "  ", exp->targets,
+                    exp->n_steps && exp->steps[0].target == exp->targets ? exp->steps[0].ssm : NULL);
+    if (exp->load.present && !exp->load.is_command) {
+        say(&p, "load: HTTP %s at %s for %s%s", exp->load.url_text, exp->load.rate_text,
+            fl_format_duration(exp->load.duration_us, a, sizeof(a)),
+            exp->load.from ? ", split evenly over the hosts below" : ", from this host");
+        if (exp->load.from)
+            describe_target(&p, "  ", exp->load.from, NULL);
+    } else if (exp->load.present) {
         char cmd[512] = "";
         for (size_t i = 0; i < exp->load.argc; i++)
             snprintf(cmd + strlen(cmd), sizeof(cmd) - strlen(cmd), "%s%s", i ? " " : "", exp->load.argv[i]);
@@ -80,7 +133,9 @@ int fl_experiment_plan(fl_experiment *exp, fl_experiment_line_cb line, void *use
         else
             say(&p, "  %8s  %s: %s for %s, until %s", a, st->name, st->attack,
                 fl_format_duration(st->duration_us, c, sizeof(c)), b);
-        say(&p, "    operations:");
+        if (st->target != exp->targets)
+            describe_target(&p, "    ", st->target, st->ssm);
+        say(&p, st->target ? "    operations (on each target host, by its own faultline):" : "    operations:");
         p.n = 0;
         fl_error e;
         if (fl_spec_plan(st->spec, plan_step, &p, &e) != 0) {

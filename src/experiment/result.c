@@ -2,6 +2,7 @@
  * hypotheses are evaluated here, over the phases as they really happened,
  * and the final verdict and exit code are settled. */
 #include "core/internal.h"
+#include "experiment/remote.h"
 #include "experiment/run.h"
 
 #include <math.h>
@@ -44,7 +45,7 @@ static json_t *params_json(const step_def *st) {
 }
 
 static json_t *faults_json(run_state *rs) {
-    static const char *const states[] = {"pending", "active", "ended", "failed", "skipped"};
+    static const char *const states[] = {"pending", "applying", "active", "ended", "failed", "skipped"};
     json_t *faults = json_array();
     for (size_t i = 0; i < rs->exp->n_steps; i++) {
         const step_def *st = &rs->exp->steps[i];
@@ -64,6 +65,15 @@ static json_t *faults_json(run_state *rs) {
         json_object_set_new(f, "applied", lines_array(sr->applied_text));
         json_object_set_new(f, "error", sr->error[0] ? json_string(sr->error) : json_null());
         json_object_set_new(f, "state", json_string(states[sr->state]));
+        /* Where it ran: this host, or every host of the selection. */
+        if (sr->remote) {
+            json_object_set_new(f, "targets", sr->rops->targets_json(sr->remote));
+            json_object_set_new(f, "hosts", sr->rops->hosts_json(sr->remote, rs->t0_mono_us));
+        } else {
+            json_object_set_new(f, "targets",
+                                st->target ? json_pack("{s:s}", "kind", st->target->kind == TARGET_SSH ? "ssh" : "ssm")
+                                           : json_pack("{s:s}", "kind", "local"));
+        }
         json_array_append_new(faults, f);
     }
     return faults;
@@ -106,10 +116,9 @@ static json_t *series_json(run_state *rs) {
         json_t *points = json_array();
         double to_unit = se->to_unit > 0 ? se->to_unit : 1.0;
         for (size_t k = 0; k < se->n; k++)
-            json_array_append_new(points, json_pack("{s:I,s:o}", "t_ms", (json_int_t)(se->samples[k].t_us / 1000),
-                                                    "value",
-                                                    se->samples[k].valid ? num(se->samples[k].value * to_unit)
-                                                                         : json_null()));
+            json_array_append_new(points,
+                                  json_pack("{s:I,s:o}", "t_ms", (json_int_t)(se->samples[k].t_us / 1000), "value",
+                                            se->samples[k].valid ? num(se->samples[k].value * to_unit) : json_null()));
         json_array_append_new(metrics, json_pack("{s:s,s:s,s:o}", "name", se->name, "unit", metric_unit_name(se->unit),
                                                  "points", points));
     }
@@ -246,7 +255,13 @@ char *result_json(run_state *rs) {
         load = json_pack("{s:s,s:I,s:I,s:o}", "kind", "command", "runs", (json_int_t)runs, "failed", (json_int_t)failed,
                          "last_error", last[0] ? json_string(last) : json_null());
     }
+    if (rs->rload) {
+        load = remote_load_json(rs->rload, rs->t0_mono_us);
+        json_object_set_new(load, "kind", json_string("http"));
+        json_object_set_new(load, "from", json_string("hosts"));
+    }
     json_object_set_new(doc, "load", load);
+    json_object_set_new(doc, "seed", json_integer((json_int_t)rs->seed));
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     json_decref(doc);
     return text;

@@ -8,7 +8,14 @@
 
 #include <jansson.h>
 
-typedef enum step_state { STEP_PENDING, STEP_ACTIVE, STEP_ENDED, STEP_FAILED, STEP_SKIPPED } step_state;
+typedef enum step_state {
+    STEP_PENDING,
+    STEP_APPLYING, /* remote: started on the targets, not yet applied on all */
+    STEP_ACTIVE,
+    STEP_ENDED,
+    STEP_FAILED,
+    STEP_SKIPPED
+} step_state;
 
 typedef struct step_run {
     step_state state;
@@ -21,6 +28,9 @@ typedef struct step_run {
     char error[512];
     int64_t baseline_connect_us; /* -1: not measured or failed */
     char baseline_why[128];
+    /* a step on other hosts (remote.h) */
+    const struct remote_ops *rops;
+    void *remote;
 } step_run;
 
 typedef struct run_state {
@@ -34,6 +44,8 @@ typedef struct run_state {
     size_t n_windows, cap_windows;
     fl_load *load;
     cmdload *cmd;
+    struct remote_load *rload; /* load sent from fleet hosts */
+    uint64_t seed;             /* selection seed for targets that name none */
     step_run *steps;
     /* outcome */
     int exit_code;

@@ -10,6 +10,7 @@
  * back. Whatever path ends the run, finish() rolls back every fault that
  * is still active before anything else. */
 #include "core/internal.h"
+#include "experiment/remote.h"
 #include "experiment/run.h"
 #include "experiment/sampler.h"
 
@@ -162,10 +163,11 @@ static void ingest_load(run_state *rs, fl_hist *scratch, int64_t load_offset_us)
                 add_window(rs, &w);
             }
         }
-    } else if (rs->cmd) {
+    } else if (rs->cmd || rs->rload) {
         exp_window buf[16];
         size_t n;
-        while ((n = cmdload_windows(rs->cmd, rs->n_windows, buf, 16)) > 0)
+        while ((n = rs->cmd ? cmdload_windows(rs->cmd, rs->n_windows, buf, 16)
+                            : remote_load_windows(rs->rload, rs->n_windows, buf, 16)) > 0)
             for (size_t i = 0; i < n; i++)
                 add_window(rs, &buf[i]);
     }
@@ -283,10 +285,65 @@ static void verify_step(run_state *rs, size_t i) {
         snprintf(sr->error, sizeof(sr->error), "the fault was applied but had no measurable effect: %s", measured);
 }
 
+/* A step on other hosts starts here and is applied when its hosts answer
+ * (poll_remote_apply), while the loop goes on watching stop conditions. */
+static bool start_remote_step(run_state *rs, size_t i) {
+    step_def *st = &rs->exp->steps[i];
+    step_run *sr = &rs->steps[i];
+    fl_error e;
+    sr->rops = st->target->kind == TARGET_SSH ? &remote_ssh_ops : &remote_ssm_ops;
+    sr->applied_us = run_now(rs);
+    sr->remote = sr->rops->start(st, rs->seed, &e);
+    if (!sr->remote) {
+        sr->state = STEP_FAILED;
+        snprintf(sr->error, sizeof(sr->error), "%s", e.message);
+        run_event(rs, "fault_failed", st->name, e.message);
+        return false;
+    }
+    sr->state = STEP_APPLYING;
+    run_event(rs, "fault_starting", st->name, st->target->kind == TARGET_SSH ? "over ssh" : "through SSM");
+    return true;
+}
+
+#define REMOTE_APPLY_TIMEOUT_US (60 * 1000000LL)
+
+/* Returns false when the step failed (error set). */
+static bool poll_remote_apply(run_state *rs, size_t i, int64_t now) {
+    step_def *st = &rs->exp->steps[i];
+    step_run *sr = &rs->steps[i];
+    char why[1500] = "";
+    int a = sr->rops->applied(sr->remote, why, sizeof(why));
+    if (a == 0 && now - sr->applied_us > REMOTE_APPLY_TIMEOUT_US) {
+        snprintf(why, sizeof(why), "not applied on every host within 60s");
+        a = -1;
+    }
+    if (a == 0)
+        return true;
+    if (a < 0) {
+        sr->state = STEP_FAILED;
+        snprintf(sr->error, sizeof(sr->error), "%s", why);
+        run_event(rs, "fault_failed", st->name, why);
+        return false;
+    }
+    char summary[700];
+    sr->rops->summary(sr->remote, summary, sizeof(summary));
+    if (why[0]) /* applied, with failures within max-errors */
+        snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary), "; failed within max-errors: %s", why);
+    sr->state = STEP_ACTIVE;
+    sr->applied_text = strdup(summary);
+    sr->verified = true;
+    sr->verified_us = run_now(rs);
+    snprintf(sr->verification, sizeof(sr->verification), "%s (each host verifies its own fault; see hosts)", summary);
+    run_event(rs, "fault_applied", st->name, summary);
+    return true;
+}
+
 static bool start_step(run_state *rs, size_t i) {
     step_def *st = &rs->exp->steps[i];
     step_run *sr = &rs->steps[i];
     fl_error e;
+    if (st->target)
+        return start_remote_step(rs, i);
     /* The fault may be in effect from the moment applying begins (a latency
      * fault's own verification takes one delayed round trip), so its window
      * starts here: the before phase must hold no faulted traffic. */
@@ -318,8 +375,29 @@ static bool start_step(run_state *rs, size_t i) {
     return true;
 }
 
+static bool stop_remote_step(run_state *rs, size_t i, const char *why) {
+    step_run *sr = &rs->steps[i];
+    char detail[1500] = "";
+    bool ok = sr->rops->stop(sr->remote, detail, sizeof(detail)) == 0;
+    sr->rolled_back_us = run_now(rs);
+    if (sr->state == STEP_ACTIVE || sr->state == STEP_APPLYING)
+        sr->state = sr->state == STEP_ACTIVE ? STEP_ENDED : STEP_FAILED;
+    if (ok) {
+        run_event(rs, "fault_rolled_back", rs->exp->steps[i].name, why);
+    } else {
+        snprintf(sr->error, sizeof(sr->error), "rollback not confirmed: %s", detail);
+        run_event(rs, "fault_rollback_failed", rs->exp->steps[i].name, detail);
+    }
+    return ok;
+}
+
 static bool stop_step(run_state *rs, size_t i, const char *why) {
     step_run *sr = &rs->steps[i];
+    if (sr->remote) {
+        if (sr->rolled_back_us >= 0)
+            return true;
+        return stop_remote_step(rs, i, why);
+    }
     if (sr->state != STEP_ACTIVE && !(sr->fault && sr->rolled_back_us < 0))
         return true;
     fl_error e;
@@ -356,7 +434,7 @@ static void report_progress(run_state *rs, const char *phase) {
     char active[256] = "";
     int n_active = 0;
     for (size_t i = 0; i < rs->exp->n_steps; i++)
-        if (rs->steps[i].state == STEP_ACTIVE) {
+        if (rs->steps[i].state == STEP_ACTIVE || rs->steps[i].state == STEP_APPLYING) {
             snprintf(active + strlen(active), sizeof(active) - strlen(active), "%s%s", n_active ? "," : "",
                      rs->exp->steps[i].name);
             n_active++;
@@ -381,7 +459,7 @@ static const char *current_phase(run_state *rs) {
     bool any_applied = false, any_active = false;
     for (size_t i = 0; i < rs->exp->n_steps; i++) {
         any_applied |= rs->steps[i].applied_us >= 0;
-        any_active |= rs->steps[i].state == STEP_ACTIVE;
+        any_active |= rs->steps[i].state == STEP_ACTIVE || rs->steps[i].state == STEP_APPLYING;
     }
     return any_active ? "during" : any_applied ? "after" : "before";
 }
@@ -435,6 +513,7 @@ int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **resu
     rs->timeline = json_array();
     rs->breach_us = -1;
     rs->abort_done_us = -1;
+    rs->seed = fl_fleet_new_seed();
     store_init(&rs->store);
     rs->steps = calloc(exp->n_steps ? exp->n_steps : 1, sizeof(step_run));
     for (size_t i = 0; i < exp->n_steps; i++)
@@ -479,7 +558,15 @@ int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **resu
 
     int64_t load_offset_us = 0;
     fl_hist *scratch = fl_hist_new();
-    if (exp->load.present && !exp->load.is_command) {
+    if (exp->load.from) {
+        rs->rload = remote_load_start(&exp->load, rs->seed, rs->t0_mono_us, err);
+        if (!rs->rload) {
+            snprintf(rs->abort_reason, sizeof(rs->abort_reason), "the load could not start: %s", err->message);
+            run_event(rs, "load_failed", NULL, err->message);
+            aborted = true;
+            failed_fault = true;
+        }
+    } else if (exp->load.present && !exp->load.is_command) {
         rs->load = fl_load_start(exp->load.http, err);
         if (!rs->load) {
             snprintf(rs->abort_reason, sizeof(rs->abort_reason), "the load could not start: %s", err->message);
@@ -539,12 +626,29 @@ int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **resu
                     snprintf(rs->abort_reason, sizeof(rs->abort_reason), "fault %s: %s", exp->steps[i].name, sr->error);
                     break;
                 }
+            } else if (sr->state == STEP_APPLYING) {
+                all_done = false;
+                if (!poll_remote_apply(rs, i, now)) {
+                    failed_fault = aborted = true;
+                    snprintf(rs->abort_reason, sizeof(rs->abort_reason), "fault %s: %s", exp->steps[i].name, sr->error);
+                    break;
+                }
             } else if (sr->state == STEP_ACTIVE) {
                 all_done = false;
                 fl_error e;
                 int64_t end_at = sr->applied_us + exp->steps[i].duration_us;
-                if (now >= end_at || fl_fault_wait(sr->fault, 0, &e) == 1)
-                    stop_step(rs, i, "its duration ended");
+                char why[600] = "";
+                int ended = now >= end_at ? 1
+                            : sr->remote  ? sr->rops->ended(sr->remote, why, sizeof(why))
+                                          : fl_fault_wait(sr->fault, 0, &e);
+                if (ended == 2) { /* an external stop condition (an SSM alarm) ended it */
+                    snprintf(rs->abort_reason, sizeof(rs->abort_reason), "stop condition: %s", why);
+                    rs->breach_us = now;
+                    aborted = true;
+                    break;
+                }
+                if (ended == 1)
+                    stop_step(rs, i, now >= end_at ? "its duration ended" : "it ended on every host");
             }
         }
         if (rs->method_skipped)
@@ -554,7 +658,9 @@ int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **resu
             run_event(rs, "phase", NULL, phase);
             last_phase = phase;
         }
-        bool load_done = !exp->load.present || (rs->load ? fl_load_wait(rs->load, 0) == 1 : cmdload_finished(rs->cmd));
+        bool load_done = !exp->load.present || (rs->load    ? fl_load_wait(rs->load, 0) == 1
+                                                : rs->rload ? remote_load_finished(rs->rload)
+                                                            : cmdload_finished(rs->cmd));
         if (now >= exp->duration_us && all_done && load_done)
             break;
         if (now >= exp->duration_us + 30000000) /* a load that does not end: never wait for ever */
@@ -584,6 +690,8 @@ int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **resu
         fl_load_stop(rs->load);
     if (rs->cmd)
         cmdload_stop(rs->cmd);
+    if (rs->rload)
+        remote_load_stop(rs->rload);
     run_rollback_actions(rs);
     for (size_t i = 0; i < n_samplers; i++)
         sampler_stop(samplers[i]);
@@ -625,8 +733,12 @@ int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **resu
     if (rs->load)
         fl_load_free(rs->load);
     cmdload_free(rs->cmd);
-    for (size_t i = 0; i < exp->n_steps; i++)
+    remote_load_free(rs->rload);
+    for (size_t i = 0; i < exp->n_steps; i++) {
         free(rs->steps[i].applied_text);
+        if (rs->steps[i].remote)
+            rs->steps[i].rops->free(rs->steps[i].remote);
+    }
     free(rs->steps);
     free(rs->windows);
     free(rs->metric_series);

@@ -769,6 +769,101 @@ static void timeline_strip(rp_buf *out, const rp_result *r) {
     rp_puts(out, "</svg>\n");
 }
 
+/* A member of a host row as text ("" when absent). */
+static const char *row_text(json_t *row, const char *key, char *buf, size_t len) {
+    json_t *v = json_object_get(row, key);
+    if (json_is_string(v))
+        return json_string_value(v);
+    if (json_is_integer(v))
+        snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+    else
+        buf[0] = '\0';
+    return buf;
+}
+
+static void put_row_offset(rp_buf *out, json_t *row, const char *key) {
+    json_t *v = json_object_get(row, key);
+    put_offset(out, json_is_number(v) ? json_number_value(v) : NAN);
+}
+
+/* Faults on fleets: the selection, then every host with its result. */
+static void hosts_tables(rp_buf *out, const rp_result *r) {
+    for (size_t i = 0; i < r->n_faults; i++) {
+        const rp_fault *f = &r->faults[i];
+        if (!f->hosts)
+            continue;
+        char b1[64], b2[64], b3[64], b4[64];
+        json_t *t = f->targets;
+        const char *kind = row_text(t, "kind", b1, sizeof(b1));
+        rp_printf(out, "<h3>Hosts of <span style=\"color:%s\">&#9632;</span> ", fault_color(i));
+        put_text(out, f->name);
+        rp_puts(out, "</h3>\n<p class=\"muted\">");
+        if (strcmp(kind, "ssh") == 0) {
+            tag_text(out, "over ssh: inventory <code>", row_text(t, "inventory", b1, sizeof(b1)),
+                     "</code>, select <code>");
+            put_text(out, row_text(t, "select", b1, sizeof(b1)));
+            tag_text(out, "</code>, mode <code>", row_text(t, "mode", b1, sizeof(b1)), "</code>: ");
+            rp_printf(out, "%s of %s matching host(s), seed %s, max-errors %s", row_text(t, "selected", b1, sizeof(b1)),
+                      row_text(t, "matched", b2, sizeof(b2)), row_text(t, "seed", b3, sizeof(b3)),
+                      row_text(t, "max_errors", b4, sizeof(b4)));
+        } else {
+            tag_text(out, "through AWS SSM: document <code>", row_text(t, "document", b1, sizeof(b1)),
+                     "</code>, command ");
+            tag_text(out, "<code>", row_text(t, "command_id", b1, sizeof(b1)), "</code>, status ");
+            put_text(out, row_text(t, "status", b1, sizeof(b1)));
+        }
+        rp_puts(out, "</p>\n<table class=\"hosts\">\n<thead><tr><th>host</th><th>address</th><th>result</th>"
+                     "<th>fault id</th><th class=\"num\">applied</th><th class=\"num\">ended</th>"
+                     "<th class=\"num\">exit</th><th>verification / error</th></tr></thead>\n<tbody>\n");
+        size_t k;
+        json_t *row;
+        json_array_foreach(f->hosts, k, row) {
+            const char *result = row_text(row, "result", b1, sizeof(b1));
+            bool ok = strcmp(result, "applied") == 0 || strcmp(result, "Success") == 0 ||
+                      strcmp(result, "InProgress") == 0 || strcmp(result, "Cancelled") == 0;
+            tag_text(out, "<tr class=\"host\"><td>", row_text(row, "name", b2, sizeof(b2)), "</td>");
+            tag_text(out, "<td><code>", row_text(row, "address", b2, sizeof(b2)), "</code></td>");
+            rp_printf(out, "<td><span class=\"pill %s\">", ok ? "pill-pass" : "pill-fail");
+            put_text(out, result);
+            rp_puts(out, "</span></td>");
+            tag_text(out, "<td><code class=\"muted\">", row_text(row, "id", b2, sizeof(b2)), "</code></td>");
+            rp_puts(out, "<td class=\"num\">");
+            put_row_offset(out, row, "applied_ms");
+            rp_puts(out, "</td><td class=\"num\">");
+            put_row_offset(out, row, "ended_ms");
+            tag_text(out, "</td><td class=\"num\">", row_text(row, "exit_code", b2, sizeof(b2)), "</td><td>");
+            const char *error = row_text(row, "error", b2, sizeof(b2));
+            const char *verified = row_text(row, "verified", b3, sizeof(b3));
+            put_text(out, *error ? error : *verified ? verified : row_text(row, "output", b4, sizeof(b4)));
+            rp_puts(out, "</td></tr>\n");
+        }
+        rp_puts(out, "</tbody>\n</table>\n");
+    }
+    json_t *load_hosts = r->load ? json_object_get(r->load, "hosts") : NULL;
+    if (json_is_array(load_hosts)) {
+        char b1[64], b2[64], b3[64], b4[64];
+        rp_puts(out, "<h3>Load sent from hosts</h3>\n<p class=\"muted\">");
+        rp_printf(out, "%s host(s), ", row_text(r->load, "selected", b1, sizeof(b1)));
+        tag_text(out, "<code>", row_text(r->load, "rate_per_host", b1, sizeof(b1)), "</code> each; ");
+        rp_puts(out, "windows merged by index: counts add up, each percentile is the largest of the hosts' "
+                     "(an upper bound)</p>\n<table class=\"hosts\">\n<thead><tr><th>host</th><th>address</th>"
+                     "<th>result</th><th class=\"num\">sent</th><th class=\"num\">finished</th>"
+                     "<th class=\"num\">errors</th><th>error</th></tr></thead>\n<tbody>\n");
+        size_t k;
+        json_t *row;
+        json_array_foreach(load_hosts, k, row) {
+            tag_text(out, "<tr class=\"host\"><td>", row_text(row, "name", b1, sizeof(b1)), "</td>");
+            tag_text(out, "<td><code>", row_text(row, "address", b1, sizeof(b1)), "</code></td>");
+            tag_text(out, "<td>", row_text(row, "result", b1, sizeof(b1)), "</td>");
+            rp_printf(out, "<td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>",
+                      row_text(row, "sent", b2, sizeof(b2)), row_text(row, "requests", b3, sizeof(b3)),
+                      row_text(row, "errors", b4, sizeof(b4)));
+            tag_text(out, "<td>", row_text(row, "error", b1, sizeof(b1)), "</td></tr>\n");
+        }
+        rp_puts(out, "</tbody>\n</table>\n");
+    }
+}
+
 static void faults_section(rp_buf *out, const rp_result *r) {
     rp_puts(out, "<section id=\"faults\">\n<h2>Faults</h2>\n");
     if (!r->n_faults) {
@@ -817,6 +912,7 @@ static void faults_section(rp_buf *out, const rp_result *r) {
         }
         rp_puts(out, "</tbody>\n</table>\n");
     }
+    hosts_tables(out, r);
     rp_puts(out, "<h3>Timeline</h3>\n<div class=\"panel\">\n");
     timeline_strip(out, r);
     rp_puts(out, "</div>\n");

@@ -132,6 +132,12 @@ static int parse_fault(json_t *o, const char *at, rp_fault *f, fl_error *err) {
     f->params = member(o, "params");
     if (f->params && !json_is_object(f->params))
         return bad_member(err, at, "params", "an object");
+    f->targets = member(o, "targets");
+    if (f->targets && !json_is_object(f->targets))
+        return bad_member(err, at, "targets", "an object");
+    f->hosts = member(o, "hosts");
+    if (f->hosts && !json_is_array(f->hosts))
+        return bad_member(err, at, "hosts", "an array");
     json_t *ops;
     size_t n;
     if (opt_array(o, at, "applied", &ops, &n, err) < 0)

@@ -52,6 +52,8 @@ typedef struct rp_fault {
     const char **applied;     /* the operations, for display */
     size_t n_applied;
     const char *error; /* NULL if none */
+    json_t *targets;   /* where it ran ({kind: local|ssh|ssm, ...}), or NULL */
+    json_t *hosts;     /* one row per host of a fleet, or NULL */
 } rp_fault;
 
 typedef struct rp_event {

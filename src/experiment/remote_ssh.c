@@ -1,0 +1,355 @@
+/* A step's fault on ssh hosts of an inventory: `faultline attack <kind> ...
+ * --duration D --lease L --json` on every selected host through the fleet
+ * fan-out, in a thread of its own. The fan-out renews each lease; ending the
+ * step closes them, and each host rolls back at once (or, if the controller
+ * is gone, when its lease runs out). */
+#include "core/internal.h"
+#include "experiment/remote.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- the fan-out thread ------------------------------------------------- */
+typedef struct thread_args {
+    fleet_thread *ft;
+    fl_fanout_opts opts;
+} thread_args;
+
+static char *build_remote(const fl_host *h, void *user) {
+    const fleet_thread *ft = user;
+    return fl_remote_faultline(h, ft->words, ft->n_words);
+}
+
+static void *fanout_main(void *arg) {
+    thread_args *ta = arg;
+    fleet_thread *ft = ta->ft;
+    fl_error err;
+    int errors = fl_fanout(ft->plan->hosts, ft->plan->n, build_remote, ft, &ta->opts, ft->res, &err);
+    pthread_mutex_lock(&ft->lock);
+    ft->errors = errors;
+    if (errors < 0)
+        ft->err = err;
+    ft->done = true;
+    pthread_mutex_unlock(&ft->lock);
+    free(ta);
+    return NULL;
+}
+
+int fleet_thread_start(fleet_thread *ft, fl_fleet_plan *plan, char **words, size_t n_words, const fl_fanout_opts *opts,
+                       fl_error *err) {
+    ft->plan = plan;
+    ft->words = words;
+    ft->n_words = n_words;
+    ft->res = calloc(plan->n ? plan->n : 1, sizeof(*ft->res));
+    for (size_t i = 0; i < plan->n; i++) /* readable before the thread fills them */
+        ft->res[i] = (fl_fleet_result){.host = plan->hosts[i], .exit_code = -1};
+    pthread_mutex_init(&ft->lock, NULL);
+    thread_args *ta = calloc(1, sizeof(*ta));
+    ta->ft = ft;
+    ta->opts = *opts;
+    ta->opts.stop = &ft->stop;
+    ta->opts.max_concurrency = plan->max_conc;
+    ta->opts.max_errors = plan->max_err;
+    if (pthread_create(&ft->thread, NULL, fanout_main, ta) != 0) {
+        free(ta);
+        return fl_fail(err, FL_EAPPLY, "targets", "cannot start the fan-out thread");
+    }
+    ft->running = true;
+    return 0;
+}
+
+bool fleet_thread_done(fleet_thread *ft) {
+    pthread_mutex_lock(&ft->lock);
+    bool done = ft->done;
+    pthread_mutex_unlock(&ft->lock);
+    return done;
+}
+
+void fleet_thread_stop(fleet_thread *ft) {
+    if (!ft->running)
+        return;
+    ft->stop = 1;
+    pthread_join(ft->thread, NULL);
+    ft->running = false;
+}
+
+void fleet_thread_free(fleet_thread *ft) {
+    fleet_thread_stop(ft);
+    if (ft->res)
+        fl_fleet_results_free(ft->res, ft->plan ? ft->plan->n : 0);
+    free(ft->res);
+    exp_free_argv(ft->words, ft->n_words);
+    if (ft->plan)
+        pthread_mutex_destroy(&ft->lock);
+    memset(ft, 0, sizeof(*ft));
+}
+
+size_t fleet_thread_index(const fleet_thread *ft, const fl_fleet_result *r) { return (size_t)(r - ft->res); }
+
+int remote_ssh_plan(const target_def *t, uint64_t seed, fl_fleet_plan *plan, fl_error *err) {
+    fl_fleet_spec spec = {.select = t->select,
+                          .mode = t->mode,
+                          .max_concurrency = t->max_concurrency,
+                          .max_errors = t->max_errors,
+                          .has_seed = true,
+                          .seed = t->has_seed ? t->seed : seed};
+    return fl_fleet_plan_make(&spec, t->inv, plan, err);
+}
+
+/* ---- a step's fault --------------------------------------------------- */
+typedef enum { HOST_WAITING, HOST_APPLYING, HOST_APPLIED, HOST_FAILED, HOST_ENDED } host_phase;
+
+typedef struct host_row {
+    host_phase phase;
+    char id[48];
+    char verified[300];
+    char error[400];
+    int64_t start_us, applied_us, end_us; /* monotonic, 0 if not */
+} host_row;
+
+typedef struct ssh_fault {
+    const target_def *target;
+    fl_fleet_plan plan;
+    fleet_thread ft;
+    host_row *rows; /* guarded by ft.lock */
+    int64_t lease_us;
+} ssh_fault;
+
+static void on_event(void *user, const fl_fleet_result *r, const char *event) {
+    ssh_fault *sf = user;
+    size_t i = fleet_thread_index(&sf->ft, r);
+    host_row *h = &sf->rows[i];
+    pthread_mutex_lock(&sf->ft.lock);
+    if (strcmp(event, "started") == 0) {
+        h->phase = HOST_APPLYING;
+        h->start_us = r->start_us;
+    } else if (strcmp(event, "first") == 0) {
+        json_t *j = json_loads(r->first, 0, NULL);
+        snprintf(h->id, sizeof(h->id), "%s", j ? json_string_value(json_object_get(j, "id")) ?: "" : "");
+        snprintf(h->verified, sizeof(h->verified), "%s",
+                 j ? json_string_value(json_object_get(j, "verified")) ?: "" : "");
+        json_decref(j);
+        h->phase = HOST_APPLIED;
+        h->applied_us = r->applied_us;
+    } else if (strcmp(event, "done") == 0 || strcmp(event, "failed") == 0) {
+        bool failed = strcmp(event, "failed") == 0 || h->phase != HOST_APPLIED;
+        h->end_us = r->end_us;
+        if (failed && h->phase != HOST_APPLIED && r->exit_code == 0)
+            snprintf(h->error, sizeof(h->error), "exited without reporting a fault");
+        else if (failed) {
+            snprintf(h->error, sizeof(h->error), "%s%s (exit %d)", h->phase == HOST_APPLIED ? "ended early: " : "",
+                     r->err_text && *r->err_text ? r->err_text : "", r->exit_code);
+        }
+        h->phase = failed && h->phase != HOST_APPLIED ? HOST_FAILED : HOST_ENDED;
+    }
+    pthread_mutex_unlock(&sf->ft.lock);
+}
+
+static void *ssh_start(const step_def *st, uint64_t seed, fl_error *err) {
+    ssh_fault *sf = calloc(1, sizeof(*sf));
+    sf->target = st->target;
+    sf->lease_us = st->target->lease_us;
+    if (remote_ssh_plan(st->target, seed, &sf->plan, err) != 0) {
+        free(sf);
+        return NULL;
+    }
+    /* The words are the ones the parser validated with fl_spec_set. */
+    size_t cap = 2 * st->n_params + 10, n = 0;
+    char **words = calloc(cap, sizeof(char *));
+    words[n++] = strdup("attack");
+    words[n++] = strdup(st->attack);
+    const fl_attack_info *info = fl_attack_find(st->attack);
+    for (size_t i = 0; i < st->n_params; i++) {
+        const fl_param_spec *ps = NULL;
+        for (size_t k = 0; info && k < info->n_params; k++)
+            if (strcmp(info->params[k].name, st->param_names[i]) == 0)
+                ps = &info->params[k];
+        if (!ps)
+            ps = fl_common_param(st->param_names[i]);
+        if (asprintf(&words[n++], "--%s", st->param_names[i]) < 0)
+            words[n - 1] = NULL;
+        if (!ps || ps->type != FL_PARAM_BOOL)
+            words[n++] = strdup(st->param_values[i]);
+    }
+    char d[32], l[32];
+    words[n++] = strdup("--duration");
+    words[n++] = strdup(fl_format_duration(st->duration_us, d, sizeof(d)));
+    words[n++] = strdup("--lease");
+    words[n++] = strdup(fl_format_duration(sf->lease_us, l, sizeof(l)));
+    words[n++] = strdup("--json");
+    sf->rows = calloc(sf->plan.n ? sf->plan.n : 1, sizeof(*sf->rows));
+    fl_fanout_opts fo = {.heartbeat_us = sf->lease_us / 3,
+                         .hold_stdin = true,
+                         .kill_after_us = sf->lease_us + 5000000,
+                         .on_event = on_event,
+                         .user = sf};
+    if (fleet_thread_start(&sf->ft, &sf->plan, words, n, &fo, err) != 0) {
+        fleet_thread_free(&sf->ft);
+        fl_fleet_plan_free(&sf->plan);
+        free(sf->rows);
+        free(sf);
+        return NULL;
+    }
+    return sf;
+}
+
+/* "web-1: message; web-2: message" of the failed hosts. */
+static void failed_hosts(ssh_fault *sf, char *why, size_t len, size_t *n_failed) {
+    *n_failed = 0;
+    why[0] = '\0';
+    for (size_t i = 0; i < sf->plan.n; i++) {
+        if (sf->rows[i].phase != HOST_FAILED)
+            continue;
+        (*n_failed)++;
+        size_t used = strlen(why);
+        snprintf(why + used, len - used, "%s%s: %s", used ? "; " : "", sf->plan.hosts[i]->name,
+                 sf->rows[i].error[0] ? sf->rows[i].error : "failed");
+    }
+}
+
+static int ssh_applied(void *self, char *why, size_t len) {
+    ssh_fault *sf = self;
+    bool done = fleet_thread_done(&sf->ft);
+    pthread_mutex_lock(&sf->ft.lock);
+    size_t applied = 0, launched = 0, n_failed;
+    for (size_t i = 0; i < sf->plan.n; i++) {
+        host_phase ph = sf->rows[i].phase;
+        applied += ph == HOST_APPLIED || ph == HOST_ENDED;
+        launched += ph != HOST_WAITING;
+    }
+    char failures[1500];
+    failed_hosts(sf, failures, sizeof(failures), &n_failed);
+    int rc = 0;
+    if (n_failed > sf->plan.max_err) {
+        snprintf(why, len, "%zu of %zu host(s) failed, more than max-errors %zu: %s", n_failed, sf->plan.n,
+                 sf->plan.max_err, failures);
+        rc = -1;
+    } else if ((done || applied + n_failed == launched) && launched > 0) {
+        /* Every host launched so far has answered; with max-concurrency
+         * below the selection, later hosts take their turn as slots free. */
+        if (applied == 0) {
+            snprintf(why, len, "applied on no host: %s", failures[0] ? failures : "the fan-out ended");
+            rc = -1;
+        } else {
+            snprintf(why, len, "%s", failures); /* within max-errors: named in the timeline */
+            rc = 1;
+        }
+    } else if (done) {
+        snprintf(why, len, "the fan-out ended before any host answered: %s", sf->ft.err.message);
+        rc = -1;
+    }
+    pthread_mutex_unlock(&sf->ft.lock);
+    return rc;
+}
+
+static int ssh_ended(void *self, char *why, size_t len) {
+    ssh_fault *sf = self;
+    (void)why, (void)len;
+    return fleet_thread_done(&sf->ft) ? 1 : 0;
+}
+
+static int ssh_stop(void *self, char *why, size_t len) {
+    ssh_fault *sf = self;
+    fleet_thread_stop(&sf->ft);
+    /* After the join, the results are ours to read. */
+    size_t lost = 0;
+    why[0] = '\0';
+    for (size_t i = 0; i < sf->plan.n; i++) {
+        fl_fleet_result *r = &sf->ft.res[i];
+        host_row *h = &sf->rows[i];
+        if (r->state == FL_HOST_SKIPPED && h->phase == HOST_WAITING)
+            snprintf(h->error, sizeof(h->error), "skipped: max-errors was exceeded or the step ended first");
+        if (h->phase != HOST_APPLIED && h->phase != HOST_ENDED)
+            continue;
+        json_t *last = r->last ? json_loads(r->last, 0, NULL) : NULL;
+        const char *end_state = last ? json_string_value(json_object_get(last, "state")) : NULL;
+        bool rolled = end_state && strcmp(end_state, "rolled_back") == 0;
+        if (!rolled && r->exit_code != 0 && r->exit_code != FL_EABORTED) {
+            lost++;
+            size_t used = strlen(why);
+            char l[32];
+            snprintf(why + used, len - used, "%s%s: no confirmation (exit %d); its fault ends by its lease (%s)",
+                     used ? "; " : "", r->host->name, r->exit_code, fl_format_duration(sf->lease_us, l, sizeof(l)));
+        }
+        json_decref(last);
+    }
+    return lost ? -1 : 0;
+}
+
+static void ssh_summary(void *self, char *buf, size_t len) {
+    ssh_fault *sf = self;
+    pthread_mutex_lock(&sf->ft.lock);
+    size_t applied = 0;
+    char names[600] = "";
+    for (size_t i = 0; i < sf->plan.n; i++)
+        if (sf->rows[i].phase == HOST_APPLIED || sf->rows[i].phase == HOST_ENDED) {
+            applied++;
+            snprintf(names + strlen(names), sizeof(names) - strlen(names), " %s", sf->plan.hosts[i]->name);
+        }
+    pthread_mutex_unlock(&sf->ft.lock);
+    snprintf(buf, len, "on %zu of %zu host(s):%s", applied, sf->plan.n, names);
+}
+
+static json_t *ssh_targets_json(void *self) {
+    ssh_fault *sf = self;
+    const target_def *t = sf->target;
+    return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "kind", "ssh", "inventory",
+                     t->inventory, "select", t->select ? t->select : "", "mode", t->mode ? t->mode : "all", "seed",
+                     (json_int_t)sf->plan.seed, "hosts_total", (json_int_t)sf->plan.inv->n_hosts, "matched",
+                     (json_int_t)sf->plan.matched, "selected", (json_int_t)sf->plan.n, "max_concurrency",
+                     (json_int_t)sf->plan.max_conc, "max_errors", (json_int_t)sf->plan.max_err, "lease_ms",
+                     (json_int_t)(sf->lease_us / 1000));
+}
+
+static json_t *ms_since(int64_t t_us, int64_t t0_us) {
+    return t_us > 0 ? json_integer((t_us - t0_us) / 1000) : json_null();
+}
+
+static json_t *ssh_hosts_json(void *self, int64_t t0) {
+    ssh_fault *sf = self;
+    json_t *rows = json_array();
+    for (size_t i = 0; i < sf->plan.n; i++) {
+        const host_row *h = &sf->rows[i];
+        const fl_fleet_result *r = &sf->ft.res[i];
+        static const char *const names[] = {"skipped", "not applied", "applied", "failed", "applied"};
+        const char *result = names[h->phase];
+        json_t *row =
+            json_pack("{s:s, s:s, s:s}", "name", r->host->name, "address", r->host->address, "result", result);
+        if (h->id[0])
+            json_object_set_new(row, "id", json_string(h->id));
+        json_object_set_new(row, "started_ms", ms_since(h->start_us, t0));
+        json_object_set_new(row, "applied_ms", ms_since(h->applied_us, t0));
+        json_object_set_new(row, "ended_ms", ms_since(h->end_us ? h->end_us : r->end_us, t0));
+        if (h->applied_us)
+            json_object_set_new(row, "apply_ms", json_integer((h->applied_us - h->start_us) / 1000));
+        if (h->verified[0])
+            json_object_set_new(row, "verified", json_string(h->verified));
+        json_t *last = r->last && r->last != r->first ? json_loads(r->last, 0, NULL) : NULL;
+        const char *end_state = last ? json_string_value(json_object_get(last, "state")) : NULL;
+        if (end_state)
+            json_object_set_new(row, "end_state", json_string(end_state));
+        json_decref(last);
+        json_object_set_new(row, "exit_code", json_integer(r->exit_code));
+        if (h->error[0])
+            json_object_set_new(row, "error", json_string(h->error));
+        json_array_append_new(rows, row);
+    }
+    return rows;
+}
+
+static void ssh_free(void *self) {
+    ssh_fault *sf = self;
+    fleet_thread_free(&sf->ft);
+    fl_fleet_plan_free(&sf->plan);
+    free(sf->rows);
+    free(sf);
+}
+
+const remote_ops remote_ssh_ops = {.start = ssh_start,
+                                   .applied = ssh_applied,
+                                   .ended = ssh_ended,
+                                   .stop = ssh_stop,
+                                   .summary = ssh_summary,
+                                   .targets_json = ssh_targets_json,
+                                   .hosts_json = ssh_hosts_json,
+                                   .free = ssh_free};
