@@ -125,6 +125,8 @@ const char *fl_param_type_name(fl_param_type type);
 /* The parameters every held attack takes besides its own: "duration", and
  * "cgroup" for attacks that start workers. NULL for other names. */
 const fl_param_spec *fl_common_param(const char *name);
+/* A parameter of attack `kind` by name, or a common one; NULL if neither. */
+const fl_param_spec *fl_attack_param(const char *kind, const char *name);
 
 /* Parameters every held attack accepts, besides its own. */
 #define FL_MAX_DURATION_US (12LL * 3600 * 1000000) /* 12 h */

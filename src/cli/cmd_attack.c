@@ -38,14 +38,6 @@ static void help(void)
            USAGE);
 }
 
-static const fl_param_spec *find_param(const fl_attack_info *info, const char *name)
-{
-    for (size_t i = 0; i < info->n_params; i++)
-        if (strcmp(info->params[i].name, name) == 0)
-            return &info->params[i];
-    return fl_common_param(name);
-}
-
 typedef struct plan_out {
     bool json;
     int n;
@@ -193,7 +185,7 @@ int cmd_attack(int argc, char **argv)
             }
             continue;
         }
-        const fl_param_spec *ps = find_param(info, name);
+        const fl_param_spec *ps = fl_attack_param(kind, name);
         const char *value = eq ? eq + 1 : NULL;
         if (ps && ps->type != FL_PARAM_BOOL && !value) {
             if (i + 1 >= argc) {

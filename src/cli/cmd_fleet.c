@@ -194,12 +194,7 @@ int cli_fleet_attack(int argc, char **argv) {
             break;
         }
         const char *name = a + 2;
-        const fl_param_spec *ps = NULL;
-        for (size_t k = 0; info && k < info->n_params; k++)
-            if (strcmp(info->params[k].name, name) == 0)
-                ps = &info->params[k];
-        if (!ps)
-            ps = fl_common_param(name);
+        const fl_param_spec *ps = fl_attack_param(kind, name);
         const char *value = NULL;
         if (!ps || ps->type != FL_PARAM_BOOL) {
             if (i + 1 >= o.n_rest) {

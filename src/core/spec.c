@@ -43,6 +43,15 @@ const fl_param_spec *fl_common_param(const char *name)
     return NULL;
 }
 
+const fl_param_spec *fl_attack_param(const char *kind, const char *name)
+{
+    const fl_attack_info *info = fl_attack_find(kind);
+    for (size_t i = 0; info && i < info->n_params; i++)
+        if (strcmp(info->params[i].name, name) == 0)
+            return &info->params[i];
+    return fl_common_param(name);
+}
+
 static void value_reset(fl_value *v)
 {
     free(v->text);

@@ -302,13 +302,17 @@ static char *relative_to_file(const char *file, const char *path) {
     return out;
 }
 
-static int ssm_add(target_def *t, const char *name, const char *value) {
-    t->ssm_names = realloc(t->ssm_names, (t->n_ssm + 1) * sizeof(char *));
-    t->ssm_values = realloc(t->ssm_values, (t->n_ssm + 1) * sizeof(char *));
-    t->ssm_names[t->n_ssm] = strdup(name);
-    t->ssm_values[t->n_ssm] = strdup(value);
-    t->n_ssm++;
-    return 0;
+/* Appends a (name, value) pair to two parallel arrays. */
+static void pair_add(char ***names, char ***values, size_t *n, const char *name, const char *value) {
+    *names = realloc(*names, (*n + 1) * sizeof(char *));
+    *values = realloc(*values, (*n + 1) * sizeof(char *));
+    (*names)[*n] = strdup(name);
+    (*values)[*n] = strdup(value);
+    (*n)++;
+}
+
+static void ssm_add(target_def *t, const char *name, const char *value) {
+    pair_add(&t->ssm_names, &t->ssm_values, &t->n_ssm, name, value);
 }
 
 /* targets: {ssm: {...}}. The options are checked here by the same code
@@ -503,11 +507,7 @@ static int parse_target(pctx *c, yaml_node_t *v, const char *path, const target_
 
 /* ---- load -------------------------------------------------------------- */
 static void http_option_add(load_def *load, const char *key, const char *value) {
-    load->http_names = realloc(load->http_names, (load->n_http + 1) * sizeof(char *));
-    load->http_values = realloc(load->http_values, (load->n_http + 1) * sizeof(char *));
-    load->http_names[load->n_http] = strdup(key);
-    load->http_values[load->n_http] = strdup(value);
-    load->n_http++;
+    pair_add(&load->http_names, &load->http_values, &load->n_http, key, value);
 }
 
 static int parse_load_http(pctx *c, yaml_node_t *v, load_def *load) {
@@ -673,11 +673,7 @@ static int set_param(pctx *c, step_def *st, yaml_node_t *v, const char *path, co
     fl_error e;
     if (fl_spec_set(st->spec, key, value, &e) != 0)
         return fail_lib(c, v, path, &e);
-    st->param_names = realloc(st->param_names, (st->n_params + 1) * sizeof(char *));
-    st->param_values = realloc(st->param_values, (st->n_params + 1) * sizeof(char *));
-    st->param_names[st->n_params] = strdup(key);
-    st->param_values[st->n_params] = strdup(value);
-    st->n_params++;
+    pair_add(&st->param_names, &st->param_values, &st->n_params, key, value);
     return 0;
 }
 
@@ -690,15 +686,6 @@ static const char *param_value(const step_def *st, const char *name, int *count)
             (*count)++;
         }
     return found;
-}
-
-/* An attack's parameter, or a parameter every attack takes. */
-static const fl_param_spec *param_spec(const char *attack, const char *name) {
-    const fl_attack_info *info = fl_attack_find(attack);
-    for (size_t i = 0; info && i < info->n_params; i++)
-        if (strcmp(info->params[i].name, name) == 0)
-            return &info->params[i];
-    return fl_common_param(name);
 }
 
 /* An ssm step: the SendCommand of its kind's document, validated now with
@@ -715,7 +702,7 @@ static int build_ssm_request(pctx *c, step_def *st, yaml_node_t *v, const char *
             return fail_at(c, v, path, "targets: %s", strip_option_prefix(e.message));
     yaml_node_t *with = get(c, v, "with");
     for (size_t i = 0; i < st->n_params; i++) {
-        const fl_param_spec *ps = param_spec(st->attack, st->param_names[i]);
+        const fl_param_spec *ps = fl_attack_param(st->attack, st->param_names[i]);
         bool flag = ps && ps->type == FL_PARAM_BOOL;
         join(p, sizeof(p), path, "with");
         if (fl_ssm_request_param(st->ssm, st->param_names[i], flag ? "true" : st->param_values[i], &e) != 0) {
@@ -815,7 +802,7 @@ static int parse_step(pctx *c, yaml_node_t *v, const char *path, size_t index) {
             if (strcmp(k, "duration") == 0)
                 return fail_at(c, key, kp, "set the step's duration: next to attack:, not in with:");
             yaml_node_t *val = node_at(c, pp->value);
-            const fl_param_spec *ps = param_spec(st->attack, k);
+            const fl_param_spec *ps = fl_attack_param(st->attack, k);
             if (!ps)
                 return fail_at(c, key, kp, "unknown parameter of attack %s (see: faultline attacks %s)", st->attack,
                                st->attack);

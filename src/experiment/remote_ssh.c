@@ -158,14 +158,8 @@ static void *ssh_start(const step_def *st, uint64_t seed, fl_error *err) {
     char **words = calloc(cap, sizeof(char *));
     words[n++] = strdup("attack");
     words[n++] = strdup(st->attack);
-    const fl_attack_info *info = fl_attack_find(st->attack);
     for (size_t i = 0; i < st->n_params; i++) {
-        const fl_param_spec *ps = NULL;
-        for (size_t k = 0; info && k < info->n_params; k++)
-            if (strcmp(info->params[k].name, st->param_names[i]) == 0)
-                ps = &info->params[k];
-        if (!ps)
-            ps = fl_common_param(st->param_names[i]);
+        const fl_param_spec *ps = fl_attack_param(st->attack, st->param_names[i]);
         if (asprintf(&words[n++], "--%s", st->param_names[i]) < 0)
             words[n - 1] = NULL;
         if (!ps || ps->type != FL_PARAM_BOOL)
