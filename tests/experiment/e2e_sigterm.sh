@@ -10,12 +10,12 @@ duration: 25s
 load:
   http: {url: "http://127.0.0.1:8080/index.html", rate: 50/s, connections: 4, timeout: 5s}
 method:
-  - {name: freeze, attack: process-pause, with: {pid: $NGINX_PID}, start: 1s, duration: 20s}
+  - {name: freeze, attack: process-pause, with: {pid: $FL_NGINX_PID}, start: 1s, duration: 20s}
 YAML
 "$FAULTLINE" run "$FL_TMP/term.yaml" --out "$OUT" >"$FL_TMP/stdout" 2>"$FL_TMP/stderr" &
 RUN=$!
 FL_PIDS+=("$RUN")
-wait_for 10 bash -c "[ \"\$(awk '{print \$3}' /proc/$NGINX_PID/stat)\" = T ]" || fail "nginx never paused"
+wait_for 10 bash -c "[ \"\$(awk '{print \$3}' /proc/$FL_NGINX_PID/stat)\" = T ]" || fail "nginx never paused"
 sleep 2
 sent=$(date +%s%N)
 kill -TERM "$RUN"
@@ -24,7 +24,7 @@ wait "$RUN" || rc=$?
 exit_ms=$((($(date +%s%N) - sent) / 1000000))
 cat "$FL_TMP/stdout"
 check "exit 3 after SIGTERM" [ "$rc" = 3 ]
-check "nginx runs again" [ "$(proc_state "$NGINX_PID")" != T ]
+check "nginx runs again" [ "$(proc_state "$FL_NGINX_PID")" != T ]
 check "reason: the signal" [ "$(r .abort_reason)" = "signal SIGTERM" ]
 reaction=$(r .reaction_ms)
 echo "SIGTERM: rolled back ${reaction} ms after the signal was seen; process exited ${exit_ms} ms after kill"

@@ -12,7 +12,7 @@ duration: 20s
 load:
   http: {url: "http://127.0.0.1:8080/index.html", rate: 100/s, connections: 8, timeout: 200ms}
 method:
-  - {name: freeze, attack: process-pause, with: {pid: $NGINX_PID}, start: 2s, duration: 15s}
+  - {name: freeze, attack: process-pause, with: {pid: $FL_NGINX_PID}, start: 2s, duration: 15s}
 hypothesis:
   - {metric: load.latency.p99, during: freeze, below: 100ms}
 stop-when:
@@ -31,7 +31,7 @@ echo "stop condition: rolled back ${reaction} ms after the breach; run took ${el
 check "rolled back within 1 s of the breach" within "$reaction" 0 1000
 check "aborted early (not 20 s)" within "$elapsed_ms" 2000 9000
 check "fault rolled back" [ "$(r '.faults[0].rolled_back_ms')" != null ]
-check "nginx runs again" [ "$(proc_state "$NGINX_PID")" != T ]
+check "nginx runs again" [ "$(proc_state "$FL_NGINX_PID")" != T ]
 check "journal empty" [ "$(journal_count)" -eq 0 ]
 check "stop condition in the timeline" [ "$(r '[.timeline[].event] | index("stop_condition") != null')" = true ]
 finish
