@@ -40,7 +40,8 @@ static const char *phase_text(const fl_experiment *exp, const condition_def *cd)
 
 /* Where a step (or the load) runs, in words; an ssh selection with a seed
  * is resolved to its hosts, as the run will choose them. */
-static void describe_target(plan_ctx *p, const char *indent, const target_def *t, const struct fl_ssm_request *ssm) {
+static void describe_target(plan_ctx *p, const char *indent, const target_def *t, const struct fl_ssm_request *ssm,
+                            bool load) {
     if (!t) {
         say(p, "%son this host", indent);
         return;
@@ -67,12 +68,13 @@ static void describe_target(plan_ctx *p, const char *indent, const target_def *t
         say(p, "%sover ssh: %s", indent, e.message);
         return;
     }
-    say(p,
-        "%sover ssh: %zu of %zu matching host(s) of %s (select '%s', mode %s, %s), max-concurrency %zu, "
-        "max-errors %zu, lease %s",
-        indent, plan.n, plan.matched, t->inventory, t->select ? t->select : "", t->mode ? t->mode : "all",
-        t->has_seed ? "seed given" : "a new random seed each run", plan.max_conc, plan.max_err,
-        fl_format_duration(t->lease_us, l, sizeof(l)));
+    char limits[160] = ", all at once; a host that fails is named, the others go on";
+    if (!load)
+        snprintf(limits, sizeof(limits), ", max-concurrency %zu, max-errors %zu, lease %s", plan.max_conc, plan.max_err,
+                 fl_format_duration(t->lease_us, l, sizeof(l)));
+    say(p, "%sover ssh: %zu of %zu matching host(s) of %s (select '%s', mode %s, %s)%s", indent, plan.n, plan.matched,
+        t->inventory, t->select ? t->select : "", t->mode ? t->mode : "all",
+        t->has_seed ? "seed given" : "a new random seed each run", limits);
     if (t->has_seed || plan.n == plan.matched) {
         char names[700] = "";
         for (size_t i = 0; i < plan.n; i++)
@@ -92,13 +94,13 @@ int fl_experiment_plan(fl_experiment *exp, fl_experiment_line_cb line, void *use
     say(&p, "duration: %s", fl_format_duration(exp->duration_us, a, sizeof(a)));
     say(&p, "targets (default for every step):");
     describe_target(&p, "  ", exp->targets,
-                    exp->n_steps && exp->steps[0].target == exp->targets ? exp->steps[0].ssm : NULL);
+                    exp->n_steps && exp->steps[0].target == exp->targets ? exp->steps[0].ssm : NULL, false);
     if (exp->load.present && !exp->load.is_command) {
         say(&p, "load: HTTP %s at %s for %s%s", exp->load.url_text, exp->load.rate_text,
             fl_format_duration(exp->load.duration_us, a, sizeof(a)),
             exp->load.from ? ", split evenly over the hosts below" : ", from this host");
         if (exp->load.from)
-            describe_target(&p, "  ", exp->load.from, NULL);
+            describe_target(&p, "  ", exp->load.from, NULL, true);
     } else if (exp->load.present) {
         char cmd[512] = "";
         for (size_t i = 0; i < exp->load.argc; i++)
@@ -134,11 +136,16 @@ int fl_experiment_plan(fl_experiment *exp, fl_experiment_line_cb line, void *use
             say(&p, "  %8s  %s: %s for %s, until %s", a, st->name, st->attack,
                 fl_format_duration(st->duration_us, c, sizeof(c)), b);
         if (st->target != exp->targets)
-            describe_target(&p, "    ", st->target, st->ssm);
+            describe_target(&p, "    ", st->target, st->ssm, false);
         say(&p, st->target ? "    operations (on each target host, by its own faultline):" : "    operations:");
         p.n = 0;
         fl_error e;
-        if (fl_spec_plan(st->spec, plan_step, &p, &e) != 0) {
+        int planned = fl_spec_plan(st->spec, plan_step, &p, &e);
+        if (planned != 0 && st->target) {
+            /* Names are resolved, and paths and processes found, on each
+             * host: this host's view is only a preview. */
+            say(&p, "      decided by faultline on each host (not from here: %s)", e.message);
+        } else if (planned != 0) {
             char path[64];
             snprintf(path, sizeof(path), "method[%zu].with", i);
             exp_error_at(err, exp->file, st->with_mark.line ? st->with_mark : st->mark, path, "%s", e.message);

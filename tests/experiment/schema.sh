@@ -54,4 +54,13 @@ check "dry run shows the after: step" grep -q "after burn ends" <<<"$plan"
 check "dry run shows operations with undo" grep -q "undo:" <<<"$plan"
 check "dry run applies nothing" [ "$(journal_count)" -eq 0 ]
 check "dry run --json is JSON" bash -c "'$FAULTLINE' run --dry-run --json '$FL_TMP/ok.yaml' | jq -e '.plan | length > 5' >/dev/null"
+# The examples that need nothing running on this host validate, and the
+# fleet example's dry run shows its selection (names resolve on the hosts).
+root=$(cd "$FL_EXP_TESTS/../.." && pwd)
+for f in redis-latency.yaml cache-timeout/experiment.yaml fleet/cache-latency.yaml; do
+    check "examples/$f validates" "$FAULTLINE" validate "$root/examples/$f"
+done
+"$FAULTLINE" run "$root/examples/fleet/cache-latency.yaml" --dry-run >"$FL_TMP/fleet-plan" 2>&1 || true
+check "fleet example: the dry run shows the selection" grep -q "over ssh: 1 of 3 matching host(s) of inventory.yaml" "$FL_TMP/fleet-plan"
+check "fleet example: operations are decided on each host" grep -q "decided by faultline on each host" "$FL_TMP/fleet-plan"
 finish
