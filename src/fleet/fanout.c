@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -72,6 +73,7 @@ static int spawn(char **argv, slot *s, bool want_stdin) {
         close(in[0]), close(in[1]), close(out[0]), close(out[1]);
         return -1;
     }
+    pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         close(in[0]), close(in[1]), close(out[0]), close(out[1]), close(er[0]), close(er[1]);
@@ -79,6 +81,12 @@ static int spawn(char **argv, slot *s, bool want_stdin) {
     }
     if (pid == 0) {
         signal(SIGPIPE, SIG_DFL);
+        /* If the controller dies (even kill -9), its ssh clients go with it:
+         * each closes its session, so the host sees EOF and rolls back now,
+         * and a client still connecting never starts a fault late. */
+        prctl(PR_SET_PDEATHSIG, SIGTERM);
+        if (getppid() != parent)
+            _exit(255);
         /* Our own process group: a Ctrl-C at the terminal reaches the
          * controller, which ends the remote faults in order. */
         setpgid(0, 0);

@@ -125,4 +125,32 @@ check "kill -9 of run: $N hosts held the fault (got $during)" [ "$during" = "$N"
 check "kill -9 of run: every remote fault gone within lease + 2 s (took ${gone_ms} ms)" \
     sh -c "[ $(hosts_with_faults) = 0 ] && [ $gone_ms -le 5000 ]"
 echo "kill -9 of run: remote faults gone in ${gone_ms} ms (lease 3 s)"
+
+# 6. SIGTERM to `faultline run` while hosts hold the fault: every host rolls
+#    back and confirms before it exits 3.
+ip netns exec "${FLEET_NS}c" "$FAULTLINE" run "$FL_TMP/long.yaml" --out "$FL_TMP/out-term" >/dev/null 2>&1 &
+ctl=$!
+wait_for 20 sh -c "[ \$(ls $FLEET_DIR/h*/state/faults/*.json 2>/dev/null | wc -l) -ge $N ]" || true
+kill -TERM "$ctl"
+rc=0; wait "$ctl" || rc=$?
+left=$(hosts_with_faults)
+check "SIGTERM: exit 3 (got $rc)" [ "$rc" = 3 ]
+check "SIGTERM: no fault left when run has exited (got $left)" [ "$left" = 0 ]
+check "SIGTERM: every host confirmed its rollback" \
+    [ "$(jq '[.faults[0].hosts[] | select(.end_state == "rolled_back")] | length' "$FL_TMP/out-term/result.json")" = "$N" ]
+
+# 7. kill -9 at random points of the run (before, while the hosts apply,
+#    while they hold): nothing left within lease + 2 s each time.
+for trial in 1 2 3 4; do
+    delay_ms=$((RANDOM % 2500))
+    ip netns exec "${FLEET_NS}c" "$FAULTLINE" run "$FL_TMP/long.yaml" --out "$FL_TMP/out-k$trial" >/dev/null 2>&1 &
+    ctl=$!
+    sleep "$(awk -v ms="$((500 + delay_ms))" 'BEGIN { print ms / 1000 }')"
+    kill -KILL "$ctl" 2>/dev/null || true
+    wait "$ctl" 2>/dev/null || true
+    wait_for 5 sh -c "[ \$(ls $FLEET_DIR/h*/state/faults/*.json 2>/dev/null | wc -l) = 0 ]" || true
+    sleep 1 # and nothing comes back: no ssh client of the dead run connects late
+    check "kill -9 at $((500 + delay_ms)) ms into the run (the step starts at 1 s): nothing left, for good" \
+        [ "$(hosts_with_faults)" = 0 ]
+done
 finish

@@ -41,6 +41,7 @@ fleet_up() {
     ssh-keygen -q -t ed25519 -N '' -f "$FLEET_DIR/client_key"
     ssh-keygen -q -t ed25519 -N '' -f "$FLEET_DIR/host_key"
     cp "$FLEET_DIR/client_key.pub" "$FLEET_DIR/authorized_keys"
+    : >"$FLEET_DIR/empty_rc"
     ip netns add "${FLEET_NS}c"
     ip -n "${FLEET_NS}c" link set lo up
     ip -n "${FLEET_NS}c" link add br0 type bridge
@@ -71,7 +72,12 @@ MaxStartups 200
 MaxSessions 200
 LogLevel ERROR
 CFG
-        ip netns exec "$ns" /usr/sbin/sshd -D -e -f "$FLEET_DIR/h$i/sshd_config" 2>>"$FLEET_DIR/h$i/sshd.log" &
+        # A host of its own: root's ~/.bashrc on this machine (which bash
+        # reads for ssh commands) is hidden by an empty file in the host's
+        # private mount namespace (ip netns exec makes one), so the test does
+        # not run, or get stuck in, whatever this machine's shell setup does.
+        ip netns exec "$ns" sh -c '[ ! -e "$HOME/.bashrc" ] || mount --bind "$1" "$HOME/.bashrc"; exec "$2" -D -e -f "$3"' \
+            sh "$FLEET_DIR/empty_rc" /usr/sbin/sshd "$FLEET_DIR/h$i/sshd_config" 2>>"$FLEET_DIR/h$i/sshd.log" &
         FLEET_SSHD_PIDS+=("$!")
     done
     for i in $(seq 1 "$n"); do
