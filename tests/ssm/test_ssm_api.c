@@ -246,6 +246,21 @@ static void request_errors(void **state) {
 }
 
 /* ---- commands ---- */
+/* Starts a listener (polls, mode, faults, alarm: see listener.py) and sends
+ * the latency request to it; the request is freed, the command kept. */
+static fl_ssm_command *send_latency(listener *l, const char *polls, const char *mode, const char *faults,
+                                    const char *alarm) {
+    listener_start(l, polls, mode, faults, alarm);
+    fl_ssm_config cfg;
+    config_for(&cfg, l);
+    fl_error err;
+    fl_ssm_request *r = latency_request();
+    fl_ssm_command *c = fl_ssm_command_send(&cfg, r, &err);
+    fl_ssm_request_free(r);
+    assert_non_null(c);
+    return c;
+}
+
 static void send_poll_details(void **state) {
     (void)state;
     listener l;
@@ -305,13 +320,8 @@ static void send_poll_details(void **state) {
 static void failing_instance(void **state) {
     (void)state;
     listener l;
-    listener_start(&l, "1", "fail", NULL, NULL);
-    fl_ssm_config cfg;
-    config_for(&cfg, &l);
+    fl_ssm_command *c = send_latency(&l, "1", "fail", NULL, NULL);
     fl_error err;
-    fl_ssm_request *r = latency_request();
-    fl_ssm_command *c = fl_ssm_command_send(&cfg, r, &err);
-    assert_non_null(c);
     int rc;
     for (int i = 0; i < 10 && (rc = fl_ssm_command_poll(c, &err)) == 0; i++)
         ;
@@ -322,20 +332,14 @@ static void failing_instance(void **state) {
     assert_string_equal(inv[0].status, "Success");
     assert_string_equal(inv[1].status, "Failed");
     fl_ssm_command_free(c);
-    fl_ssm_request_free(r);
     listener_stop(&l);
 }
 
 static void poll_error_then_recovers(void **state) {
     (void)state;
     listener l;
-    listener_start(&l, "1", "", "ListCommands:5:400:ThrottlingException", NULL);
-    fl_ssm_config cfg;
-    config_for(&cfg, &l);
+    fl_ssm_command *c = send_latency(&l, "1", "", "ListCommands:5:400:ThrottlingException", NULL);
     fl_error err;
-    fl_ssm_request *r = latency_request();
-    fl_ssm_command *c = fl_ssm_command_send(&cfg, r, &err);
-    assert_non_null(c);
     assert_int_equal(fl_ssm_command_poll(c, &err), -1); /* 5 attempts, all throttled */
     assert_non_null(strstr(err.message, "ThrottlingException"));
     assert_non_null(strstr(err.message, "after 5 attempts"));
@@ -344,21 +348,14 @@ static void poll_error_then_recovers(void **state) {
     assert_int_equal(fl_ssm_command_poll(c, &err), 1);
     assert_int_equal(logged(&l, "ListCommands", NULL), 6);
     fl_ssm_command_free(c);
-    fl_ssm_request_free(r);
     listener_stop(&l);
 }
 
 static void cancel(void **state) {
     (void)state;
     listener l;
-    listener_start(&l, "0", "", NULL, NULL);
-    fl_ssm_config cfg;
-    config_for(&cfg, &l);
+    fl_ssm_command *c = send_latency(&l, "0", "", NULL, NULL);
     fl_error err;
-    fl_ssm_request *r = latency_request();
-    fl_ssm_command *c = fl_ssm_command_send(&cfg, r, &err);
-    fl_ssm_request_free(r);
-    assert_non_null(c);
     assert_int_equal(fl_ssm_command_poll(c, &err), 0);
     assert_string_equal(fl_ssm_command_stop_id(c), "");
     assert_int_equal(fl_ssm_command_cancel(c, &err), 0);
@@ -372,12 +369,7 @@ static void cancel(void **state) {
     listener_stop(&l);
 
     /* CancelCommand refused: the stop command is sent all the same */
-    listener_start(&l, "0", "", "CancelCommand:*:400:InvalidCommandId", NULL);
-    config_for(&cfg, &l);
-    r = latency_request();
-    c = fl_ssm_command_send(&cfg, r, &err);
-    fl_ssm_request_free(r);
-    assert_non_null(c);
+    c = send_latency(&l, "0", "", "CancelCommand:*:400:InvalidCommandId", NULL);
     assert_int_equal(fl_ssm_command_cancel(c, &err), -1);
     assert_non_null(strstr(err.message, "CancelCommand: HTTP 400 InvalidCommandId"));
     assert_int_equal(strlen(fl_ssm_command_stop_id(c)), 36);
