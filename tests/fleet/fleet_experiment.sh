@@ -115,11 +115,11 @@ experiment "$FL_TMP/long.yaml" all 'broken!=yes' 0
 sed -i 's/^duration: 5s/duration: 70s/; s/duration: 3s}/duration: 60s}/' "$FL_TMP/long.yaml"
 ip netns exec "${FLEET_NS}c" "$FAULTLINE" run "$FL_TMP/long.yaml" --out "$FL_TMP/out-long" >/dev/null 2>&1 &
 ctl=$!
-wait_for 20 sh -c "[ \$(ls $FLEET_DIR/h*/state/faults/*.json 2>/dev/null | wc -l) -ge $N ]" || true
+wait_for 20 faults_at_least $N || true
 during=$(hosts_with_faults)
 kill -KILL "$ctl"
 t0=$(date +%s%N)
-wait_for 10 sh -c "[ \$(ls $FLEET_DIR/h*/state/faults/*.json 2>/dev/null | wc -l) = 0 ]" || true
+wait_for 10 no_faults || true
 gone_ms=$((($(date +%s%N) - t0) / 1000000))
 check "kill -9 of run: $N hosts held the fault (got $during)" [ "$during" = "$N" ]
 check "kill -9 of run: every remote fault gone within lease + 2 s (took ${gone_ms} ms)" \
@@ -130,7 +130,7 @@ echo "kill -9 of run: remote faults gone in ${gone_ms} ms (lease 3 s)"
 #    back and confirms before it exits 3.
 ip netns exec "${FLEET_NS}c" "$FAULTLINE" run "$FL_TMP/long.yaml" --out "$FL_TMP/out-term" >/dev/null 2>&1 &
 ctl=$!
-wait_for 20 sh -c "[ \$(ls $FLEET_DIR/h*/state/faults/*.json 2>/dev/null | wc -l) -ge $N ]" || true
+wait_for 20 faults_at_least $N || true
 kill -TERM "$ctl"
 rc=0; wait "$ctl" || rc=$?
 left=$(hosts_with_faults)
@@ -148,7 +148,7 @@ for trial in 1 2 3 4; do
     sleep "$(awk -v ms="$((500 + delay_ms))" 'BEGIN { print ms / 1000 }')"
     kill -KILL "$ctl" 2>/dev/null || true
     wait "$ctl" 2>/dev/null || true
-    wait_for 5 sh -c "[ \$(ls $FLEET_DIR/h*/state/faults/*.json 2>/dev/null | wc -l) = 0 ]" || true
+    wait_for 5 no_faults || true
     sleep 1 # and nothing comes back: no ssh client of the dead run connects late
     check "kill -9 at $((500 + delay_ms)) ms into the run (the step starts at 1 s): nothing left, for good" \
         [ "$(hosts_with_faults)" = 0 ]

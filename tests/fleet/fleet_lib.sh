@@ -114,6 +114,12 @@ fl_ctl() { ip netns exec "${FLEET_NS}c" "$FAULTLINE" "$@"; }
 
 # Journaled faults on host I (read directly: no recovery side effects).
 host_faults() { find "$FLEET_DIR/h$1/state/faults" -name '*.json' 2>/dev/null | wc -l; }
+# Journaled faults on all hosts together, and conditions for wait_for.
+faults_total() { find "$FLEET_DIR"/h*/state/faults -name '*.json' 2>/dev/null | wc -l; }
+faults_at_least() { [ "$(faults_total)" -ge "$1" ]; }
+no_faults() { [ "$(faults_total)" = 0 ]; }
+host_holds_fault() { [ "$(host_faults "$1")" -ge 1 ]; }
+host_clear() { [ "$(host_faults "$1")" = 0 ]; }
 hosts_with_faults() {
     local i c=0
     for i in $(seq 1 "$FLEET_N"); do [ "$(host_faults "$i")" -eq 0 ] || c=$((c + 1)); done

@@ -48,7 +48,7 @@ check "no fault left on any host" [ "$(hosts_with_faults)" = 0 ]
 ip netns exec "${FLEET_NS}c" "$FAULTLINE" attack "${CPU[@]}" --duration 60s --inventory "$INV" --select 'zone=*' \
     --mode 'percent(50)' --json >"$FL_TMP/pct.json" 2>/dev/null &
 ctl=$!
-wait_for 20 sh -c "[ \$(ls $FLEET_DIR/h*/state/faults/*.json 2>/dev/null | wc -l) -ge 4 ]" || true
+wait_for 20 faults_at_least 4 || true
 during=$(hosts_with_faults)
 fl_ctl status --inventory "$INV" --select 'zone=*' --json >"$FL_TMP/status.json" 2>/dev/null || true
 kill -INT "$ctl" # Ctrl-C: the controller ends every remote fault now
@@ -90,11 +90,11 @@ ip netns exec "${FLEET_NS}c" "$FAULTLINE" attack "${CPU[@]}" --duration 60s --le
     >"$FL_TMP/kill.txt" 2>&1 &
 ctl=$!
 FL_PIDS+=("$ctl")
-wait_for 30 sh -c "[ \$(ls $FLEET_DIR/h*/state/faults/*.json 2>/dev/null | wc -l) -ge $N ]" || true
+wait_for 30 faults_at_least $N || true
 check "kill -9: all $N hosts hold the fault" [ "$(hosts_with_faults)" = "$N" ]
 t0=$(date +%s.%N)
 kill -KILL "$ctl"
-wait_for $((LEASE + 10)) sh -c "[ \$(ls $FLEET_DIR/h*/state/faults/*.json 2>/dev/null | wc -l) = 0 ]" || true
+wait_for $((LEASE + 10)) no_faults || true
 t1=$(date +%s.%N)
 gone=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 echo "kill -9: all remote faults gone ${gone}s after the controller died (lease ${LEASE}s)"
@@ -107,12 +107,12 @@ ip netns exec "${FLEET_NS}c" "$FAULTLINE" attack "${CPU[@]}" --duration 60s --le
     >"$FL_TMP/cut.txt" 2>&1 &
 ctl=$!
 FL_PIDS+=("$ctl")
-wait_for 30 sh -c "[ \$(ls $FLEET_DIR/h5/state/faults/*.json 2>/dev/null | wc -l) -ge 1 ]" || true
+wait_for 30 host_holds_fault 5 || true
 check "cut: h5 holds the fault" [ "$(host_faults 5)" = 1 ]
 sleep 1
 ip -n "${FLEET_NS}c" link set v5 down
 t0=$(date +%s.%N)
-wait_for $((LEASE + 10)) sh -c "[ \$(ls $FLEET_DIR/h5/state/faults/*.json 2>/dev/null | wc -l) = 0 ]" || true
+wait_for $((LEASE + 10)) host_clear 5 || true
 t1=$(date +%s.%N)
 gone=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f", b - a }')
 echo "cut: h5's fault gone ${gone}s after its path was cut (lease ${LEASE}s)"

@@ -5,27 +5,12 @@
 # step's end sends CancelCommand and `faultline stop --all`; an alarm that
 # SSM reports as triggered ends the run as a stop condition (exit 3); a
 # hostile parameter is refused at the file's line:column (exit 2, nothing sent).
-set -u
-PY=/usr/bin/python3
-[ -x $PY ] || exit 77
+. "$FL_TESTS/ssm_lib.sh" exp
 command -v jq >/dev/null || { echo "needs jq"; exit 77; }
-T=$(mktemp -d /tmp/fl-ssm-exp.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
-trap cleanup EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
 ok() { echo "ok: $*"; }
-export FAULTLINE_STATE_DIR=$T/state HOME=$T AWS_CONFIG_FILE=$T/none AWS_SHARED_CREDENTIALS_FILE=$T/none
-export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_REGION AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SSM
+export FAULTLINE_STATE_DIR=$T/state
+unset AWS_REGION # the experiment names its region
 
-start_listener() { # name polls [mode] -> sets PORT
-    $PY "$FL_TESTS/listener.py" "$T/$1.port" "$T/$1.log" "$2" ${3:-} & PIDS+=($!)
-    for _ in $(seq 100); do [ -s "$T/$1.port" ] && break; sleep 0.05; done
-    PORT=$(cat "$T/$1.port")
-    touch "$T/$1.log"
-}
 ops() { jq -r '.target | sub(".*\\."; "")' "$1" | tr '\n' ' '; }
 body_of() { jq -c "select(.target | endswith(\"$2\")) | .body | fromjson" "$1"; }
 

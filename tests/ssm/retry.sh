@@ -5,23 +5,8 @@
 # AccessDenied is not retried, retries stop after 5 attempts, a SendCommand
 # whose reply is lost is not sent twice, polling rides out throttling, and
 # every attempt is signed (validate_requests.py).
-set -u
-PY=/usr/bin/python3
-[ -x $PY ] && $PY -c 'import json' || exit 77
-ls /usr/lib/python3/dist-packages/botocore/data/ssm/*/service-2.json >/dev/null 2>&1 || { echo "python3-botocore missing"; exit 77; }
-T=$(mktemp -d /tmp/fl-ssm-retry.XXXXXX)
-PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; rm -rf "$T"; }
-trap cleanup EXIT
-fails=0
-fail() { echo "FAIL: $*"; fails=$((fails + 1)); }
-
-start_listener() { # name polls [fail]; FL_SSM_FAULTS from the caller -> sets PORT
-    $PY "$FL_TESTS/listener.py" "$T/$1.port" "$T/$1.log" "$2" ${3:-} & PIDS+=($!)
-    for _ in $(seq 100); do [ -s "$T/$1.port" ] && break; sleep 0.05; done
-    PORT=$(cat "$T/$1.port")
-    touch "$T/$1.log"
-}
+. "$FL_TESTS/ssm_lib.sh" retry
+need_botocore
 count() { # log op [status] -> number of requests
     $PY - "$@" <<'PYEOF'
 import json, sys
@@ -35,9 +20,6 @@ for line in open(log):
 print(n)
 PYEOF
 }
-export HOME=$T AWS_CONFIG_FILE=$T/none AWS_SHARED_CREDENTIALS_FILE=$T/none
-export AWS_ACCESS_KEY_ID=AKIDEXAMPLE AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY AWS_REGION=eu-west-1
-unset AWS_PROFILE AWS_SESSION_TOKEN AWS_DEFAULT_REGION AWS_ENDPOINT_URL AWS_ENDPOINT_URL_SSM FL_SSM_FAULTS FL_SSM_ALARM FL_SSM_NO_INSTANCES
 export FAULTLINE_SSM_RETRY_BASE_MS=2 # short waits; the policy is the same
 send() { # name args... -> RC, output in $T/name.out/.err
     local name=$1; shift
