@@ -380,8 +380,10 @@ static bool stop_remote_step(run_state *rs, size_t i, const char *why) {
     char detail[1500] = "";
     bool ok = sr->rops->stop(sr->remote, detail, sizeof(detail)) == 0;
     sr->rolled_back_us = run_now(rs);
-    if (sr->state == STEP_ACTIVE || sr->state == STEP_APPLYING)
-        sr->state = sr->state == STEP_ACTIVE ? STEP_ENDED : STEP_FAILED;
+    if (sr->state == STEP_ACTIVE)
+        sr->state = STEP_ENDED;
+    else if (sr->state == STEP_APPLYING) /* stopped before every host had answered */
+        sr->state = STEP_FAILED;
     if (ok) {
         run_event(rs, "fault_rolled_back", rs->exp->steps[i].name, why);
     } else {
@@ -428,13 +430,16 @@ static bool step_due(run_state *rs, size_t i, int64_t now) {
 }
 
 /* ---- progress ---------------------------------------------------------- */
+/* Held, or being applied on other hosts (in effect on some already). */
+static bool in_effect(const step_run *sr) { return sr->state == STEP_ACTIVE || sr->state == STEP_APPLYING; }
+
 static void report_progress(run_state *rs, const char *phase) {
     if (!rs->opt || !rs->opt->progress)
         return;
     char active[256] = "";
     int n_active = 0;
     for (size_t i = 0; i < rs->exp->n_steps; i++)
-        if (rs->steps[i].state == STEP_ACTIVE || rs->steps[i].state == STEP_APPLYING) {
+        if (in_effect(&rs->steps[i])) {
             snprintf(active + strlen(active), sizeof(active) - strlen(active), "%s%s", n_active ? "," : "",
                      rs->exp->steps[i].name);
             n_active++;
@@ -459,7 +464,7 @@ static const char *current_phase(run_state *rs) {
     bool any_applied = false, any_active = false;
     for (size_t i = 0; i < rs->exp->n_steps; i++) {
         any_applied |= rs->steps[i].applied_us >= 0;
-        any_active |= rs->steps[i].state == STEP_ACTIVE || rs->steps[i].state == STEP_APPLYING;
+        any_active |= in_effect(&rs->steps[i]);
     }
     return any_active ? "during" : any_applied ? "after" : "before";
 }
