@@ -429,7 +429,10 @@ static int parse_target(pctx *c, yaml_node_t *v, const char *path, const target_
     }
     static const char *const keys[] = {"inventory",  "select", "mode", "seed", "max-concurrency",
                                        "max-errors", "lease",  "ssm",  NULL};
-    if (want_kind(c, v, path, YAML_MAPPING_NODE) != 0 || check_keys(c, v, path, keys) != 0)
+    /* Load runs on every selected host at once, without a lease: the fan-out
+     * limits and ssm are for faults only. */
+    static const char *const load_keys[] = {"inventory", "select", "mode", "seed", NULL};
+    if (want_kind(c, v, path, YAML_MAPPING_NODE) != 0 || check_keys(c, v, path, ssh_only ? load_keys : keys) != 0)
         return -1;
     target_def *t = calloc(1, sizeof(*t));
     *out = t;
@@ -437,8 +440,6 @@ static int parse_target(pctx *c, yaml_node_t *v, const char *path, const target_
     char p[256];
     yaml_node_t *ssm = get(c, v, "ssm");
     if (ssm) {
-        if (ssh_only)
-            return fail_at(c, ssm, path, "ssm: load runs on the controller or on ssh hosts of an inventory");
         if (v->data.mapping.pairs.top - v->data.mapping.pairs.start != 1)
             return fail_at(c, v, path, "ssm: stands alone; inventory, select and the others are for ssh fleets");
         join(p, sizeof(p), path, "ssm");
