@@ -53,8 +53,14 @@ enum fl_code {
 typedef struct fl_error {
     int code;          /* enum fl_code */
     char field[64];    /* the parameter or field at fault, "" if none */
-    char message[512]; /* a sentence for a human, naming the field */
+    char message[512]; /* a sentence for a human; "delay: '2' needs a unit ..." */
 } fl_error;
+
+/* Messages about a parameter start with its name and ": ", as the parameter
+ * is named in fl_spec_set() and in experiment files (no CLI syntax). This is
+ * the rest, for a caller that names the field its own way ("--delay: ...",
+ * "method[0].with.delay: ..."); the whole message when it has no such start. */
+const char *fl_error_detail(const fl_error *err);
 
 /* ---- units ------------------------------------------------------------
  * Durations: "500us", "40ms", "2s", "1m", "1h", "1m30s", "1.5s".

@@ -25,16 +25,16 @@ static int parse_rate(const char *text, double *bits, fl_error *err) {
     char *end;
     double value = strtod(text, &end);
     if (end == text || !isdigit((unsigned char)text[0]))
-        return fl_fail(err, FL_EINVAL, "rate", "--rate: '%s' is not a rate like 1mbit or 100kbps", text);
+        return fl_fail(err, FL_EINVAL, "rate", "rate: '%s' is not a rate like 1mbit or 100kbps", text);
     for (size_t i = 0; i < FL_ARRAY_LEN(units); i++)
         if (strcasecmp(end, units[i].unit) == 0) {
             *bits = value * units[i].factor;
             if (*bits < 8000 || *bits > 100e9)
-                return fl_fail(err, FL_EINVAL, "rate", "--rate: %s is outside 8kbit..100gbit", text);
+                return fl_fail(err, FL_EINVAL, "rate", "rate: %s is outside 8kbit..100gbit", text);
             return 0;
         }
     return fl_fail(err, FL_EINVAL, "rate",
-                   "--rate: '%s': the unit must be one of bit, kbit, mbit, gbit, bps, kbps, "
+                   "rate: '%s': the unit must be one of bit, kbit, mbit, gbit, bps, kbps, "
                    "mbps, gbps",
                    text);
 }

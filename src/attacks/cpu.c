@@ -29,7 +29,7 @@ static int validate(fl_spec *spec, fl_error *err)
     const fl_value *cpus = fl_spec_value(spec, "cpus");
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     if (cpus->given && fl_spec_given(spec, "workers"))
-        return fl_fail(err, FL_EINVAL, "cpus", "--cpus and --workers are exclusive: --cpus starts one worker per listed cpu");
+        return fl_fail(err, FL_EINVAL, "cpus", "cpus: give cpus or workers, not both (cpus starts one worker per listed cpu)");
     cpu_plan *plan = calloc(1, sizeof(*plan));
     plan->load = fl_spec_pct(spec, "load");
     if (cpus->given) {
@@ -38,7 +38,7 @@ static int validate(fl_spec *spec, fl_error *err)
         for (size_t i = 0; i < cpus->n_cpus; i++) {
             if (cpus->cpus[i] >= CPU_SETSIZE || !CPU_ISSET(cpus->cpus[i], &allowed)) {
                 free(plan);
-                return fl_fail(err, FL_EINVAL, "cpus", "--cpus: cpu %d is not online or not allowed here (online: 0-%ld)",
+                return fl_fail(err, FL_EINVAL, "cpus", "cpus: cpu %d is not online or not allowed here (online: 0-%ld)",
                                cpus->cpus[i], online - 1);
             }
             plan->cpu[plan->n++] = cpus->cpus[i];

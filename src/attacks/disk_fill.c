@@ -51,10 +51,10 @@ static int validate(fl_spec *spec, fl_error *err)
     bool by_size = fl_spec_given(spec, "size"), by_pct = fl_spec_given(spec, "percent");
     if (by_size == by_pct)
         return fl_fail(err, FL_EINVAL, by_size ? "percent" : "size",
-                       by_size ? "--size and --percent are exclusive: give one" : "--size or --percent is required (e.g. --percent 90%%)");
+                       by_size ? "percent: give size or percent, not both" : "size: required, or percent (e.g. 90%% of the filesystem)");
     fs_usage u;
     if (usage(path, &u) != 0 || u.size == 0)
-        return fl_fail(err, FL_EINVAL, "path", "--path: cannot stat the filesystem of %s", path);
+        return fl_fail(err, FL_EINVAL, "path", "path: cannot stat the filesystem of %s", path);
     fill_plan *p = calloc(1, sizeof(*p));
     snprintf(p->dir, sizeof(p->dir), "%s", path);
     spec->data = p;
@@ -64,7 +64,7 @@ static int validate(fl_spec *spec, fl_error *err)
     } else {
         double target = fl_spec_pct(spec, "percent") / 100.0 * (double)u.size;
         if (target <= (double)u.used)
-            return fl_fail(err, FL_EINVAL, "percent", "--percent: the filesystem of %s is already at %.1f%%", path,
+            return fl_fail(err, FL_EINVAL, "percent", "percent: the filesystem of %s is already at %.1f%%", path,
                            100.0 * (double)u.used / (double)u.size);
         p->bytes = (uint64_t)(target - (double)u.used);
     }
@@ -74,11 +74,11 @@ static int validate(fl_spec *spec, fl_error *err)
     if (p->bytes > u.avail || (!fl_spec_bool(spec, "force") && u.avail - p->bytes < reserve)) {
         char b[32], a[32], rs[32];
         return fl_fail(err, FL_EINVAL, by_size ? "size" : "percent",
-                       "--%s: writing %s would leave less than %s free (%s free now)%s", by_size ? "size" : "percent",
+                       "%s: writing %s would leave less than %s free (%s free now)%s", by_size ? "size" : "percent",
                        fl_format_size(p->bytes, b, sizeof(b)),
                        fl_format_size(p->bytes > u.avail ? 0 : reserve, rs, sizeof(rs)),
                        fl_format_size(u.avail, a, sizeof(a)),
-                       p->bytes > u.avail ? "" : "; lower it, lower --reserve, or add --force");
+                       p->bytes > u.avail ? "" : "; lower it, lower the reserve, or force it");
     }
     fl_spec_claim(spec, "disk-fill:dev=%llu", (unsigned long long)st.st_dev);
     return 0;

@@ -31,7 +31,7 @@ static int validate(fl_spec *spec, fl_error *err) {
     for (size_t i = 0; ok && i < n; i++)
         ok = isalnum((unsigned char)domain[i]) || strchr("-._", domain[i]);
     if (!ok)
-        return fl_fail(err, FL_EINVAL, "domain", "--domain: '%s' is not a domain name", domain);
+        return fl_fail(err, FL_EINVAL, "domain", "domain: '%s' is not a domain name", domain);
     p->action.verdict = FL_NET_QUEUE;
     p->uses_engine = true;
     p->engine.mode = FL_ENGINE_DNS;

@@ -51,7 +51,7 @@ static int validate(fl_spec *spec, fl_error *err)
     spec->data = p;
     spec->free_data = free;
     if (p->block > p->size)
-        return fl_fail(err, FL_EINVAL, "block", "--block is larger than --size");
+        return fl_fail(err, FL_EINVAL, "block", "block: larger than size");
     struct statvfs s;
     uint64_t need = p->size * (uint64_t)p->workers;
     if (statvfs(path, &s) == 0) {
@@ -60,7 +60,7 @@ static int validate(fl_spec *spec, fl_error *err)
         if (need + total / 50 > avail) {
             char n[32], a[32];
             return fl_fail(err, FL_EINVAL, "size",
-                           "--size: %d files of this size need %s but only %s is free (keeping 2%% in reserve)",
+                           "size: %d files of this size need %s but only %s is free (keeping 2%% in reserve)",
                            p->workers, fl_format_size(need, n, sizeof(n)), fl_format_size(avail, a, sizeof(a)));
         }
     }

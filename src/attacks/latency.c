@@ -27,7 +27,7 @@ static int validate(fl_spec *spec, fl_error *err) {
     p->engine.distribution =
         strcmp(fl_spec_str(spec, "distribution"), "uniform") == 0 ? FL_JITTER_UNIFORM : FL_JITTER_NORMAL;
     if (fl_spec_given(spec, "distribution") && p->engine.jitter_us == 0)
-        return fl_fail(err, FL_EINVAL, "distribution", "--distribution shapes --jitter; give --jitter too");
+        return fl_fail(err, FL_EINVAL, "distribution", "distribution: it shapes the jitter; give jitter too");
     return 0;
 }
 

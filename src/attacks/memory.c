@@ -46,7 +46,7 @@ static int validate(fl_spec *spec, fl_error *err)
     bool by_size = fl_spec_given(spec, "size"), by_pct = fl_spec_given(spec, "percent");
     if (by_size == by_pct)
         return fl_fail(err, FL_EINVAL, by_size ? "percent" : "size",
-                       by_size ? "--size and --percent are exclusive: give one" : "--size or --percent is required (e.g. --size 512M)");
+                       by_size ? "percent: give size or percent, not both" : "size: required, or percent (e.g. 512M)");
     uint64_t total = 0, avail = 0;
     if (meminfo("MemTotal", &total) != 0 || meminfo("MemAvailable", &avail) != 0)
         return fl_fail(err, FL_EAPPLY, "memory", "cannot read /proc/meminfo");
@@ -61,8 +61,8 @@ static int validate(fl_spec *spec, fl_error *err)
     if (!fl_spec_bool(spec, "force") && (p->bytes > avail || avail - p->bytes < reserve)) {
         char b[32], a[32], rs[32];
         return fl_fail(err, FL_EINVAL, by_size ? "size" : "percent",
-                       "--%s: taking %s would leave less than the reserve of %s available (%s available now); "
-                       "lower it, lower --reserve, or add --force",
+                       "%s: taking %s would leave less than the reserve of %s available (%s available now); "
+                       "lower it, lower the reserve, or force it",
                        by_size ? "size" : "percent", fl_format_size(p->bytes, b, sizeof(b)),
                        fl_format_size(reserve, rs, sizeof(rs)), fl_format_size(avail, a, sizeof(a)));
     }
@@ -104,7 +104,7 @@ static int apply(fl_ctx *ctx, fl_error *err)
     int timeout_ms = 30000 + (int)(p->bytes / (20ULL << 20)) * 1000;
     if (fl_ctx_spawn(ctx, "fl-memory", hog, (void *)p, timeout_ms, &pid, err) != 0) {
         snprintf(err->message + strlen(err->message), sizeof(err->message) - strlen(err->message),
-                 " (out of memory, a cgroup limit, or --lock beyond RLIMIT_MEMLOCK?)");
+                 " (out of memory, a cgroup limit, or lock beyond RLIMIT_MEMLOCK?)");
         return -1;
     }
     char b[32];

@@ -34,7 +34,7 @@ static int validate(fl_spec *spec, fl_error *err)
     spec->data = p;
     spec->free_data = free_plan;
     if (p->signo == SIGSTOP || p->signo == SIGCONT)
-        return fl_fail(err, FL_EINVAL, "signal", "--signal: use process-pause to stop and resume processes");
+        return fl_fail(err, FL_EINVAL, "signal", "signal: use process-pause to stop and resume processes");
     return fl_select_processes(spec, &p->targets, &p->n, err);
 }
 

@@ -23,10 +23,10 @@ int fl_select_processes(const fl_spec *spec, fl_proc_target **out, size_t *n, fl
     const char *pattern = fl_spec_value(spec, "pattern")->present ? fl_spec_str(spec, "pattern") : NULL;
     int64_t count = fl_spec_i64(spec, "count");
     if (!pids->given && !name && !pattern)
-        return fl_fail(err, FL_EINVAL, "pid", "give --pid, --name or --pattern to choose the target processes");
+        return fl_fail(err, FL_EINVAL, "pid", "pid: give pid, name or pattern to choose the target processes");
     regex_t re;
     if (pattern && regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0)
-        return fl_fail(err, FL_EINVAL, "pattern", "--pattern: invalid regular expression");
+        return fl_fail(err, FL_EINVAL, "pattern", "pattern: invalid regular expression");
     fl_proc_target *list = NULL;
     size_t count_found = 0;
     DIR *d = opendir("/proc");
@@ -68,7 +68,7 @@ int fl_select_processes(const fl_spec *spec, fl_proc_target **out, size_t *n, fl
     if (count_found == 0) {
         free(list);
         const char *field = pids->given ? "pid" : name ? "name" : "pattern";
-        return fl_fail(err, FL_EINVAL, field, "--%s: no process matches %s (faultline itself and pid 1 are never chosen)",
+        return fl_fail(err, FL_EINVAL, field, "%s: no process matches %s (faultline itself and pid 1 are never chosen)",
                        field, pids->given ? pids->text : name ? name : pattern);
     }
     /* /proc lists in pid order; --count takes the first ones. */

@@ -10,7 +10,7 @@ static int validate(fl_spec *spec, fl_error *err) {
     if (!p)
         return -1;
     if (p->match.protocols == FL_NET_ICMP)
-        return fl_fail(err, FL_EINVAL, "protocol", "--protocol: reset needs tcp, udp or all (ICMP has no connection)");
+        return fl_fail(err, FL_EINVAL, "protocol", "protocol: reset needs tcp, udp or all (ICMP has no connection)");
     p->action.verdict = FL_NET_RESET;
     return 0;
 }

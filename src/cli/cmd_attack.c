@@ -1,11 +1,6 @@
 /* faultline attack <kind> [params] --duration D [--detach] [--dry-run] [--json] */
 #include "cli.h"
 
-/* src/cli/cmd_fleet.c: the same attack on the hosts of an inventory. */
-int cli_fleet_attack(int argc, char **argv);
-/* src/cli/cmd_ssm_send.c: the same attack on EC2 instances through SSM. */
-int cmd_ssm_send(int argc, char **argv);
-
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -16,26 +11,80 @@ int cmd_ssm_send(int argc, char **argv);
 static const char *USAGE = "faultline attack <kind> [--param value]... --duration D [--detach] [--dry-run] [--json]\n"
                            "       [--lease D] [--inventory FILE --select FILTER [--mode M] ...]";
 
+/* --lease: from 100 ms (a controller's heartbeat can keep up) to 1 h. */
+#define LEASE_MIN_US (100 * 1000LL)
+#define LEASE_MAX_US (3600 * 1000000LL)
+#define WAIT_SLICE_MS 1000 /* how often an attached fault looks at the stop signals */
 
+typedef struct attack_run {
+    const char *kind;
+    const fl_attack_info *info;
+    fl_spec *spec;
+    const cli_parser *parser;
+    bool detach, dry_run, json;
+    int64_t lease_us;
+} attack_run;
 
-static void help(void)
-{
-    printf("usage: %s\n\n"
-           "Applies a fault on this host and holds it for --duration (at most 12h), in the\n"
-           "foreground; Ctrl-C or SIGTERM rolls it back at once (exit 3).\n\n"
-           "  --duration D   how long to hold it: 500ms, 30s, 5m, 1h (required)\n"
-           "  --detach       leave a supervisor holding it; print the id and return\n"
-           "  --dry-run      print every operation and its undo; apply nothing\n"
-           "  --json         one JSON document on stdout\n"
-           "  --lease D      dead-man's switch: roll back unless a line arrives on stdin\n"
-           "                 at least every D, and at once on EOF (with --json: a first\n"
-           "                 JSON line when applied, a second when rolled back)\n"
-           "  --inventory F  run it on the hosts of an inventory over ssh (docs/fleet.md)\n"
-           "  --ssm          run it on instances through AWS Systems Manager: --tag K=V,\n"
-           "                 --region ... (faultline ssm send --help, docs/ssm.md)\n\n"
-           "Kinds and their parameters: faultline attacks [<kind>]\n"
-           "example: faultline attack cpu --load 80%% --workers 2 --duration 30s\n",
-           USAGE);
+static const char *INTRO = "Applies a fault on this host and holds it for --duration (at most 12h), in the\n"
+                           "foreground; Ctrl-C or SIGTERM rolls it back at once (exit 3).";
+static const char *OUTRO = "Kinds and their parameters: faultline attacks [<kind>]\n"
+                           "example: faultline attack cpu --load 80% --workers 2 --duration 30s";
+
+static int set_param(const cli_option *opt, const char *value, void *ctx) {
+    attack_run *a = ctx;
+    fl_error err;
+    return fl_spec_set(a->spec, opt->name, value, &err) == 0 ? 0 : cli_fail_option(a->parser, &err);
+}
+
+static int set_lease(const cli_option *opt, const char *value, void *ctx) {
+    (void)opt;
+    attack_run *a = ctx;
+    fl_error err;
+    if (fl_parse_duration(value, "lease", &a->lease_us, &err) != 0 || a->lease_us < LEASE_MIN_US ||
+        a->lease_us > LEASE_MAX_US)
+        return cli_usage_error(USAGE, "--lease takes a duration from 100ms to 1h (10s)");
+    return 0;
+}
+
+static int no_call(const cli_option *opt, const char *value, void *ctx) {
+    (void)opt, (void)value, (void)ctx;
+    return 0;
+}
+
+/* The options of every attack besides its parameters: one list for parsing
+ * and for --help. */
+#define ATTACK_OPTIONS(a)                                                                                              \
+    {                                                                                                                  \
+        CLI_FLAG("detach", &(a)->detach, "leave a supervisor holding it; print the id and return"),                    \
+            CLI_FLAG("dry-run", &(a)->dry_run, "print every operation and its undo; apply nothing"),                   \
+            CLI_FLAG("json", &(a)->json, "one JSON document on stdout"),                                               \
+            CLI_CALLBACK("lease", "D",                                                                                 \
+                         "dead-man's switch: roll back unless a line arrives on stdin\n"                               \
+                         "at least every D, and at once on EOF (with --json: a first\n"                                \
+                         "JSON line when applied, a second when rolled back)",                                         \
+                         0, set_lease),                                                                                \
+            CLI_END,                                                                                                   \
+    }
+
+/* Listed in the help without a kind: the kind's parameters hold --duration;
+ * --inventory and --ssm hand the whole command to cmd_fleet.c and
+ * cmd_ssm_send.c before anything is parsed. */
+static const cli_option held_option[] = {
+    CLI_CALLBACK("duration", "D", "how long to hold it: 500ms, 30s, 5m, 1h (required)", 0, no_call),
+    CLI_END,
+};
+static const cli_option elsewhere_options[] = {
+    CLI_CALLBACK("inventory", "F", "run it on the hosts of an inventory over ssh (docs/fleet.md)", 0, no_call),
+    CLI_CALLBACK("ssm", NULL,
+                 "run it on instances through AWS Systems Manager: --tag K=V,\n"
+                 "--region ... (faultline ssm send --help, docs/ssm.md)",
+                 CLI_OPTIONAL_VALUE, no_call),
+    CLI_END,
+};
+
+static void kind_help(const cli_parser *p) {
+    const attack_run *a = p->ctx;
+    cli_print_attack_kind(a->info, stdout);
 }
 
 typedef struct plan_out {
@@ -43,8 +92,7 @@ typedef struct plan_out {
     int n;
 } plan_out;
 
-static void print_step(void *user, const char *op, const char *inverse)
-{
+static void print_step(void *user, const char *op, const char *inverse) {
     plan_out *p = user;
     if (p->json) {
         printf("%s{\"do\":", p->n ? "," : "");
@@ -63,8 +111,7 @@ static void print_step(void *user, const char *op, const char *inverse)
     p->n++;
 }
 
-static void print_lines_json(const char *text)
-{
+static void print_lines_json(const char *text) {
     printf("[");
     const char *p = text;
     for (int n = 0; *p; n++) {
@@ -80,8 +127,7 @@ static void print_lines_json(const char *text)
 }
 
 static void print_json_result(const fl_fault *fault, fl_spec *spec, const char *state, const char *started,
-                              const char *expires, const char *ended, bool detached)
-{
+                              const char *expires, const char *ended, bool detached) {
     printf("{\"id\":");
     cli_json_string(stdout, fl_fault_id(fault));
     printf(",\"kind\":");
@@ -103,8 +149,7 @@ static void print_json_result(const fl_fault *fault, fl_spec *spec, const char *
 /* The lease: every line on stdin renews it; EOF (the controller or its ssh
  * connection is gone) or no line within lease_us ends the fault. Returns why
  * it ended early, or NULL. */
-static const char *lease_wait(fl_fault *fault, int64_t lease_us, int *ended_by_itself, fl_error *err)
-{
+static const char *lease_wait(fl_fault *fault, int64_t lease_us, int *ended_by_itself, fl_error *err) {
     int64_t deadline = fl_wall_us() + lease_us;
     bool open_in = true;
     while (!cli_stop_signal) {
@@ -132,164 +177,159 @@ static const char *lease_wait(fl_fault *fault, int64_t lease_us, int *ended_by_i
     return NULL;
 }
 
-int cmd_attack(int argc, char **argv)
-{
-    if (argc < 2 || cli_is_help(argv[1])) {
-        help();
-        return argc < 2 ? cli_usage_error(USAGE, "which attack? (faultline attacks lists them)") : 0;
-    }
-    for (int i = 2; i < argc; i++)
-        if (strcmp(argv[i], "--inventory") == 0 || strncmp(argv[i], "--inventory=", 12) == 0)
-            return cli_fleet_attack(argc, argv);
-    for (int i = 2; i < argc; i++)
-        if (strcmp(argv[i], "--ssm") == 0)
-            return cmd_ssm_send(argc, argv);
+static int dry_run(attack_run *a) {
     fl_error err;
-    const char *kind = argv[1];
-    int64_t lease_us = 0;
-    fl_spec *spec = fl_spec_new(kind, &err);
-    if (!spec)
-        return cli_fail(&err);
-    const fl_attack_info *info = fl_attack_find(kind);
-    bool detach = false, dry_run = false, json = false;
-    int rc = 0;
-    for (int i = 2; i < argc && rc == 0; i++) {
-        const char *arg = argv[i];
-        if (cli_is_help(arg)) {
-            fl_spec_free(spec);
-            char *args[] = {"attacks", (char *)kind, NULL};
-            return cmd_attacks(2, args);
-        }
-        if (strncmp(arg, "--", 2) != 0 || !arg[2]) {
-            rc = cli_usage_error(USAGE, "unexpected argument '%s' (parameters are --name value)", arg);
-            break;
-        }
-        char name[64];
-        const char *eq = strchr(arg + 2, '=');
-        snprintf(name, sizeof(name), "%.*s", (int)(eq ? eq - arg - 2 : (long)strlen(arg + 2)), arg + 2);
-        if (strcmp(name, "detach") == 0 || strcmp(name, "dry-run") == 0 || strcmp(name, "json") == 0) {
-            if (eq) {
-                rc = cli_usage_error(USAGE, "--%s takes no value", name);
-                break;
-            }
-            *(name[0] == 'd' ? (name[1] == 'e' ? &detach : &dry_run) : &json) = true;
-            continue;
-        }
-        if (strcmp(name, "lease") == 0) {
-            const char *v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
-            fl_error e;
-            if (!v || fl_parse_duration(v, "lease", &lease_us, &e) != 0 || lease_us < 100000 ||
-                lease_us > 3600000000LL) {
-                rc = cli_usage_error(USAGE, "--lease takes a duration from 100ms to 1h (10s)");
-                break;
-            }
-            continue;
-        }
-        const fl_param_spec *ps = fl_attack_param(kind, name);
-        const char *value = eq ? eq + 1 : NULL;
-        if (ps && ps->type != FL_PARAM_BOOL && !value) {
-            if (i + 1 >= argc) {
-                rc = cli_usage_error(USAGE, "--%s needs a value (%s)", name, fl_param_type_name(ps->type));
-                break;
-            }
-            value = argv[++i];
-        }
-        if (fl_spec_set(spec, name, value, &err) != 0)
-            rc = cli_fail(&err);
-    }
-    if (rc == 0 && detach && dry_run)
-        rc = cli_usage_error(USAGE, "--detach and --dry-run are exclusive");
-    if (rc == 0 && lease_us && (detach || info->instant))
-        rc = cli_usage_error(USAGE, "--lease holds an attached fault: not with --detach or an instantaneous kind");
-    if (rc == 0 && detach && info->instant)
-        rc = cli_usage_error(USAGE, "--detach: %s is instantaneous; there is nothing to hold", kind);
-    if (rc == 0 && fl_spec_validate(spec, &err) != 0)
-        rc = cli_fail(&err);
-    if (rc != 0) {
-        fl_spec_free(spec);
-        return rc;
-    }
+    plan_out p = {.json = a->json};
+    if (a->json)
+        printf("{\"dry_run\":true,\"kind\":\"%s\",\"operations\":[", a->kind);
+    else
+        printf("dry run of %s: nothing is applied\n", a->kind);
+    int rc = fl_spec_plan(a->spec, print_step, &p, &err) == 0 ? 0 : cli_fail_option(a->parser, &err);
+    if (a->json)
+        printf("]}\n");
+    return rc;
+}
 
-    if (dry_run) {
-        plan_out p = {.json = json};
-        if (json)
-            printf("{\"dry_run\":true,\"kind\":\"%s\",\"operations\":[", kind);
-        else
-            printf("dry run of %s: nothing is applied\n", kind);
-        rc = fl_spec_plan(spec, print_step, &p, &err) == 0 ? 0 : cli_fail(&err);
-        if (json)
-            printf("]}\n");
-        fl_spec_free(spec);
-        return rc;
+static void print_applied(const attack_run *a, fl_fault *fault, const char *expires, const char *dur) {
+    if (a->info->instant)
+        printf("%s done\n", fl_fault_id(fault));
+    else
+        printf("%s applied (supervisor pid %d), expires in %s at %s\n", fl_fault_id(fault),
+               (int)fl_fault_supervisor_pid(fault), dur, expires);
+    for (const char *p = fl_fault_applied(fault); *p;) {
+        size_t len = strcspn(p, "\n");
+        printf("  %.*s\n", (int)len, p);
+        p += len + (p[len] ? 1 : 0);
     }
+    printf("verified: %s\n", fl_fault_verified(fault));
+    if (a->detach)
+        printf("detached; stop it with: faultline stop %s\n", fl_fault_id(fault));
+    else if (!a->info->instant)
+        printf("holding for %s; Ctrl-C rolls back now\n", dur);
+    fflush(stdout);
+}
 
-    cli_catch_stop_signals();
-
-    char started[40], expires[40], ended[40], dur[32];
-    fl_fault *fault = fl_fault_start(spec, detach ? FL_START_DETACH : 0, &err);
-    if (!fault) {
-        rc = cli_fail(&err);
-        fl_spec_free(spec);
-        return rc;
-    }
-    fl_format_time(fl_fault_active_us(fault), started, sizeof(started));
-    fl_format_time(fl_fault_expires_us(fault), expires, sizeof(expires));
-    fl_format_duration(fl_spec_duration_us(spec), dur, sizeof(dur));
-    if (!json) {
-        if (info->instant)
-            printf("%s done\n", fl_fault_id(fault));
-        else
-            printf("%s applied (supervisor pid %d), expires in %s at %s\n", fl_fault_id(fault),
-                   (int)fl_fault_supervisor_pid(fault), dur, expires);
-        const char *a = fl_fault_applied(fault);
-        for (const char *p = a; *p;) {
-            const char *nl = strchr(p, '\n');
-            size_t len = nl ? (size_t)(nl - p) : strlen(p);
-            printf("  %.*s\n", (int)len, p);
-            p += len + (nl ? 1 : 0);
-        }
-        printf("verified: %s\n", fl_fault_verified(fault));
-        if (detach)
-            printf("detached; stop it with: faultline stop %s\n", fl_fault_id(fault));
-        else if (!info->instant)
-            printf("holding for %s; Ctrl-C rolls back now\n", dur);
-        fflush(stdout);
-    }
-    if (detach || info->instant) {
-        if (json)
-            print_json_result(fault, spec, info->instant ? "done" : "active", started, info->instant ? NULL : expires,
-                              NULL, detach);
-        fl_fault_free(fault);
-        fl_spec_free(spec);
-        return 0;
-    }
-
-    int ended_by_itself = 0;
+/* Holds an attached fault until it expires, a stop signal arrives or the
+ * lease ends; then rolls it back and says so. */
+static int hold(const attack_run *a, fl_fault *fault, const char *started, const char *expires) {
+    fl_error err;
+    int rc = 0, ended_by_itself = 0;
     const char *lease_end = NULL;
-    if (lease_us) {
-        if (json) { /* the controller learns the id and results now, not at the end */
-            print_json_result(fault, spec, "active", started, expires, NULL, false);
+    if (a->lease_us) {
+        if (a->json) { /* the controller learns the id and results now, not at the end */
+            print_json_result(fault, a->spec, "active", started, expires, NULL, false);
             fflush(stdout);
         }
-        lease_end = lease_wait(fault, lease_us, &ended_by_itself, &err);
+        lease_end = lease_wait(fault, a->lease_us, &ended_by_itself, &err);
     } else {
-        while (!cli_stop_signal && (ended_by_itself = fl_fault_wait(fault, 1000, &err)) == 0) {
+        while (!cli_stop_signal && (ended_by_itself = fl_fault_wait(fault, WAIT_SLICE_MS, &err)) == 0) {
         }
     }
     if (ended_by_itself < 0)
         rc = cli_fail(&err);
     else if (!ended_by_itself)
         rc = fl_fault_stop(fault, &err) == 0 ? FL_EABORTED : cli_fail(&err);
+    char ended[40];
     fl_format_time(fl_wall_us(), ended, sizeof(ended));
-    if (json) {
-        print_json_result(fault, spec, rc == 0 || rc == FL_EABORTED ? "rolled_back" : "rollback_failed", started,
+    if (a->json) {
+        print_json_result(fault, a->spec, rc == 0 || rc == FL_EABORTED ? "rolled_back" : "rollback_failed", started,
                           expires, ended, false);
     } else if (rc == 0 || rc == FL_EABORTED) {
         printf("%s rolled back after %.1fs (%s)\n", fl_fault_id(fault),
                (double)(fl_wall_us() - fl_fault_active_us(fault)) / 1e6,
-               cli_stop_signal ? strsignal(cli_stop_signal) : lease_end ? lease_end : "ended");
+               cli_stop_signal ? strsignal(cli_stop_signal)
+               : lease_end     ? lease_end
+                               : "ended");
+    }
+    return rc;
+}
+
+static int start(attack_run *a) {
+    cli_catch_stop_signals();
+    fl_error err;
+    fl_fault *fault = fl_fault_start(a->spec, a->detach ? FL_START_DETACH : 0, &err);
+    if (!fault)
+        return cli_fail_option(a->parser, &err);
+    char started[40], expires[40], dur[32];
+    fl_format_time(fl_fault_active_us(fault), started, sizeof(started));
+    fl_format_time(fl_fault_expires_us(fault), expires, sizeof(expires));
+    fl_format_duration(fl_spec_duration_us(a->spec), dur, sizeof(dur));
+    if (!a->json)
+        print_applied(a, fault, expires, dur);
+    int rc = 0;
+    if (a->detach || a->info->instant) {
+        if (a->json)
+            print_json_result(fault, a->spec, a->info->instant ? "done" : "active", started,
+                              a->info->instant ? NULL : expires, NULL, a->detach);
+    } else {
+        rc = hold(a, fault, started, expires);
     }
     fl_fault_free(fault);
-    fl_spec_free(spec);
     return rc;
+}
+
+/* What the flags say together; CLI_CONTINUE when they fit. */
+static int check_flags(const attack_run *a) {
+    if (a->detach && a->dry_run)
+        return cli_usage_error(USAGE, "--detach and --dry-run are exclusive");
+    if (a->lease_us && (a->detach || a->info->instant))
+        return cli_usage_error(USAGE, "--lease holds an attached fault: not with --detach or an instantaneous kind");
+    if (a->detach && a->info->instant)
+        return cli_usage_error(USAGE, "--detach: %s is instantaneous; there is nothing to hold", a->kind);
+    return CLI_CONTINUE;
+}
+
+static int parse_and_run(attack_run *a, const cli_option *params, int argc, char **argv) {
+    const cli_option options[] = ATTACK_OPTIONS(a);
+    char hint[160];
+    snprintf(hint, sizeof(hint), "faultline attacks %s lists its parameters", a->kind);
+    cli_parser p = {.command = "attack",
+                    .usage = USAGE,
+                    .tables = CLI_TABLES(params, options),
+                    .ctx = a,
+                    .unknown_hint = hint,
+                    .help = kind_help};
+    a->parser = &p;
+    int rc = cli_parse(&p, argc, argv);
+    if (rc == CLI_CONTINUE && p.n_args > 0)
+        rc = cli_usage_error(USAGE, "unexpected argument '%s' (parameters are --name value)", p.args[0]);
+    if (rc == CLI_CONTINUE)
+        rc = check_flags(a);
+    fl_error err;
+    if (rc == CLI_CONTINUE && fl_spec_validate(a->spec, &err) != 0)
+        rc = cli_fail_option(&p, &err);
+    if (rc == CLI_CONTINUE)
+        rc = a->dry_run ? dry_run(a) : start(a);
+    a->parser = NULL;
+    return rc;
+}
+
+static int attack_help(bool wanted) {
+    attack_run none = {0};
+    const cli_option options[] = ATTACK_OPTIONS(&none);
+    cli_parser p = {.command = "attack",
+                    .usage = USAGE,
+                    .intro = INTRO,
+                    .outro = OUTRO,
+                    .tables = CLI_TABLES(held_option, options, elsewhere_options)};
+    cli_print_help(&p, stdout);
+    return wanted ? 0 : cli_usage_error(USAGE, "which attack? (faultline attacks lists them)");
+}
+
+int cmd_attack(int argc, char **argv) {
+    if (argc < 2 || cli_is_help(argv[1]))
+        return attack_help(argc >= 2);
+    if (cli_has_option(argc, argv, 2, "inventory"))
+        return cli_fleet_attack(argc, argv);
+    if (cli_has_option(argc, argv, 2, "ssm"))
+        return cmd_ssm_send(argc, argv);
+    attack_run a = {.kind = argv[1], .info = fl_attack_find(argv[1])};
+    fl_error err;
+    if (!(a.spec = fl_spec_new(a.kind, &err)))
+        return cli_fail(&err);
+    cli_option *params = cli_attack_options(a.info, set_param);
+    int rc = params ? parse_and_run(&a, params, argc - 1, argv + 1) : cli_usage_error(USAGE, "out of memory");
+    cli_attack_options_free(params);
+    fl_spec_free(a.spec);
+    return rc == CLI_CONTINUE ? 0 : rc;
 }

@@ -5,30 +5,7 @@
 
 static const char *USAGE = "faultline attacks [<kind>] [--json]";
 
-static void param_line(const fl_param_spec *p)
-{
-    char type[96];
-    if (p->type == FL_PARAM_ENUM)
-        snprintf(type, sizeof(type), "%s", p->choices);
-    else
-        snprintf(type, sizeof(type), "%s", fl_param_type_name(p->type));
-    printf("  --%-20s %-16s %s\n", p->name, type, p->help);
-    char extra[256] = "";
-    if (p->flags & FL_PARAM_REQUIRED)
-        strcat(extra, "required");
-    if (p->def)
-        snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "%sdefault %s", *extra ? "; " : "", p->def);
-    if (p->min || p->max)
-        snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "%srange %s..%s", *extra ? "; " : "",
-                 p->min ? p->min : "", p->max ? p->max : "");
-    if (p->flags & FL_PARAM_REPEATABLE)
-        snprintf(extra + strlen(extra), sizeof(extra) - strlen(extra), "%srepeatable", *extra ? "; " : "");
-    if (*extra)
-        printf("  %-40s (%s)\n", "", extra);
-}
-
-static void param_json(const fl_param_spec *p, bool first)
-{
+static void param_json(const fl_param_spec *p, bool first) {
     printf("%s{\"name\":\"%s\",\"type\":\"%s\",\"required\":%s,\"repeatable\":%s", first ? "" : ",", p->name,
            fl_param_type_name(p->type), p->flags & FL_PARAM_REQUIRED ? "true" : "false",
            p->flags & FL_PARAM_REPEATABLE ? "true" : "false");
@@ -44,8 +21,7 @@ static void param_json(const fl_param_spec *p, bool first)
     printf("}");
 }
 
-static void kind_json(const fl_attack_info *a, bool first)
-{
+static void kind_json(const fl_attack_info *a, bool first) {
     printf("%s{\"name\":\"%s\",\"summary\":", first ? "" : ",", a->name);
     cli_json_string(stdout, a->summary);
     printf(",\"details\":");
@@ -62,56 +38,41 @@ static void kind_json(const fl_attack_info *a, bool first)
     printf("]}");
 }
 
-static void kind_text(const fl_attack_info *a)
-{
-    printf("%s: %s\n\n", a->name, a->summary);
-    printf("%s\n\nparameters:\n", a->details);
-    for (size_t i = 0; i < a->n_params; i++)
-        param_line(&a->params[i]);
-    if (!a->instant)
-        param_line(fl_common_param("duration"));
-    if (a->uses_cgroup)
-        param_line(fl_common_param("cgroup"));
-    printf("\nthe host needs: %s\n", a->requires);
-    printf("usage: faultline attack %s [parameters]%s [--detach] [--dry-run] [--json]\n", a->name,
-           a->instant ? "" : " --duration D");
+static int no_call(const cli_option *opt, const char *value, void *ctx) {
+    (void)opt, (void)value, (void)ctx;
+    return 0;
 }
 
-int cmd_attacks(int argc, char **argv)
-{
-    bool json = false;
-    const char *kind = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            printf("usage: %s\n\nWithout a kind, lists every attack; with one, its parameters: type, default,\n"
-                   "range. Units: durations 500us 40ms 2s 1m 1h; sizes 512K 64M 2G; percentages 80%%.\n",
-                   USAGE);
-            return 0;
-        }
-        if (strcmp(argv[i], "--json") == 0)
-            json = true;
-        else if (argv[i][0] == '-')
-            return cli_usage_error(USAGE, "unknown option '%s'", argv[i]);
-        else if (kind)
-            return cli_usage_error(USAGE, "one kind at a time");
-        else
-            kind = argv[i];
+void cli_print_attack_kind(const fl_attack_info *a, FILE *out) {
+    fprintf(out, "%s: %s\n\n", a->name, a->summary);
+    cli_print_wrapped(out, a->details, 0, 80);
+    fprintf(out, "\nparameters:\n");
+    cli_option *params = cli_attack_options(a, no_call);
+    if (params)
+        cli_print_options(out, params);
+    cli_attack_options_free(params);
+    fprintf(out, "\nthe host needs: %s\n", a->requires);
+    fprintf(out, "usage: faultline attack %s [parameters]%s [--detach] [--dry-run] [--json]\n", a->name,
+            a->instant ? "" : " --duration D");
+}
+
+static int show_kind(const char *kind, bool json) {
+    const fl_attack_info *a = fl_attack_find(kind);
+    if (!a) {
+        fl_error err;
+        fl_spec_new(kind, &err);
+        return cli_fail(&err);
     }
-    if (kind) {
-        const fl_attack_info *a = fl_attack_find(kind);
-        if (!a) {
-            fl_error err;
-            fl_spec_new(kind, &err);
-            return cli_fail(&err);
-        }
-        if (json) {
-            kind_json(a, true);
-            printf("\n");
-        } else {
-            kind_text(a);
-        }
-        return 0;
+    if (json) {
+        kind_json(a, true);
+        printf("\n");
+    } else {
+        cli_print_attack_kind(a, stdout);
     }
+    return 0;
+}
+
+static void show_catalog(bool json) {
     if (json)
         printf("{\"attacks\":[");
     for (size_t i = 0; i < fl_attack_count(); i++) {
@@ -125,5 +86,28 @@ int cmd_attacks(int argc, char **argv)
         printf("]}\n");
     else
         printf("\nfaultline attacks <kind> shows a kind's parameters.\n");
+}
+
+int cmd_attacks(int argc, char **argv) {
+    bool json = false;
+    const cli_option options[] = {
+        CLI_FLAG("json", &json, "the catalog (or the kind) as one JSON document"),
+        CLI_END,
+    };
+    cli_parser p = {
+        .command = "attacks",
+        .usage = USAGE,
+        .intro = "Without a kind, lists every attack; with one, its parameters: type, default,\n"
+                 "range. Units: durations 500us 40ms 2s 1m 1h; sizes 512K 64M 2G; percentages 80%.",
+        .tables = CLI_TABLES(options),
+    };
+    int rc = cli_parse(&p, argc, argv);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    if (p.n_args > 1)
+        return cli_usage_error(USAGE, "one kind at a time");
+    if (p.n_args == 1)
+        return show_kind(p.args[0], json);
+    show_catalog(json);
     return 0;
 }

@@ -5,10 +5,6 @@
 #include "cli.h"
 #include "fleet/fleet.h"
 
-int cli_fleet_attack(int argc, char **argv);
-bool cli_fleet_wanted(int argc, char **argv);
-int cli_fleet_command(int argc, char **argv);
-
 #include <ctype.h>
 #include <errno.h>
 #include <jansson.h>
@@ -20,57 +16,73 @@ static const char *FLEET_USAGE =
     "faultline <attack|status|stop|recover> ... --inventory FILE [--select FILTER] [--mode all|count(N)|percent(P)]\n"
     "       [--seed N] [--max-concurrency N|P%] [--max-errors N|P%] [--lease D] [--json]";
 
+/* --lease of a fleet attack: from 1 s (ssh round trips) to 10 min; 10 s by
+ * default. Heartbeats go at a third of it; a host's ssh is killed 5 s after
+ * the lease could have run out. */
+#define FLEET_LEASE_MIN_US (1000000LL)
+#define FLEET_LEASE_MAX_US (600 * 1000000LL)
+#define FLEET_LEASE_DEFAULT_US (10 * 1000000LL)
+#define FLEET_KILL_GRACE_US (5 * 1000000LL)
+/* status, stop, recover: a host that has not answered in this long is killed. */
+#define FLEET_COMMAND_TIMEOUT_US (5 * 1000000LL)
+
 typedef struct fleet_opts {
-    const char *inventory, *select, *mode, *seed, *max_conc, *max_err, *lease;
+    const char *inventory, *select, *mode, *seed, *max_conc, *max_err;
     bool json;
-    char **rest; /* the command's own arguments */
-    int n_rest;
 } fleet_opts;
 
-bool cli_fleet_wanted(int argc, char **argv) {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--inventory") == 0 || strncmp(argv[i], "--inventory=", 12) == 0)
-            return true;
-    return false;
+#define FLEET_OPTIONS(o)                                                                                               \
+    {                                                                                                                  \
+        CLI_STRING_F("inventory", &(o)->inventory, "FILE", "the hosts, their tags and ssh settings (docs/fleet.md)",   \
+                     CLI_NONEMPTY),                                                                                    \
+            CLI_STRING_F("select", &(o)->select, "FILTER", "hosts whose tags match: service=api,zone!=b (all hosts)",  \
+                         CLI_NONEMPTY),                                                                                \
+            CLI_STRING_F("mode", &(o)->mode, "M", "all, count(N) or percent(P) of the matching hosts (all)",           \
+                         CLI_NONEMPTY),                                                                                \
+            CLI_STRING_F("seed", &(o)->seed, "N", "the random choice of count() and percent(), to repeat it",          \
+                         CLI_NONEMPTY),                                                                                \
+            CLI_STRING_F("max-concurrency", &(o)->max_conc, "N|P%", "hosts at a time", CLI_NONEMPTY),                  \
+            CLI_STRING_F("max-errors", &(o)->max_err, "N|P%", "failed hosts before the rest are skipped",              \
+                         CLI_NONEMPTY),                                                                                \
+            CLI_FLAG("json", &(o)->json, "one JSON document on stdout"), CLI_END,                                      \
+    }
+
+bool cli_fleet_wanted(int argc, char **argv) { return cli_has_option(argc, argv, 1, "inventory"); }
+
+/* The remote argv: [env NAME=value...] faultline words... (each word owned) */
+typedef struct remote_words {
+    char **words;
+    int n, cap;
+} remote_words;
+
+static int add_word(remote_words *w, const char *fmt, const char *a, const char *b) {
+    if (w->n == w->cap) {
+        int cap = w->cap ? 2 * w->cap : 16;
+        char **grown = realloc(w->words, (size_t)cap * sizeof(*grown));
+        if (!grown)
+            return -1;
+        w->words = grown;
+        w->cap = cap;
+    }
+    return asprintf(&w->words[w->n++], fmt, a, b) < 0 ? -1 : 0;
 }
 
-/* Takes the fleet options out of argv[from..argc); the rest stays in order. */
-static int split_opts(int argc, char **argv, int from, fleet_opts *o) {
-    static const char *names[] = {"inventory", "select", "mode", "seed", "max-concurrency", "max-errors", "lease"};
-    o->rest = calloc((size_t)argc + 1, sizeof(char *));
-    for (int i = from; i < argc; i++) {
-        const char *a = argv[i];
-        if (strcmp(a, "--json") == 0) {
-            o->json = true;
-            continue;
-        }
-        int which = -1;
-        size_t nlen = 0;
-        for (int k = 0; k < 7 && strncmp(a, "--", 2) == 0; k++) {
-            nlen = strlen(names[k]);
-            if (strncmp(a + 2, names[k], nlen) == 0 && (a[2 + nlen] == '\0' || a[2 + nlen] == '=')) {
-                which = k;
-                break;
-            }
-        }
-        if (which < 0) {
-            o->rest[o->n_rest++] = argv[i];
-            continue;
-        }
-        const char *v = a[2 + nlen] == '=' ? a + 3 + nlen : i + 1 < argc ? argv[++i] : NULL;
-        if (!v || !*v)
-            return cli_usage_error(FLEET_USAGE, "--%s needs a value", names[which]);
-        const char **slot[] = {&o->inventory, &o->select, &o->mode, &o->seed, &o->max_conc, &o->max_err, &o->lease};
-        *slot[which] = v;
-    }
-    if (!o->inventory)
-        return cli_usage_error(FLEET_USAGE, "--inventory FILE is required");
-    return 0;
+static void free_words(remote_words *w) {
+    for (int i = 0; i < w->n; i++)
+        free(w->words[i]);
+    free(w->words);
+}
+
+static char *build_remote(const fl_host *h, void *user) {
+    const remote_words *w = user;
+    return fl_remote_faultline(h, w->words, (size_t)w->n);
 }
 
 typedef fl_fleet_plan fleet_plan;
 
-static int make_plan(const fleet_opts *o, fleet_plan *p) {
+static int make_plan(const cli_parser *parser, const fleet_opts *o, fleet_plan *p) {
+    if (!o->inventory)
+        return cli_usage_error(FLEET_USAGE, "--inventory FILE is required");
     fl_fleet_spec spec = {.inventory = o->inventory,
                           .select = o->select,
                           .mode = o->mode,
@@ -88,8 +100,8 @@ static int make_plan(const fleet_opts *o, fleet_plan *p) {
     fl_error err;
     if (fl_fleet_plan_make(&spec, NULL, p, &err) != 0) {
         if (strcmp(err.field, "select") == 0)
-            return cli_usage_error(FLEET_USAGE, "%s", err.message);
-        return cli_fail(&err);
+            return cli_usage_fail_option(parser, &err);
+        return cli_fail_option(parser, &err);
     }
     return 0;
 }
@@ -100,17 +112,6 @@ static void print_selection(const fleet_opts *o, const fleet_plan *p) {
             "max-concurrency %zu, max-errors %zu\n",
             o->select ? o->select : "(all)", o->mode ? o->mode : "all", p->n, p->matched, p->inv->n_hosts,
             (unsigned long long)p->seed, (unsigned long long)p->seed, p->max_conc, p->max_err);
-}
-
-/* The remote argv: [env NAME=value...] faultline words... */
-typedef struct remote_words {
-    char **words;
-    int n;
-} remote_words;
-
-static char *build_remote(const fl_host *h, void *user) {
-    const remote_words *w = user;
-    return fl_remote_faultline(h, w->words, (size_t)w->n);
 }
 
 static const char *state_name(const fl_fleet_result *r) {
@@ -157,267 +158,331 @@ static json_t *selection_json(const fleet_opts *o, const fleet_plan *p) {
                      (json_int_t)p->max_err);
 }
 
-int cli_fleet_attack(int argc, char **argv) {
-    fleet_opts o = {0};
-    int rc = split_opts(argc, argv, 2, &o);
-    if (rc != 0) {
-        free(o.rest);
-        return rc;
-    }
-    /* Validate the attack here, exactly as the remote side will: nothing is
-     * sent anywhere unless it passes. */
-    fl_error err;
-    const char *kind = argv[1];
-    const fl_attack_info *info = fl_attack_find(kind);
-    fl_spec *spec = fl_spec_new(kind, &err);
-    if (!spec) {
-        free(o.rest);
-        return cli_fail(&err);
-    }
-    int64_t lease_us = 10000000;
-    if (o.lease &&
-        (fl_parse_duration(o.lease, "lease", &lease_us, &err) != 0 || lease_us < 1000000 || lease_us > 600000000)) {
-        rc = cli_usage_error(FLEET_USAGE, "--lease takes a duration from 1s to 10m (default 10s)");
-    }
-    remote_words w = {calloc((size_t)o.n_rest + 8, sizeof(char *)), 0};
-    w.words[w.n++] = "attack";
-    w.words[w.n++] = (char *)kind;
-    for (int i = 0; rc == 0 && i < o.n_rest; i++) {
-        const char *a = o.rest[i];
-        if (strcmp(a, "--detach") == 0 || strcmp(a, "--dry-run") == 0) {
-            rc = cli_usage_error(FLEET_USAGE,
-                                 "%s: a fleet attack is held by the controller under a lease (docs/fleet.md)", a);
-            break;
-        }
-        if (strncmp(a, "--", 2) != 0 || !a[2] || strchr(a, '=')) {
-            rc = cli_usage_error(FLEET_USAGE, "unexpected argument '%s' (parameters are --name value)", a);
-            break;
-        }
-        const char *name = a + 2;
-        const fl_param_spec *ps = fl_attack_param(kind, name);
-        const char *value = NULL;
-        if (!ps || ps->type != FL_PARAM_BOOL) {
-            if (i + 1 >= o.n_rest) {
-                rc = cli_usage_error(FLEET_USAGE, "--%s needs a value", name);
-                break;
-            }
-            value = o.rest[++i];
-        }
-        if (fl_spec_set(spec, name, value, &err) != 0) {
-            rc = cli_fail(&err);
-            break;
-        }
-        w.words[w.n++] = (char *)a;
-        if (value)
-            w.words[w.n++] = (char *)value;
-    }
-    if (rc == 0 && info && info->instant)
-        rc = cli_usage_error(FLEET_USAGE, "%s is instantaneous: a fleet attack holds a fault under a lease", kind);
-    if (rc == 0 && fl_spec_validate(spec, &err) != 0)
-        rc = cli_fail(&err);
-    int64_t duration_us = rc == 0 ? fl_spec_duration_us(spec) : 0;
-    fl_spec_free(spec);
-    fleet_plan p;
-    if (rc == 0)
-        rc = make_plan(&o, &p);
-    if (rc != 0) {
-        free(w.words);
-        free(o.rest);
-        return rc;
-    }
-    char lease_text[32];
-    fl_format_duration(lease_us, lease_text, sizeof(lease_text));
-    w.words[w.n++] = "--lease";
-    w.words[w.n++] = lease_text;
-    w.words[w.n++] = "--json";
-    print_selection(&o, &p);
-    if (!o.json) {
-        char d[32];
-        printf("attack %s for %s on %zu host(s), lease %s\n", kind, fl_format_duration(duration_us, d, sizeof(d)), p.n,
-               lease_text);
-        fflush(stdout);
-    }
+static void print_json_doc(json_t *doc) {
+    char *text = json_dumps(doc, JSON_COMPACT);
+    printf("%s\n", text ? text : "{}");
+    free(text);
+}
 
-    cli_catch_stop_signals();
-    fl_fleet_result *res = calloc(p.n, sizeof(*res));
-    fl_fanout_opts fo = {.max_concurrency = p.max_conc,
-                         .max_errors = p.max_err,
-                         .heartbeat_us = lease_us / 3,
-                         .hold_stdin = true,
-                         .stop = &cli_stop_signal,
-                         .kill_after_us = lease_us + 5000000,
-                         .on_event = on_event,
-                         .user = &o};
-    int64_t t0 = fl_fleet_mono_us();
-    int errors = fl_fanout(p.hosts, p.n, build_remote, &w, &fo, res, &err);
-    int64_t t1 = fl_fleet_mono_us();
-    if (errors < 0) {
-        rc = cli_fail(&err);
-    } else {
-        json_t *doc = json_object();
-        json_object_set_new(doc, "kind", json_string(kind));
-        json_object_set_new(doc, "selection", selection_json(&o, &p));
-        json_object_set_new(doc, "lease_ms", json_integer(lease_us / 1000));
-        json_object_set_new(doc, "duration_ms", json_integer(duration_us / 1000));
-        json_object_set_new(doc, "elapsed_ms", json_integer((t1 - t0) / 1000));
-        json_t *hosts = json_array();
-        size_t applied = 0, skipped = 0;
-        if (!o.json)
-            printf("\n%-16s %-22s %-8s %-22s %-10s %-10s %s\n", "HOST", "ADDRESS", "RESULT", "ID", "APPLY_MS", "END",
-                   "VERIFIED / ERROR");
-        for (size_t i = 0; i < p.n; i++) {
-            fl_fleet_result *r = &res[i];
-            json_t *h = json_object();
-            json_host_common(h, r);
-            json_t *first = r->first ? json_loads(r->first, 0, NULL) : NULL;
-            json_t *last = r->last && r->last != r->first ? json_loads(r->last, 0, NULL) : NULL;
-            const char *id = first ? json_string_value(json_object_get(first, "id")) : NULL;
-            const char *verified = first ? json_string_value(json_object_get(first, "verified")) : NULL;
-            const char *end_state = last ? json_string_value(json_object_get(last, "state")) : NULL;
-            if (first) {
-                applied++;
-                json_object_set(h, "id", json_object_get(first, "id"));
-                json_object_set(h, "applied", json_object_get(first, "applied"));
-                json_object_set(h, "verified", json_object_get(first, "verified"));
-                json_object_set(h, "started", json_object_get(first, "started"));
-                json_object_set_new(h, "apply_ms", json_integer((r->applied_us - r->start_us) / 1000));
-            }
-            if (r->state == FL_HOST_SKIPPED)
-                skipped++;
-            if (end_state && strcmp(end_state, "active") != 0)
-                json_object_set_new(h, "end_state", json_string(end_state));
-            json_array_append_new(hosts, h);
-            if (!o.json) {
-                char ms[32] = "-";
-                if (first)
-                    snprintf(ms, sizeof(ms), "%.0f", (double)(r->applied_us - r->start_us) / 1000.0);
-                printf("%-16s %-22s %-8s %-22s %-10s %-10s %s\n", r->host->name, r->host->address, state_name(r),
-                       id ? id : "-", ms, end_state && strcmp(end_state, "active") ? end_state : "-",
-                       r->state == FL_HOST_FAILED && r->err_text && *r->err_text ? r->err_text
-                       : verified                                                ? verified
-                                                                                 : "");
-            }
-            json_decref(first);
-            json_decref(last);
-        }
-        json_object_set_new(doc, "hosts", hosts);
-        json_object_set_new(doc, "applied", json_integer((json_int_t)applied));
-        json_object_set_new(doc, "errors", json_integer(errors));
-        json_object_set_new(doc, "skipped", json_integer((json_int_t)skipped));
-        if (cli_stop_signal)
-            json_object_set_new(doc, "stopped_by", json_string(strsignal(cli_stop_signal)));
-        if (o.json) {
-            char *text = json_dumps(doc, JSON_COMPACT);
-            printf("%s\n", text);
-            free(text);
-        } else {
-            printf("%zu applied, %d error(s), %zu skipped%s\n", applied, errors, skipped,
-                   errors > (int)p.max_err ? " (max-errors exceeded: fan-out stopped)" : "");
-        }
-        json_decref(doc);
-        rc = errors > 0 ? FL_EAPPLY : cli_stop_signal ? FL_EABORTED : 0;
-    }
-    fl_fleet_results_free(res, p.n);
-    free(res);
-    fl_fleet_plan_free(&p);
-    free(w.words);
-    free(o.rest);
+/* ---- attack on a fleet ---- */
+
+typedef struct fleet_attack {
+    fleet_opts o;
+    const char *kind;
+    const fl_attack_info *info;
+    fl_spec *spec;
+    const cli_parser *parser;
+    remote_words w;
+    int64_t lease_us;
+} fleet_attack;
+
+/* A parameter: validated here exactly as the remote side will, then passed on. */
+static int fleet_param(const cli_option *opt, const char *value, void *ctx) {
+    fleet_attack *fa = ctx;
+    fl_error err;
+    if (fl_spec_set(fa->spec, opt->name, value, &err) != 0)
+        return cli_fail_option(fa->parser, &err);
+    if (add_word(&fa->w, "--%s%s", opt->name, "") != 0 || (value && add_word(&fa->w, "%s%s", value, "") != 0))
+        return cli_usage_error(FLEET_USAGE, "out of memory");
+    return 0;
+}
+
+static int fleet_lease(const cli_option *opt, const char *value, void *ctx) {
+    (void)opt;
+    fleet_attack *fa = ctx;
+    fl_error err;
+    if (fl_parse_duration(value, "lease", &fa->lease_us, &err) != 0 || fa->lease_us < FLEET_LEASE_MIN_US ||
+        fa->lease_us > FLEET_LEASE_MAX_US)
+        return cli_usage_error(FLEET_USAGE, "--lease takes a duration from 1s to 10m (default 10s)");
+    return 0;
+}
+
+static int not_on_a_fleet(const cli_option *opt, const char *value, void *ctx) {
+    (void)value, (void)ctx;
+    return cli_usage_error(FLEET_USAGE, "--%s: a fleet attack is held by the controller under a lease (docs/fleet.md)",
+                           opt->name);
+}
+
+static const cli_option fleet_attack_options[] = {
+    CLI_CALLBACK("lease", "D", "the hosts roll back when the controller is silent this long (10s)", 0, fleet_lease),
+    CLI_CALLBACK("detach", NULL, "", CLI_OPTIONAL_VALUE | CLI_HIDDEN, not_on_a_fleet),
+    CLI_CALLBACK("dry-run", NULL, "", CLI_OPTIONAL_VALUE | CLI_HIDDEN, not_on_a_fleet),
+    CLI_END,
+};
+
+/* Parses and validates the attack, fills fa->w with the remote words and
+ * makes the plan. */
+static int parse_fleet_attack(fleet_attack *fa, const cli_option *params, int argc, char **argv, fleet_plan *plan) {
+    const cli_option options[] = FLEET_OPTIONS(&fa->o);
+    cli_parser p = {.command = "attack",
+                    .usage = FLEET_USAGE,
+                    .tables = CLI_TABLES(params, options, fleet_attack_options),
+                    .ctx = fa,
+                    .help = NULL};
+    fa->parser = &p;
+    int rc = CLI_CONTINUE;
+    if (add_word(&fa->w, "%s%s", "attack", "") != 0 || add_word(&fa->w, "%s%s", fa->kind, "") != 0)
+        rc = cli_usage_error(FLEET_USAGE, "out of memory");
+    if (rc == CLI_CONTINUE)
+        rc = cli_parse(&p, argc, argv);
+    if (rc == CLI_CONTINUE && p.n_args > 0)
+        rc = cli_usage_error(FLEET_USAGE, "unexpected argument '%s' (parameters are --name value)", p.args[0]);
+    if (rc == CLI_CONTINUE && fa->info->instant)
+        rc = cli_usage_error(FLEET_USAGE, "%s is instantaneous: a fleet attack holds a fault under a lease", fa->kind);
+    fl_error err;
+    if (rc == CLI_CONTINUE && fl_spec_validate(fa->spec, &err) != 0)
+        rc = cli_fail_option(&p, &err);
+    char lease[32];
+    fl_format_duration(fa->lease_us, lease, sizeof(lease));
+    if (rc == CLI_CONTINUE && (add_word(&fa->w, "%s%s", "--lease", "") != 0 || add_word(&fa->w, "%s%s", lease, "") ||
+                               add_word(&fa->w, "%s%s", "--json", "") != 0))
+        rc = cli_usage_error(FLEET_USAGE, "out of memory");
+    if (rc == CLI_CONTINUE && (rc = make_plan(&p, &fa->o, plan)) == 0)
+        rc = CLI_CONTINUE;
+    fa->parser = NULL;
     return rc;
 }
 
-/* status, stop, recover on the selection. */
-int cli_fleet_command(int argc, char **argv) {
-    fleet_opts o = {0};
-    const char *cmd = argv[0];
-    int rc = split_opts(argc, argv, 1, &o);
-    remote_words w = {calloc((size_t)o.n_rest + 4, sizeof(char *)), 0};
-    w.words[w.n++] = (char *)cmd;
-    for (int i = 0; rc == 0 && i < o.n_rest; i++) {
-        const char *a = o.rest[i];
-        bool ok = strcmp(a, "--all") == 0 && strcmp(cmd, "status") != 0;
-        if (!ok && strcmp(cmd, "stop") == 0 && a[0] != '-') {
-            ok = strlen(a) < 64;
-            for (const char *c = a; *c; c++)
-                ok = ok && (isalnum((unsigned char)*c) || *c == '-' || *c == '_' || *c == '.');
-        }
-        if (!ok)
-            rc = cli_usage_error(FLEET_USAGE, "%s on a fleet: unexpected argument '%s'", cmd, a);
-        else
-            w.words[w.n++] = (char *)a;
+/* One row of the table and one host object of --json. */
+static json_t *attack_host(const fleet_attack *fa, const fl_fleet_result *r, size_t *applied) {
+    json_t *h = json_object();
+    json_host_common(h, r);
+    json_t *first = r->first ? json_loads(r->first, 0, NULL) : NULL;
+    json_t *last = r->last && r->last != r->first ? json_loads(r->last, 0, NULL) : NULL;
+    const char *id = first ? json_string_value(json_object_get(first, "id")) : NULL;
+    const char *verified = first ? json_string_value(json_object_get(first, "verified")) : NULL;
+    const char *end_state = last ? json_string_value(json_object_get(last, "state")) : NULL;
+    bool ended = end_state && strcmp(end_state, "active") != 0;
+    if (first) {
+        (*applied)++;
+        const char *keys[] = {"id", "applied", "verified", "started"};
+        for (size_t k = 0; k < 4; k++)
+            json_object_set(h, keys[k], json_object_get(first, keys[k]));
+        json_object_set_new(h, "apply_ms", json_integer((r->applied_us - r->start_us) / 1000));
     }
-    if (rc == 0 && strcmp(cmd, "status") == 0)
-        w.words[w.n++] = "--json";
-    fleet_plan p;
-    if (rc == 0)
-        rc = make_plan(&o, &p);
-    if (rc != 0) {
-        free(w.words);
-        free(o.rest);
-        return rc;
+    if (ended)
+        json_object_set_new(h, "end_state", json_string(end_state));
+    if (!fa->o.json) {
+        char ms[32] = "-";
+        if (first)
+            snprintf(ms, sizeof(ms), "%.0f", (double)(r->applied_us - r->start_us) / 1000.0);
+        const char *said = r->state == FL_HOST_FAILED && r->err_text && *r->err_text ? r->err_text
+                           : verified                                                ? verified
+                                                                                     : "";
+        printf("%-16s %-22s %-8s %-22s %-10s %-10s %s\n", r->host->name, r->host->address, state_name(r), id ? id : "-",
+               ms, ended ? end_state : "-", said);
     }
-    print_selection(&o, &p);
+    json_decref(first);
+    json_decref(last);
+    return h;
+}
+
+static int report_attack(const fleet_attack *fa, const fleet_plan *p, const fl_fleet_result *res, int errors,
+                         int64_t elapsed_us) {
+    json_t *doc =
+        json_pack("{s:s, s:o, s:I, s:I, s:I}", "kind", fa->kind, "selection", selection_json(&fa->o, p), "lease_ms",
+                  (json_int_t)(fa->lease_us / 1000), "duration_ms", (json_int_t)(fl_spec_duration_us(fa->spec) / 1000),
+                  "elapsed_ms", (json_int_t)(elapsed_us / 1000));
+    json_t *hosts = json_array();
+    size_t applied = 0, skipped = 0;
+    if (!fa->o.json)
+        printf("\n%-16s %-22s %-8s %-22s %-10s %-10s %s\n", "HOST", "ADDRESS", "RESULT", "ID", "APPLY_MS", "END",
+               "VERIFIED / ERROR");
+    for (size_t i = 0; i < p->n; i++) {
+        json_array_append_new(hosts, attack_host(fa, &res[i], &applied));
+        skipped += res[i].state == FL_HOST_SKIPPED;
+    }
+    json_object_set_new(doc, "hosts", hosts);
+    json_object_set_new(doc, "applied", json_integer((json_int_t)applied));
+    json_object_set_new(doc, "errors", json_integer(errors));
+    json_object_set_new(doc, "skipped", json_integer((json_int_t)skipped));
+    if (cli_stop_signal)
+        json_object_set_new(doc, "stopped_by", json_string(strsignal(cli_stop_signal)));
+    if (fa->o.json)
+        print_json_doc(doc);
+    else
+        printf("%zu applied, %d error(s), %zu skipped%s\n", applied, errors, skipped,
+               errors > (int)p->max_err ? " (max-errors exceeded: fan-out stopped)" : "");
+    json_decref(doc);
+    return errors > 0 ? FL_EAPPLY : cli_stop_signal ? FL_EABORTED : 0;
+}
+
+static int run_fleet_attack(fleet_attack *fa, const fleet_plan *p) {
+    print_selection(&fa->o, p);
+    if (!fa->o.json) {
+        char d[32], lease[32];
+        printf("attack %s for %s on %zu host(s), lease %s\n", fa->kind,
+               fl_format_duration(fl_spec_duration_us(fa->spec), d, sizeof(d)), p->n,
+               fl_format_duration(fa->lease_us, lease, sizeof(lease)));
+        fflush(stdout);
+    }
     cli_catch_stop_signals();
-    fl_fleet_result *res = calloc(p.n, sizeof(*res));
-    fl_fanout_opts fo = {.max_concurrency = p.max_conc,
-                         .max_errors = p.n, /* a read or a rollback goes to every host */
+    fl_fleet_result *res = calloc(p->n ? p->n : 1, sizeof(*res));
+    fl_fanout_opts fo = {.max_concurrency = p->max_conc,
+                         .max_errors = p->max_err,
+                         .heartbeat_us = fa->lease_us / 3,
+                         .hold_stdin = true,
                          .stop = &cli_stop_signal,
-                         .kill_after_us = 5000000};
+                         .kill_after_us = fa->lease_us + FLEET_KILL_GRACE_US,
+                         .on_event = on_event,
+                         .user = &fa->o};
     fl_error err;
-    int errors = fl_fanout(p.hosts, p.n, build_remote, &w, &fo, res, &err);
-    if (errors < 0) {
+    int64_t t0 = fl_fleet_mono_us();
+    int errors = res ? fl_fanout(p->hosts, p->n, build_remote, &fa->w, &fo, res, &err) : -1;
+    int rc;
+    if (!res)
+        rc = cli_usage_error(FLEET_USAGE, "out of memory");
+    else if (errors < 0)
         rc = cli_fail(&err);
-    } else {
-        json_t *doc = json_object();
-        json_object_set_new(doc, "selection", selection_json(&o, &p));
-        json_t *hosts = json_array();
-        for (size_t i = 0; i < p.n; i++) {
-            fl_fleet_result *r = &res[i];
-            json_t *h = json_object();
-            json_host_common(h, r);
-            json_t *body = strcmp(cmd, "status") == 0 && r->first ? json_loads(r->first, 0, NULL) : NULL;
-            if (body)
-                json_object_set(h, "faults", json_object_get(body, "faults"));
-            else if (r->out && *r->out)
-                json_object_set_new(h, "output", json_string(r->out));
-            json_array_append_new(hosts, h);
-            if (!o.json) {
-                if (body) {
-                    size_t k;
-                    json_t *f;
-                    json_t *faults = json_object_get(body, "faults");
-                    if (json_array_size(faults) == 0)
-                        printf("%-16s no active faults\n", r->host->name);
-                    json_array_foreach(faults, k, f) {
-                        printf("%-16s %-22s %-14s %-10s expires %s\n", r->host->name,
-                               json_string_value(json_object_get(f, "id")),
-                               json_string_value(json_object_get(f, "kind")),
-                               json_string_value(json_object_get(f, "state")),
-                               json_string_value(json_object_get(f, "expires")));
-                    }
-                } else {
-                    const char *text = r->state == FL_HOST_FAILED && r->err_text && *r->err_text ? r->err_text
-                                       : r->out                                                  ? r->out
-                                                                                                 : "";
-                    printf("%-16s %-7s %s%s", r->host->name, state_name(r), text,
-                           *text && text[strlen(text) - 1] == '\n' ? "" : "\n");
-                }
-            }
-            json_decref(body);
-        }
-        json_object_set_new(doc, "hosts", hosts);
-        json_object_set_new(doc, "errors", json_integer(errors));
-        if (o.json) {
-            char *text = json_dumps(doc, JSON_COMPACT);
-            printf("%s\n", text);
-            free(text);
-        }
-        json_decref(doc);
-        rc = errors > 0 ? FL_EAPPLY : 0;
-    }
-    fl_fleet_results_free(res, p.n);
+    else
+        rc = report_attack(fa, p, res, errors, fl_fleet_mono_us() - t0);
+    fl_fleet_results_free(res, res ? p->n : 0);
     free(res);
-    fl_fleet_plan_free(&p);
-    free(w.words);
-    free(o.rest);
+    return rc;
+}
+
+int cli_fleet_attack(int argc, char **argv) {
+    fleet_attack fa = {.kind = argv[1], .info = fl_attack_find(argv[1]), .lease_us = FLEET_LEASE_DEFAULT_US};
+    fl_error err;
+    if (!(fa.spec = fl_spec_new(fa.kind, &err)))
+        return cli_fail(&err);
+    cli_option *params = cli_attack_options(fa.info, fleet_param);
+    fleet_plan p;
+    int rc = params ? parse_fleet_attack(&fa, params, argc - 1, argv + 1, &p)
+                    : cli_usage_error(FLEET_USAGE, "out of memory");
+    if (rc == CLI_CONTINUE) {
+        rc = run_fleet_attack(&fa, &p);
+        fl_fleet_plan_free(&p);
+    }
+    cli_attack_options_free(params);
+    free_words(&fa.w);
+    fl_spec_free(fa.spec);
+    return rc == CLI_CONTINUE ? 0 : rc;
+}
+
+/* ---- status, stop, recover on the selection ---- */
+
+typedef struct fleet_command {
+    fleet_opts o;
+    const char *cmd;
+    bool all;
+    remote_words w;
+} fleet_command;
+
+static int fleet_all(const cli_option *opt, const char *value, void *ctx) {
+    (void)opt, (void)value;
+    fleet_command *fc = ctx;
+    if (strcmp(fc->cmd, "status") == 0)
+        return cli_usage_error(FLEET_USAGE, "%s on a fleet: unexpected argument '--all'", fc->cmd);
+    fc->all = true;
+    return 0;
+}
+
+static bool is_fault_id(const char *a) {
+    bool ok = a[0] != '-' && strlen(a) < 64;
+    for (const char *c = a; *c; c++)
+        ok = ok && (isalnum((unsigned char)*c) || *c == '-' || *c == '_' || *c == '.');
+    return ok;
+}
+
+/* Parses and checks the command, fills fc->w with the remote words and
+ * makes the plan. */
+static int parse_fleet_command(fleet_command *fc, int argc, char **argv, fleet_plan *plan) {
+    const cli_option options[] = FLEET_OPTIONS(&fc->o);
+    const cli_option all[] = {
+        CLI_CALLBACK("all", NULL, "every fault (stop, recover)", CLI_OPTIONAL_VALUE, fleet_all),
+        CLI_END,
+    };
+    cli_parser p = {.command = fc->cmd, .usage = FLEET_USAGE, .tables = CLI_TABLES(options, all), .ctx = fc};
+    int rc = cli_parse(&p, argc, argv);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    if (add_word(&fc->w, "%s%s", fc->cmd, "") != 0 || (fc->all && add_word(&fc->w, "%s%s", "--all", "") != 0))
+        return cli_usage_error(FLEET_USAGE, "out of memory");
+    for (int i = 0; i < p.n_args; i++) {
+        if (strcmp(fc->cmd, "stop") != 0 || !is_fault_id(p.args[i]))
+            return cli_usage_error(FLEET_USAGE, "%s on a fleet: unexpected argument '%s'", fc->cmd, p.args[i]);
+        if (add_word(&fc->w, "%s%s", p.args[i], "") != 0)
+            return cli_usage_error(FLEET_USAGE, "out of memory");
+    }
+    if (strcmp(fc->cmd, "status") == 0 && add_word(&fc->w, "%s%s", "--json", "") != 0)
+        return cli_usage_error(FLEET_USAGE, "out of memory");
+    rc = make_plan(&p, &fc->o, plan);
+    return rc == 0 ? CLI_CONTINUE : rc;
+}
+
+static void print_status_host(const fl_fleet_result *r, json_t *body) {
+    size_t k;
+    json_t *f;
+    json_t *faults = json_object_get(body, "faults");
+    if (json_array_size(faults) == 0)
+        printf("%-16s no active faults\n", r->host->name);
+    json_array_foreach(faults, k, f) {
+        printf("%-16s %-22s %-14s %-10s expires %s\n", r->host->name, json_string_value(json_object_get(f, "id")),
+               json_string_value(json_object_get(f, "kind")), json_string_value(json_object_get(f, "state")),
+               json_string_value(json_object_get(f, "expires")));
+    }
+}
+
+static json_t *command_host(const fleet_command *fc, const fl_fleet_result *r) {
+    json_t *h = json_object();
+    json_host_common(h, r);
+    json_t *body = strcmp(fc->cmd, "status") == 0 && r->first ? json_loads(r->first, 0, NULL) : NULL;
+    if (body)
+        json_object_set(h, "faults", json_object_get(body, "faults"));
+    else if (r->out && *r->out)
+        json_object_set_new(h, "output", json_string(r->out));
+    if (!fc->o.json && body) {
+        print_status_host(r, body);
+    } else if (!fc->o.json) {
+        const char *text = r->state == FL_HOST_FAILED && r->err_text && *r->err_text ? r->err_text
+                           : r->out                                                  ? r->out
+                                                                                     : "";
+        printf("%-16s %-7s %s%s", r->host->name, state_name(r), text,
+               *text && text[strlen(text) - 1] == '\n' ? "" : "\n");
+    }
+    json_decref(body);
+    return h;
+}
+
+static int run_fleet_command(fleet_command *fc, const fleet_plan *p) {
+    print_selection(&fc->o, p);
+    cli_catch_stop_signals();
+    fl_fleet_result *res = calloc(p->n ? p->n : 1, sizeof(*res));
+    fl_fanout_opts fo = {.max_concurrency = p->max_conc,
+                         .max_errors = p->n, /* a read or a rollback goes to every host */
+                         .stop = &cli_stop_signal,
+                         .kill_after_us = FLEET_COMMAND_TIMEOUT_US};
+    fl_error err;
+    int errors = res ? fl_fanout(p->hosts, p->n, build_remote, &fc->w, &fo, res, &err) : -1;
+    if (!res || errors < 0) {
+        free(res);
+        return res ? cli_fail(&err) : cli_usage_error(FLEET_USAGE, "out of memory");
+    }
+    json_t *hosts = json_array();
+    for (size_t i = 0; i < p->n; i++)
+        json_array_append_new(hosts, command_host(fc, &res[i]));
+    if (fc->o.json) {
+        json_t *doc =
+            json_pack("{s:o, s:o, s:i}", "selection", selection_json(&fc->o, p), "hosts", hosts, "errors", errors);
+        print_json_doc(doc);
+        json_decref(doc);
+    } else {
+        json_decref(hosts);
+    }
+    fl_fleet_results_free(res, p->n);
+    free(res);
+    return errors > 0 ? FL_EAPPLY : 0;
+}
+
+int cli_fleet_command(int argc, char **argv) {
+    fleet_command fc = {.cmd = argv[0]};
+    fleet_plan p;
+    int rc = parse_fleet_command(&fc, argc, argv, &p);
+    if (rc == CLI_CONTINUE) {
+        rc = run_fleet_command(&fc, &p);
+        fl_fleet_plan_free(&p);
+    }
+    free_words(&fc.w);
     return rc;
 }

@@ -11,49 +11,98 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
-static const char *USAGE = "faultline load <url> --rate 1000/s|max --duration 30s [--connections N] [--method M] "
-                           "[--header 'K: V']... [--body TEXT|@file] [--timeout 2s] [--json] [--stream] [--held] [--out series.csv]";
+static const char *USAGE =
+    "faultline load <url> --rate 1000/s|max --duration 30s [--connections N] [--method M] "
+    "[--header 'K: V']... [--body TEXT|@file] [--timeout 2s] [--json] [--stream] [--held] [--out series.csv]";
 
+static const char *INTRO = "Sends HTTP/1.1 requests to <url> on a fixed schedule and reports latency.\n\n"
+                           "Open loop (--rate 1000/s): request i is due at i/rate seconds, whatever happened to\n"
+                           "the requests before it. Latency is measured from that intended time, so a server that\n"
+                           "stalls for a second shows a second of latency instead of fewer requests (coordinated\n"
+                           "omission). The service time, from the actual send, is shown too. A request that\n"
+                           "waited for a free connection is sent anyway and counted as late; many late requests\n"
+                           "mean too few --connections or a stalled server. Closed loop (--rate max): every\n"
+                           "connection sends its next request as soon as the previous one ends, as fast as the\n"
+                           "server allows (capacity tests).";
+static const char *OUTRO = "Errors are counted by class: connect, timeout, reset, protocol, http_4xx, http_5xx, and\n"
+                           "unsent (still waiting for a connection when the run ended). Ctrl-C stops early and\n"
+                           "still prints the result (exit 3). Schema of --json and --out: docs/load.md.\n\n"
+                           "examples:\n"
+                           "  faultline load http://127.0.0.1:8080/item/1 --rate 1000/s --duration 30s\n"
+                           "  faultline load http://[::1]:8080/ --rate max --duration 10s --connections 64\n"
+                           "  faultline load http://127.0.0.1:8080/orders --rate 200/s --duration 1m --method POST \\\n"
+                           "      --header 'Content-Type: application/json' --body @order.json --json > result.json";
 
+#define DEFAULT_CONNECTIONS 32 /* fl_load_config's default */
+#define PROGRESS_POLL_MS 200   /* how often the progress line and --held are looked at */
 
-static void help(void) {
-    printf("usage: %s\n\n"
-           "Sends HTTP/1.1 requests to <url> on a fixed schedule and reports latency.\n\n"
-           "Open loop (--rate 1000/s): request i is due at i/rate seconds, whatever happened to\n"
-           "the requests before it. Latency is measured from that intended time, so a server that\n"
-           "stalls for a second shows a second of latency instead of fewer requests (coordinated\n"
-           "omission). The service time, from the actual send, is shown too. A request that\n"
-           "waited for a free connection is sent anyway and counted as late; many late requests\n"
-           "mean too few --connections or a stalled server. Closed loop (--rate max): every\n"
-           "connection sends its next request as soon as the previous one ends, as fast as the\n"
-           "server allows (capacity tests).\n\n"
-           "  --rate R          requests per second: 1000/s, 60/m, or max (required)\n"
-           "  --duration D      how long to send: 10s, 5m, 1h (required, at most 12h)\n"
-           "  --connections N   keep-alive connections, each with one request at a time (32)\n"
-           "  --method M        GET, POST, PUT, ... (GET)\n"
-           "  --header 'K: V'   an extra request header; repeatable\n"
-           "  --body TEXT       the request body; --body @file reads it from a file\n"
-           "  --timeout D       per request, from its actual send (2s)\n"
-           "  --late-after D    a request sent this long after its intended time is late (10ms)\n"
-           "  --window D        length of a window of the time series (1s)\n"
-           "  --json            the whole result, with the per-window series, as one JSON\n"
-           "                    document on stdout (progress still goes to stderr)\n"
-           "  --stream          print each window as one JSON line on stdout as it closes\n"
-           "                    (what an experiment reads from load on fleet hosts)\n"
-           "  --held            stop early when stdin reaches end of file (the controller\n"
-           "                    that started this load over ssh is gone)\n"
-           "  --out FILE        also write the per-window series to FILE.csv or FILE.json\n"
-           "  --quiet           no progress lines\n\n"
-           "Errors are counted by class: connect, timeout, reset, protocol, http_4xx, http_5xx, and\n"
-           "unsent (still waiting for a connection when the run ended). Ctrl-C stops early and\n"
-           "still prints the result (exit 3). Schema of --json and --out: docs/load.md.\n\n"
-           "examples:\n"
-           "  faultline load http://127.0.0.1:8080/item/1 --rate 1000/s --duration 30s\n"
-           "  faultline load http://[::1]:8080/ --rate max --duration 10s --connections 64\n"
-           "  faultline load http://127.0.0.1:8080/orders --rate 200/s --duration 1m --method POST \\\n"
-           "      --header 'Content-Type: application/json' --body @order.json --json > result.json\n",
-           USAGE);
+typedef struct load_cmd {
+    fl_load_config *cfg;
+    const cli_parser *parser;
+    const char *out_path;
+    long connections;
+    bool json, quiet, stream, held;
+} load_cmd;
+
+/* An option of fl_load_config, passed on as it is. */
+static int set_config(const cli_option *opt, const char *value, void *ctx) {
+    load_cmd *l = ctx;
+    fl_error err;
+    if (fl_load_config_set(l->cfg, opt->name, value, &err) != 0)
+        return cli_fail_option(l->parser, &err);
+    if (strcmp(opt->name, "connections") == 0)
+        l->connections = strtol(value, NULL, 10);
+    return 0;
 }
+
+/* --body TEXT, or --body @file: the library's body-file. */
+static int set_body(const cli_option *opt, const char *value, void *ctx) {
+    load_cmd *l = ctx;
+    fl_error err;
+    bool file = value[0] == '@';
+    if (fl_load_config_set(l->cfg, file ? "body-file" : "body", file ? value + 1 : value, &err) == 0)
+        return 0;
+    char message[sizeof(err.message) + 80];
+    fprintf(stderr, "faultline: %s\n", cli_option_message(l->parser, &err, opt->name, message, sizeof(message)));
+    return err.code;
+}
+
+static bool ends_with(const char *s, const char *suffix);
+
+static int set_out(const cli_option *opt, const char *value, void *ctx) {
+    (void)opt;
+    load_cmd *l = ctx;
+    if (!ends_with(value, ".csv") && !ends_with(value, ".json"))
+        return cli_usage_error(USAGE, "--out: '%s' must end in .csv or .json (the format to write)", value);
+    l->out_path = value;
+    return 0;
+}
+
+#define LOAD_OPTIONS(l)                                                                                                \
+    {                                                                                                                  \
+        CLI_CALLBACK("rate", "R", "requests per second: 1000/s, 60/m, or max (required)", 0, set_config),              \
+            CLI_CALLBACK("duration", "D", "how long to send: 10s, 5m, 1h (required, at most 12h)", 0, set_config),     \
+            CLI_CALLBACK("connections", "N", "keep-alive connections, each with one request at a time (32)", 0,        \
+                         set_config),                                                                                  \
+            CLI_CALLBACK("method", "M", "GET, POST, PUT, ... (GET)", 0, set_config),                                   \
+            CLI_CALLBACK("header", "'K: V'", "an extra request header; repeatable", CLI_REPEATABLE, set_config),       \
+            CLI_CALLBACK("body", "TEXT", "the request body; --body @file reads it from a file", 0, set_body),          \
+            CLI_CALLBACK("timeout", "D", "per request, from its actual send (2s)", 0, set_config),                     \
+            CLI_CALLBACK("late-after", "D", "a request sent this long after its intended time is late (10ms)", 0,      \
+                         set_config),                                                                                  \
+            CLI_CALLBACK("window", "D", "length of a window of the time series (1s)", 0, set_config),                  \
+            CLI_FLAG("json", &(l)->json,                                                                               \
+                     "the whole result, with the per-window series, as one JSON\n"                                     \
+                     "document on stdout (progress still goes to stderr)"),                                            \
+            CLI_FLAG("stream", &(l)->stream,                                                                           \
+                     "print each window as one JSON line on stdout as it closes\n"                                     \
+                     "(what an experiment reads from load on fleet hosts)"),                                           \
+            CLI_FLAG("held", &(l)->held,                                                                               \
+                     "stop early when stdin reaches end of file (the controller\n"                                     \
+                     "that started this load over ssh is gone)"),                                                      \
+            CLI_CALLBACK("out", "FILE", "also write the per-window series to FILE.csv or FILE.json", 0, set_out),      \
+            CLI_FLAG("quiet", &(l)->quiet, "no progress lines"), CLI_END,                                              \
+    }
 
 static char *format_ms(int64_t us, char *buf, size_t len) {
     if (us >= 10000000)
@@ -145,8 +194,8 @@ static void print_window_line(fl_load *load, const fl_load_window *w, fl_hist *s
     printf("{\"window\":%u,\"start_ms\":%.3f,\"length_ms\":%.3f,\"sent\":%u,\"requests\":%u,\"errors\":%u,"
            "\"late\":%u,\"p50_us\":%lld,\"p90_us\":%lld,\"p99_us\":%lld,\"p999_us\":%lld,\"max_us\":%lld}\n",
            w->index, (double)w->start_us / 1000, (double)w->length_us / 1000, w->sent, w->requests, w->errors, w->late,
-           (long long)w->p50_us, (long long)w->p90_us, (long long)w->p99_us, (long long)(p999 < w->max_us ? p999 : w->max_us),
-           (long long)w->max_us);
+           (long long)w->p50_us, (long long)w->p90_us, (long long)w->p99_us,
+           (long long)(p999 < w->max_us ? p999 : w->max_us), (long long)w->max_us);
     fflush(stdout);
 }
 
@@ -165,157 +214,38 @@ static bool ends_with(const char *s, const char *suffix) {
     return a >= b && strcmp(s + a - b, suffix) == 0;
 }
 
-/* Options that take a value, as the library names them. */
-static const char *const VALUE_OPTIONS[] = {"rate", "duration", "connections", "method", "header",
-                                            "body", "timeout",  "late-after",  "window", "out"};
-
-static bool takes_value(const char *name) {
-    for (size_t i = 0; i < sizeof(VALUE_OPTIONS) / sizeof(VALUE_OPTIONS[0]); i++)
-        if (strcmp(VALUE_OPTIONS[i], name) == 0)
-            return true;
-    return false;
-}
-
-int cmd_load(int argc, char **argv) {
-    if (argc < 2 || cli_is_help(argv[1])) {
-        help();
-        return argc < 2 ? cli_usage_error(USAGE, "which URL? e.g. faultline load http://127.0.0.1:8080/ "
-                                                 "--rate 1000/s --duration 30s")
-                        : 0;
-    }
-    fl_error err;
-    fl_load_config *cfg = fl_load_config_new();
-    if (!cfg)
-        return cli_usage_error(USAGE, "out of memory");
-    bool json = false, quiet = false, stream = false, held = false;
-    const char *url = NULL;
-    const char *out_path = NULL;
-    long connections = 32;
-    int rc = 0;
-    for (int i = 1; i < argc && rc == 0; i++) {
-        const char *arg = argv[i];
-        if (cli_is_help(arg)) {
-            help();
-            fl_load_config_free(cfg);
-            return 0;
-        }
-        if (strncmp(arg, "--", 2) != 0) {
-            if (url) {
-                rc = cli_usage_error(USAGE, "unexpected argument '%s' (one URL; options are --name value)", arg);
-                break;
-            }
-            url = arg;
-            if (fl_load_config_set(cfg, "url", arg, &err) != 0) {
-                snprintf(err.message, sizeof(err.message),
-                         "<url>: '%s' is not a URL faultline can load; use "
-                         "http://host[:port]/path",
-                         arg);
-                rc = cli_fail(&err);
-            }
-            continue;
-        }
-        char name[64];
-        const char *eq = strchr(arg + 2, '=');
-        snprintf(name, sizeof(name), "%.*s", (int)(eq ? eq - arg - 2 : (long)strlen(arg + 2)), arg + 2);
-        bool *flag = strcmp(name, "json") == 0    ? &json
-                     : strcmp(name, "quiet") == 0  ? &quiet
-                     : strcmp(name, "stream") == 0 ? &stream
-                     : strcmp(name, "held") == 0   ? &held
-                                                   : NULL;
-        if (flag) {
-            if (eq) {
-                rc = cli_usage_error(USAGE, "--%s takes no value", name);
-                break;
-            }
-            *flag = true;
-            continue;
-        }
-        if (!takes_value(name)) {
-            rc = cli_usage_error(USAGE, "unknown option --%s (faultline load --help lists them)", name);
-            break;
-        }
-        const char *value = eq ? eq + 1 : NULL;
-        if (!value) {
-            if (i + 1 >= argc) {
-                rc = cli_usage_error(USAGE, "--%s needs a value", name);
-                break;
-            }
-            value = argv[++i];
-        }
-        if (strcmp(name, "out") == 0) {
-            if (!ends_with(value, ".csv") && !ends_with(value, ".json")) {
-                rc = cli_usage_error(USAGE, "--out: '%s' must end in .csv or .json (the format to write)", value);
-                break;
-            }
-            out_path = value;
-            continue;
-        }
-        if (strcmp(name, "connections") == 0)
-            connections = strtol(value, NULL, 10);
-        const char *option = name;
-        if (strcmp(name, "body") == 0 && value[0] == '@') {
-            option = "body-file";
-            value++;
-        }
-        if (fl_load_config_set(cfg, option, value, &err) != 0) {
-            if (strcmp(option, "body-file") == 0 && strncmp(err.message, "--body-file", 11) == 0) {
-                char said[sizeof(err.message)]; /* the user typed --body @file */
-                snprintf(said, sizeof(said), "--body%s", err.message + 11);
-                snprintf(err.message, sizeof(err.message), "%s", said);
-            }
-            rc = cli_fail(&err);
-        }
-    }
-    if (rc == 0 && !url)
-        rc = cli_usage_error(USAGE, "which URL? give it first: faultline load http://127.0.0.1:8080/ ...");
-    if (rc == 0 && fl_load_config_validate(cfg, &err) != 0)
-        rc = cli_usage_error(USAGE, "%s", err.message);
-    FILE *out = NULL;
-    if (rc == 0 && out_path && !(out = fopen(out_path, "w")))
-        rc = cli_usage_error(USAGE, "--out: cannot write '%s': %s", out_path, strerror(errno));
-    if (rc != 0) {
-        fl_load_config_free(cfg);
-        return rc;
-    }
-
-    cli_catch_stop_signals();
-
-    raise_open_file_limit(connections);
-    fl_load *load = fl_load_start(cfg, &err);
-    if (!load) {
-        if (out)
-            fclose(out);
-        fl_load_config_free(cfg);
-        return cli_fail(&err);
-    }
-    bool tty = isatty(STDERR_FILENO) && !quiet;
+/* Runs the load, printing progress (and --stream lines) as windows close. */
+static void drive(const load_cmd *l, fl_load *load) {
+    bool tty = isatty(STDERR_FILENO) && !l->quiet;
     size_t seen = 0;
     bool finished = false;
-    fl_hist *scratch = stream ? fl_hist_new() : NULL;
+    fl_hist *scratch = l->stream ? fl_hist_new() : NULL;
     while (!finished) {
-        finished = fl_load_wait(load, 200);
-        if ((cli_stop_signal || (held && stdin_closed())) && !finished) {
+        finished = fl_load_wait(load, PROGRESS_POLL_MS);
+        if ((cli_stop_signal || (l->held && stdin_closed())) && !finished) {
             fl_load_stop(load);
             finished = true;
         }
         fl_load_window w[16];
         size_t n;
         while ((n = fl_load_windows(load, seen, w, 16)) > 0) {
-            for (size_t k = 0; stream && k < n; k++)
+            for (size_t k = 0; l->stream && k < n; k++)
                 print_window_line(load, &w[k], scratch);
             seen += n;
             /* A terminal shows the newest window; a log gets every one. */
-            for (size_t k = tty ? n - 1 : 0; !quiet && k < n; k++)
+            for (size_t k = tty ? n - 1 : 0; !l->quiet && k < n; k++)
                 print_progress(&w[k], tty);
         }
     }
     fl_hist_free(scratch);
     if (tty)
         fputc('\n', stderr);
+}
 
-    fl_load_summary sum;
-    fl_load_snapshot(load, &sum);
-    if (json) {
+/* The result: --json or the human summary, then --out. */
+static int report(const load_cmd *l, fl_load *load, const char *url, FILE *out) {
+    int rc = 0;
+    if (l->json) {
         char *text = fl_load_result_json(load);
         if (text) {
             printf("%s\n", text);
@@ -325,6 +255,8 @@ int cmd_load(int argc, char **argv) {
             rc = FL_EAPPLY;
         }
     } else {
+        fl_load_summary sum;
+        fl_load_snapshot(load, &sum);
         fl_hist *latency = fl_hist_new(), *service = fl_hist_new();
         if (latency && service) {
             fl_load_histograms(load, latency, service);
@@ -334,16 +266,70 @@ int cmd_load(int argc, char **argv) {
         fl_hist_free(service);
     }
     if (out) {
+        fl_error err;
         int wrc =
-            ends_with(out_path, ".csv") ? fl_load_series_csv(load, out, &err) : fl_load_series_json(load, out, &err);
+            ends_with(l->out_path, ".csv") ? fl_load_series_csv(load, out, &err) : fl_load_series_json(load, out, &err);
         if (fclose(out) != 0 || wrc != 0) {
-            fprintf(stderr, "faultline: --out: cannot write '%s'\n", out_path);
+            fprintf(stderr, "faultline: --out: cannot write '%s'\n", l->out_path);
             rc = FL_EAPPLY;
         }
     }
+    return rc;
+}
+
+static int run_load(const load_cmd *l, const char *url) {
+    FILE *out = NULL;
+    if (l->out_path && !(out = fopen(l->out_path, "w")))
+        return cli_usage_error(USAGE, "--out: cannot write '%s': %s", l->out_path, strerror(errno));
+    cli_catch_stop_signals();
+    raise_open_file_limit(l->connections);
+    fl_error err;
+    fl_load *load = fl_load_start(l->cfg, &err);
+    if (!load) {
+        if (out)
+            fclose(out);
+        return cli_fail_option(l->parser, &err);
+    }
+    drive(l, load);
+    int rc = report(l, load, url, out);
     fl_load_free(load);
-    fl_load_config_free(cfg);
-    if (rc == 0 && cli_stop_signal)
-        rc = FL_EABORTED;
+    return rc == 0 && cli_stop_signal ? FL_EABORTED : rc;
+}
+
+/* The URL, and what needs the options together. */
+static int check(load_cmd *l, const cli_parser *p) {
+    if (p->n_args > 1)
+        return cli_usage_error(USAGE, "unexpected argument '%s' (one URL; options are --name value)", p->args[1]);
+    if (p->n_args == 0)
+        return cli_usage_error(USAGE, "which URL? give it first: faultline load http://127.0.0.1:8080/ ...");
+    fl_error err;
+    if (fl_load_config_set(l->cfg, "url", p->args[0], &err) != 0) {
+        fprintf(stderr, "faultline: <url>: %s\n", fl_error_detail(&err));
+        return err.code;
+    }
+    if (fl_load_config_validate(l->cfg, &err) != 0)
+        return cli_usage_fail_option(p, &err);
+    return CLI_CONTINUE;
+}
+
+int cmd_load(int argc, char **argv) {
+    load_cmd l = {.connections = DEFAULT_CONNECTIONS};
+    const cli_option options[] = LOAD_OPTIONS(&l);
+    cli_parser p = {
+        .command = "load", .usage = USAGE, .intro = INTRO, .outro = OUTRO, .tables = CLI_TABLES(options), .ctx = &l};
+    if (argc < 2) {
+        cli_print_help(&p, stdout);
+        return cli_usage_error(USAGE, "which URL? e.g. faultline load http://127.0.0.1:8080/ "
+                                      "--rate 1000/s --duration 30s");
+    }
+    if (!(l.cfg = fl_load_config_new()))
+        return cli_usage_error(USAGE, "out of memory");
+    l.parser = &p;
+    int rc = cli_parse(&p, argc, argv);
+    if (rc == CLI_CONTINUE)
+        rc = check(&l, &p);
+    if (rc == CLI_CONTINUE)
+        rc = run_load(&l, p.args[0]);
+    fl_load_config_free(l.cfg);
     return rc;
 }

@@ -1,10 +1,6 @@
 /* faultline recover [--all] [--json]: roll back what dead owners left. */
 #include "cli.h"
 
-/* src/cli/cmd_fleet.c: --inventory runs this command on the selected hosts. */
-bool cli_fleet_wanted(int argc, char **argv);
-int cli_fleet_command(int argc, char **argv);
-
 #include <string.h>
 
 static const char *USAGE = "faultline recover [--all] [--json]";
@@ -14,8 +10,7 @@ typedef struct recover_out {
     int n;
 } recover_out;
 
-static void report(void *user, const char *id, const char *kind, const char *result)
-{
+static void report(void *user, const char *id, const char *kind, const char *result) {
     recover_out *o = user;
     if (o->json) {
         printf("%s{\"id\":\"%s\",\"kind\":\"%s\",\"rolled_back\":%s,\"error\":", o->n ? "," : "", id, kind,
@@ -33,27 +28,29 @@ static void report(void *user, const char *id, const char *kind, const char *res
     o->n++;
 }
 
-int cmd_recover(int argc, char **argv)
-{
+int cmd_recover(int argc, char **argv) {
     if (cli_fleet_wanted(argc, argv))
         return cli_fleet_command(argc, argv);
     recover_out o = {0};
-    unsigned flags = 0;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            printf("usage: %s\n\nRolls back every journaled fault whose supervisor is gone (kill -9, crash,\n"
-                   "reboot) or hung past its expiry; with --all, every fault. Every other faultline\n"
-                   "command does the first part on its own before it starts. Safe to run any time.\n",
-                   USAGE);
-            return 0;
-        }
-        if (strcmp(argv[i], "--all") == 0)
-            flags |= FL_RECOVER_ALL;
-        else if (strcmp(argv[i], "--json") == 0)
-            o.json = true;
-        else
-            return cli_usage_error(USAGE, "unknown option '%s'", argv[i]);
-    }
+    bool all = false;
+    const cli_option options[] = {
+        CLI_FLAG("all", &all, "every fault, also those whose owner is alive"),
+        CLI_FLAG("json", &o.json, "one JSON document on stdout"),
+        CLI_STRING("inventory", NULL, "FILE", "on the hosts of an inventory, over ssh (docs/fleet.md)"),
+        CLI_END,
+    };
+    cli_parser p = {.command = "recover",
+                    .usage = USAGE,
+                    .intro = "Rolls back every journaled fault whose supervisor is gone (kill -9, crash,\n"
+                             "reboot) or hung past its expiry; with --all, every fault. Every other faultline\n"
+                             "command does the first part on its own before it starts. Safe to run any time.",
+                    .tables = CLI_TABLES(options)};
+    int rc = cli_parse(&p, argc, argv);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    if (p.n_args > 0)
+        return cli_usage_error(USAGE, "unknown option '%s'", p.args[0]);
+    unsigned flags = all ? FL_RECOVER_ALL : 0;
     fl_error err;
     if (o.json)
         printf("{\"recovered\":[");

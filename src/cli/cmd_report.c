@@ -12,29 +12,24 @@ static const char *USAGE = "faultline report <result.json> [--out DIR]";
 /* Bigger than any real result (an hour of 100 ms windows is a few MB). */
 #define MAX_RESULT_BYTES (256u << 20)
 
-static void help(void) {
-    printf("usage: %s\n\n"
-           "Regenerates the reports of an experiment from its result document: junit.xml (one\n"
-           "testcase per hypothesis and per fault verification and rollback, for CI) and\n"
-           "report.html (one self-contained page: latency p50/p99/max, throughput and errors over\n"
-           "time with each fault's window shaded, one chart per extra metric, hypothesis bounds\n"
-           "as dashed lines, the hypotheses and faults tables, the timeline, the load summary).\n"
-           "The page needs no network access: open it in any browser, attach it to a ticket.\n\n"
-           "'faultline run exp.yaml --out DIR' already writes all three files into DIR; use this\n"
-           "command after upgrading faultline, after editing result.json by hand, or to render a\n"
-           "result somewhere else.\n\n"
-           "  <result.json>  a result document (schema: docs/result-format.md)\n"
-           "  --out DIR      write the reports into DIR (created if missing) instead of next to\n"
-           "                 result.json\n\n"
-           "Exit codes: 0 reports written (whatever the experiment's verdict), 2 the document is\n"
-           "missing or malformed (the message names the member), 4 a report could not be written.\n\n"
-           "examples:\n"
-           "  faultline report out/result.json                # -> out/junit.xml, out/report.html\n"
-           "  faultline report out/result.json --out /tmp/r   # -> /tmp/r/junit.xml, /tmp/r/report.html\n"
-           "  xdg-open out/report.html\n"
-           "See docs/report.md for what the report shows and the JUnit mapping.\n",
-           USAGE);
-}
+static const char *INTRO = "Regenerates the reports of an experiment from its result document: junit.xml (one\n"
+                           "testcase per hypothesis and per fault verification and rollback, for CI) and\n"
+                           "report.html (one self-contained page: latency p50/p99/max, throughput and errors over\n"
+                           "time with each fault's window shaded, one chart per extra metric, hypothesis bounds\n"
+                           "as dashed lines, the hypotheses and faults tables, the timeline, the load summary).\n"
+                           "The page needs no network access: open it in any browser, attach it to a ticket.\n\n"
+                           "'faultline run exp.yaml --out DIR' already writes all three files into DIR; use this\n"
+                           "command after upgrading faultline, after editing result.json by hand, or to render a\n"
+                           "result somewhere else.\n\n"
+                           "  <result.json>  a result document (schema: docs/result-format.md)";
+static const char *OUTRO =
+    "Exit codes: 0 reports written (whatever the experiment's verdict), 2 the document is\n"
+    "missing or malformed (the message names the member), 4 a report could not be written.\n\n"
+    "examples:\n"
+    "  faultline report out/result.json                # -> out/junit.xml, out/report.html\n"
+    "  faultline report out/result.json --out /tmp/r   # -> /tmp/r/junit.xml, /tmp/r/report.html\n"
+    "  xdg-open out/report.html\n"
+    "See docs/report.md for what the report shows and the JUnit mapping.";
 
 /* The whole file as a string, or NULL with err filled. */
 static char *read_document(const char *path, fl_error *err) {
@@ -76,26 +71,21 @@ static char *read_document(const char *path, fl_error *err) {
 }
 
 int cmd_report(int argc, char **argv) {
-    const char *input = NULL, *out_dir = NULL;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            help();
-            return 0;
-        }
-        if (strcmp(argv[i], "--out") == 0) {
-            if (++i >= argc)
-                return cli_usage_error(USAGE, "--out needs a directory");
-            out_dir = argv[i];
-        } else if (argv[i][0] == '-' && argv[i][1] != '\0') {
-            return cli_usage_error(USAGE, "unknown option '%s'", argv[i]);
-        } else if (input) {
-            return cli_usage_error(USAGE, "one result document at a time ('%s' and '%s')", input, argv[i]);
-        } else {
-            input = argv[i];
-        }
-    }
-    if (!input)
+    const char *out_dir = NULL;
+    const cli_option options[] = {
+        CLI_STRING("out", &out_dir, "DIR",
+                   "write the reports into DIR (created if missing) instead of next to\nresult.json"),
+        CLI_END,
+    };
+    cli_parser p = {.command = "report", .usage = USAGE, .intro = INTRO, .outro = OUTRO, .tables = CLI_TABLES(options)};
+    int prc = cli_parse(&p, argc, argv);
+    if (prc != CLI_CONTINUE)
+        return prc;
+    if (p.n_args > 1)
+        return cli_usage_error(USAGE, "one result document at a time ('%s' and '%s')", p.args[0], p.args[1]);
+    if (p.n_args == 0)
         return cli_usage_error(USAGE, "which result.json? (faultline run --out DIR writes DIR/result.json)");
+    const char *input = p.args[0];
 
     fl_error err = {0};
     char *document = read_document(input, &err);

@@ -16,8 +16,7 @@
 
 static const char *USAGE = "faultline sandbox [--] <command> [args...]";
 
-static int write_file(const char *path, const char *text)
-{
+static int write_file(const char *path, const char *text) {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -26,8 +25,7 @@ static int write_file(const char *path, const char *text)
     return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-static int loopback_up(void)
-{
+static int loopback_up(void) {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (s < 0)
         return -1;
@@ -42,22 +40,25 @@ static int loopback_up(void)
     return rc;
 }
 
-int cmd_sandbox(int argc, char **argv)
-{
-    int first = 1;
-    if (argc > 1 && cli_is_help(argv[1])) {
-        printf("usage: %s\n\nRuns the command as root in a new user, network and mount namespace: only a\n"
-               "loopback interface, which is up, and FAULTLINE_STATE_DIR set to a private directory\n"
-               "unless already set. Needs unprivileged user namespaces (or root). Network faults,\n"
-               "servers and load inside cannot touch the host's own network.\n"
-               "example: faultline sandbox -- sh -c 'redis-server --daemonize yes && faultline attack ...'\n",
-               USAGE);
-        return 0;
-    }
-    if (argc > 1 && strcmp(argv[1], "--") == 0)
-        first = 2;
-    if (first >= argc)
+int cmd_sandbox(int argc, char **argv) {
+    const cli_option none[] = {CLI_END};
+    cli_parser p = {.command = "sandbox",
+                    .usage = USAGE,
+                    .intro = "Runs the command as root in a new user, network and mount namespace: only a\n"
+                             "loopback interface, which is up, and FAULTLINE_STATE_DIR set to a private directory\n"
+                             "unless already set. Needs unprivileged user namespaces (or root). Network faults,\n"
+                             "servers and load inside cannot touch the host's own network.",
+                    .outro =
+                        "example: faultline sandbox -- sh -c 'redis-server --daemonize yes && faultline attack ...'",
+                    .tables = CLI_TABLES(none),
+                    .flags = CLI_STOP_AT_ARG};
+    int rc = cli_parse(&p, argc, argv);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    if (p.n_args == 0)
         return cli_usage_error(USAGE, "which command?");
+    char **command = p.args;
+    command[p.n_args] = NULL; /* argv[argc] was NULL; the arguments moved down */
     uid_t uid = geteuid();
     gid_t gid = getegid();
     if (unshare(CLONE_NEWUSER | CLONE_NEWNET | CLONE_NEWNS) != 0) {
@@ -87,7 +88,7 @@ int cmd_sandbox(int argc, char **argv)
         }
         setenv("FAULTLINE_STATE_DIR", dir, 1);
     }
-    execvp(argv[first], argv + first);
-    fprintf(stderr, "faultline: sandbox: cannot run %s: %s\n", argv[first], strerror(errno));
+    execvp(command[0], command);
+    fprintf(stderr, "faultline: sandbox: cannot run %s: %s\n", command[0], strerror(errno));
     return 127;
 }

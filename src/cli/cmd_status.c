@@ -1,31 +1,29 @@
 /* faultline status [--json]: the journaled faults and their state. */
 #include "cli.h"
 
-/* src/cli/cmd_fleet.c: --inventory runs this command on the selected hosts. */
-bool cli_fleet_wanted(int argc, char **argv);
-int cli_fleet_command(int argc, char **argv);
-
 #include <string.h>
 
 static const char *USAGE = "faultline status [--json]";
 
-int cmd_status(int argc, char **argv)
-{
+int cmd_status(int argc, char **argv) {
     if (cli_fleet_wanted(argc, argv))
         return cli_fleet_command(argc, argv);
     bool json = false;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            printf("usage: %s\n\nLists the faults in the journal: id, kind, state (applying, active, reverting,\n"
-                   "orphaned, expired, revert-failed), start, expiry, supervisor pid, parameters.\n",
-                   USAGE);
-            return 0;
-        }
-        if (strcmp(argv[i], "--json") == 0)
-            json = true;
-        else
-            return cli_usage_error(USAGE, "unknown option '%s'", argv[i]);
-    }
+    const cli_option options[] = {
+        CLI_FLAG("json", &json, "one JSON document on stdout"),
+        CLI_STRING("inventory", NULL, "FILE", "on the hosts of an inventory, over ssh (docs/fleet.md)"),
+        CLI_END,
+    };
+    cli_parser p = {.command = "status",
+                    .usage = USAGE,
+                    .intro = "Lists the faults in the journal: id, kind, state (applying, active, reverting,\n"
+                             "orphaned, expired, revert-failed), start, expiry, supervisor pid, parameters.",
+                    .tables = CLI_TABLES(options)};
+    int rc = cli_parse(&p, argc, argv);
+    if (rc != CLI_CONTINUE)
+        return rc;
+    if (p.n_args > 0)
+        return cli_usage_error(USAGE, "unknown option '%s'", p.args[0]);
     fl_fault_status *list;
     size_t n;
     fl_error err;
@@ -39,8 +37,8 @@ int cmd_status(int argc, char **argv)
             printf("%s{\"id\":\"%s\",\"kind\":\"%s\",\"state\":\"%s\",\"params\":%s,\"started\":\"%s\","
                    "\"expires\":\"%s\",\"owner_pid\":%d,\"owner_alive\":%s,\"undo\":%s}",
                    i ? "," : "", s->id, s->kind, s->state, s->params_json ? s->params_json : "{}",
-                   fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)), (int)s->owner_pid,
-                   s->owner_alive ? "true" : "false", s->undo_json ? s->undo_json : "[]");
+                   fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)),
+                   (int)s->owner_pid, s->owner_alive ? "true" : "false", s->undo_json ? s->undo_json : "[]");
         }
         printf("]}\n");
     } else if (n == 0) {
@@ -51,8 +49,8 @@ int cmd_status(int argc, char **argv)
         for (size_t i = 0; i < n; i++) {
             fl_fault_status *s = &list[i];
             printf("%-22s %-14s %-10s %-24s %-24s %-8d %s\n", s->id, s->kind, s->state,
-                   fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)), (int)s->owner_pid,
-                   s->params_json ? s->params_json : "");
+                   fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)),
+                   (int)s->owner_pid, s->params_json ? s->params_json : "");
         }
     }
     fl_status_free(list, n);

@@ -1,34 +1,28 @@
 /* faultline stop <id>... | --all: roll faults back now. */
 #include "cli.h"
 
-/* src/cli/cmd_fleet.c: --inventory runs this command on the selected hosts. */
-bool cli_fleet_wanted(int argc, char **argv);
-int cli_fleet_command(int argc, char **argv);
-
 #include <string.h>
 
 static const char *USAGE = "faultline stop <id>... | --all";
 
-int cmd_stop(int argc, char **argv)
-{
+int cmd_stop(int argc, char **argv) {
     if (cli_fleet_wanted(argc, argv))
         return cli_fleet_command(argc, argv);
     bool all = false;
-    int ids = 0;
-    for (int i = 1; i < argc; i++) {
-        if (cli_is_help(argv[i])) {
-            printf("usage: %s\n\nRolls back the given faults (ids from faultline status), or every fault with\n"
-                   "--all, by asking each supervisor and taking over if it does not answer.\n",
-                   USAGE);
-            return 0;
-        }
-        if (strcmp(argv[i], "--all") == 0)
-            all = true;
-        else if (argv[i][0] == '-')
-            return cli_usage_error(USAGE, "unknown option '%s'", argv[i]);
-        else
-            ids++;
-    }
+    const cli_option options[] = {
+        CLI_FLAG("all", &all, "every fault in the journal"),
+        CLI_STRING("inventory", NULL, "FILE", "on the hosts of an inventory, over ssh (docs/fleet.md)"),
+        CLI_END,
+    };
+    cli_parser p = {.command = "stop",
+                    .usage = USAGE,
+                    .intro = "Rolls back the given faults (ids from faultline status), or every fault with\n"
+                             "--all, by asking each supervisor and taking over if it does not answer.",
+                    .tables = CLI_TABLES(options)};
+    int prc = cli_parse(&p, argc, argv);
+    if (prc != CLI_CONTINUE)
+        return prc;
+    int ids = p.n_args;
     if (all == (ids > 0))
         return cli_usage_error(USAGE, all ? "give ids or --all, not both" : "which fault? give ids or --all");
     fl_error err;
@@ -49,11 +43,11 @@ int cmd_stop(int argc, char **argv)
             printf("no active faults\n");
         return rc;
     }
-    for (int i = 1; i < argc; i++) {
-        if (fl_stop_id(argv[i], &err) != 0)
+    for (int i = 0; i < ids; i++) {
+        if (fl_stop_id(p.args[i], &err) != 0)
             rc = rc ? rc : cli_fail(&err);
         else
-            printf("%s rolled back\n", argv[i]);
+            printf("%s rolled back\n", p.args[i]);
     }
     return rc;
 }

@@ -19,10 +19,10 @@ static const cli_command commands[] = {
     {"ssm", "AWS Systems Manager: Command documents and SendCommand to instances", cmd_ssm, false},
 };
 
-static void usage(FILE *out)
-{
-    fprintf(out, "faultline %s: controlled fault injection for Linux hosts\n\n"
-                 "usage: faultline <command> [options]\n\ncommands:\n",
+static void usage(FILE *out) {
+    fprintf(out,
+            "faultline %s: controlled fault injection for Linux hosts\n\n"
+            "usage: faultline <command> [options]\n\ncommands:\n",
             FL_VERSION);
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
@@ -38,14 +38,32 @@ static void usage(FILE *out)
                  "Run 'faultline <command> --help' for a command's options; see also faultline(1).\n");
 }
 
-int cli_fail(const fl_error *err)
-{
+int cli_fail(const fl_error *err) {
     fprintf(stderr, "faultline: %s\n", err->message);
     return err->code ? err->code : FL_EAPPLY;
 }
 
-int cli_usage_error(const char *usage_line, const char *fmt, ...)
-{
+const char *cli_option_message(const cli_parser *p, const fl_error *err, const char *as, char *buf, size_t len) {
+    const char *option = as ? as : err->field[0] && cli_find_option(p, err->field) ? err->field : NULL;
+    if (option && fl_error_detail(err) != err->message)
+        snprintf(buf, len, "--%s: %s", option, fl_error_detail(err));
+    else
+        snprintf(buf, len, "%s", err->message);
+    return buf;
+}
+
+int cli_fail_option(const cli_parser *p, const fl_error *err) {
+    char message[sizeof(err->message) + 80];
+    fprintf(stderr, "faultline: %s\n", cli_option_message(p, err, NULL, message, sizeof(message)));
+    return err->code ? err->code : FL_EAPPLY;
+}
+
+int cli_usage_fail_option(const cli_parser *p, const fl_error *err) {
+    char message[sizeof(err->message) + 80];
+    return cli_parser_error(p, "%s", cli_option_message(p, err, NULL, message, sizeof(message)));
+}
+
+int cli_usage_error(const char *usage_line, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     fprintf(stderr, "faultline: ");
@@ -57,8 +75,7 @@ int cli_usage_error(const char *usage_line, const char *fmt, ...)
 
 bool cli_is_help(const char *arg) { return strcmp(arg, "--help") == 0 || strcmp(arg, "-h") == 0; }
 
-static void said_recovered(void *user, const char *id, const char *kind, const char *result)
-{
+static void said_recovered(void *user, const char *id, const char *kind, const char *result) {
     (void)user;
     if (result)
         fprintf(stderr, "faultline: could not roll back fault %s (%s) left by a dead owner: %s\n", id, kind, result);
@@ -66,8 +83,7 @@ static void said_recovered(void *user, const char *id, const char *kind, const c
         fprintf(stderr, "faultline: rolled back fault %s (%s) left by a dead owner\n", id, kind);
 }
 
-void cli_recover_orphans(void)
-{
+void cli_recover_orphans(void) {
     fl_error err;
     fl_recover(0, said_recovered, NULL, &err);
 }
@@ -76,8 +92,7 @@ volatile sig_atomic_t cli_stop_signal;
 
 static void on_stop_signal(int signo) { cli_stop_signal = signo; }
 
-void cli_catch_stop_signals(void)
-{
+void cli_catch_stop_signals(void) {
     struct sigaction sa = {.sa_handler = on_stop_signal};
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, NULL);
@@ -85,8 +100,7 @@ void cli_catch_stop_signals(void)
     sigaction(SIGHUP, &sa, NULL);
 }
 
-void cli_json_string(FILE *out, const char *s)
-{
+void cli_json_string(FILE *out, const char *s) {
     fputc('"', out);
     for (; s && *s; s++) {
         unsigned char c = (unsigned char)*s;
@@ -102,25 +116,48 @@ void cli_json_string(FILE *out, const char *s)
     fputc('"', out);
 }
 
-int main(int argc, char **argv)
-{
-    if (argc < 2 || cli_is_help(argv[1]) || strcmp(argv[1], "help") == 0) {
+static const cli_command *find_command(const char *name) {
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(name, commands[i].name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+/* faultline help [<command>]: the command's own --help. */
+static int help(int argc, char **argv) {
+    if (argc < 3) {
+        usage(stdout);
+        return 0;
+    }
+    const cli_command *c = find_command(argv[2]);
+    if (!c) {
+        fprintf(stderr, "faultline: unknown command '%s'\n\n", argv[2]);
+        usage(stderr);
+        return FL_EINVAL;
+    }
+    char *args[] = {argv[2], "--help", NULL};
+    return c->run(2, args);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || cli_is_help(argv[1])) {
         usage(stdout);
         return argc < 2 ? FL_EINVAL : 0;
     }
+    if (strcmp(argv[1], "help") == 0)
+        return help(argc, argv);
     if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
         printf("faultline %s\n", FL_VERSION);
         return 0;
     }
-    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
-        if (strcmp(argv[1], commands[i].name) != 0)
-            continue;
-        bool help = argc > 2 && cli_is_help(argv[2]);
-        if (commands[i].recovers_first && !help)
-            cli_recover_orphans();
-        return commands[i].run(argc - 1, argv + 1);
+    const cli_command *c = find_command(argv[1]);
+    if (!c) {
+        fprintf(stderr, "faultline: unknown command '%s'\n\n", argv[1]);
+        usage(stderr);
+        return FL_EINVAL;
     }
-    fprintf(stderr, "faultline: unknown command '%s'\n\n", argv[1]);
-    usage(stderr);
-    return FL_EINVAL;
+    bool help_only = argc > 2 && cli_is_help(argv[2]);
+    if (c->recovers_first && !help_only)
+        cli_recover_orphans();
+    return c->run(argc - 1, argv + 1);
 }

@@ -74,9 +74,9 @@ static int parse_value(const fl_param_spec *p, const char *text, fl_value *v, fl
             return -1;
         int64_t lo, hi;
         if (p->min && fl_parse_duration(p->min, f, &lo, err) == 0 && v->i64 < lo)
-            return fl_fail(err, FL_EINVAL, f, "--%s: %s is below the minimum %s", f, text, p->min);
+            return fl_fail(err, FL_EINVAL, f, "%s: %s is below the minimum %s", f, text, p->min);
         if (p->max && fl_parse_duration(p->max, f, &hi, err) == 0 && v->i64 > hi)
-            return fl_fail(err, FL_EINVAL, f, "--%s: %s is above the maximum %s", f, text, p->max);
+            return fl_fail(err, FL_EINVAL, f, "%s: %s is above the maximum %s", f, text, p->max);
         break;
     }
     case FL_PARAM_SIZE: {
@@ -84,9 +84,9 @@ static int parse_value(const fl_param_spec *p, const char *text, fl_value *v, fl
             return -1;
         uint64_t lo, hi;
         if (p->min && fl_parse_size(p->min, f, &lo, err) == 0 && v->u64 < lo)
-            return fl_fail(err, FL_EINVAL, f, "--%s: %s is below the minimum %s", f, text, p->min);
+            return fl_fail(err, FL_EINVAL, f, "%s: %s is below the minimum %s", f, text, p->min);
         if (p->max && fl_parse_size(p->max, f, &hi, err) == 0 && v->u64 > hi)
-            return fl_fail(err, FL_EINVAL, f, "--%s: %s is above the maximum %s", f, text, p->max);
+            return fl_fail(err, FL_EINVAL, f, "%s: %s is above the maximum %s", f, text, p->max);
         break;
     }
     case FL_PARAM_PERCENT: {
@@ -94,9 +94,9 @@ static int parse_value(const fl_param_spec *p, const char *text, fl_value *v, fl
             return -1;
         double lo, hi;
         if (p->min && fl_parse_percent(p->min, f, &lo, err) == 0 && v->pct < lo)
-            return fl_fail(err, FL_EINVAL, f, "--%s: %s is below the minimum %s", f, text, p->min);
+            return fl_fail(err, FL_EINVAL, f, "%s: %s is below the minimum %s", f, text, p->min);
         if (p->max && fl_parse_percent(p->max, f, &hi, err) == 0 && v->pct > hi)
-            return fl_fail(err, FL_EINVAL, f, "--%s: %s is above the maximum %s", f, text, p->max);
+            return fl_fail(err, FL_EINVAL, f, "%s: %s is above the maximum %s", f, text, p->max);
         break;
     }
     case FL_PARAM_AMOUNT:
@@ -105,18 +105,18 @@ static int parse_value(const fl_param_spec *p, const char *text, fl_value *v, fl
             return fl_parse_percent(text, f, &v->pct, err);
         }
         if (fl_parse_size(text, f, &v->u64, err) != 0)
-            return fl_fail(err, FL_EINVAL, f, "--%s: '%s' is neither a size (512M) nor a percentage (5%%)",
+            return fl_fail(err, FL_EINVAL, f, "%s: '%s' is neither a size (512M) nor a percentage (5%%)",
                            f, text);
         break;
     case FL_PARAM_INT: {
         char *end;
         long long n = strtoll(text, &end, 10);
         if (!*text || *end)
-            return fl_fail(err, FL_EINVAL, f, "--%s: '%s' is not an integer", f, text);
+            return fl_fail(err, FL_EINVAL, f, "%s: '%s' is not an integer", f, text);
         if (p->min && n < strtoll(p->min, NULL, 10))
-            return fl_fail(err, FL_EINVAL, f, "--%s: %s is below the minimum %s", f, text, p->min);
+            return fl_fail(err, FL_EINVAL, f, "%s: %s is below the minimum %s", f, text, p->min);
         if (p->max && n > strtoll(p->max, NULL, 10))
-            return fl_fail(err, FL_EINVAL, f, "--%s: %s is above the maximum %s", f, text, p->max);
+            return fl_fail(err, FL_EINVAL, f, "%s: %s is above the maximum %s", f, text, p->max);
         v->i64 = n;
         break;
     }
@@ -131,7 +131,7 @@ static int parse_value(const fl_param_spec *p, const char *text, fl_value *v, fl
             c = bar ? bar + 1 : NULL;
         }
         if (!found)
-            return fl_fail(err, FL_EINVAL, f, "--%s: '%s' is not one of %s", f, text, p->choices);
+            return fl_fail(err, FL_EINVAL, f, "%s: '%s' is not one of %s", f, text, p->choices);
         break;
     }
     case FL_PARAM_CPULIST:
@@ -140,21 +140,21 @@ static int parse_value(const fl_param_spec *p, const char *text, fl_value *v, fl
         break;
     case FL_PARAM_PATH:
         if (text[0] != '/')
-            return fl_fail(err, FL_EINVAL, f, "--%s: '%s' must be an absolute path", f, text);
+            return fl_fail(err, FL_EINVAL, f, "%s: '%s' must be an absolute path", f, text);
         if (strlen(text) > 1024)
-            return fl_fail(err, FL_EINVAL, f, "--%s: path too long", f);
+            return fl_fail(err, FL_EINVAL, f, "%s: path too long", f);
         break;
     case FL_PARAM_SIGNAL: {
         int signo;
         if (fl_parse_signal(text, &signo) != 0)
-            return fl_fail(err, FL_EINVAL, f, "--%s: '%s' is not a signal; use e.g. SIGTERM, KILL or 9",
+            return fl_fail(err, FL_EINVAL, f, "%s: '%s' is not a signal; use e.g. SIGTERM, KILL or 9",
                            f, text);
         v->i64 = signo;
         break;
     }
     case FL_PARAM_BOOL:
         if (strcmp(text, "true") != 0 && strcmp(text, "false") != 0)
-            return fl_fail(err, FL_EINVAL, f, "--%s: '%s' must be true or false", f, text);
+            return fl_fail(err, FL_EINVAL, f, "%s: '%s' must be true or false", f, text);
         v->i64 = strcmp(text, "true") == 0;
         break;
     case FL_PARAM_REGEX: {
@@ -163,20 +163,20 @@ static int parse_value(const fl_param_spec *p, const char *text, fl_value *v, fl
         if (rc != 0) {
             char msg[128];
             regerror(rc, &re, msg, sizeof(msg));
-            return fl_fail(err, FL_EINVAL, f, "--%s: '%s' is not a valid regular expression: %s", f,
+            return fl_fail(err, FL_EINVAL, f, "%s: '%s' is not a valid regular expression: %s", f,
                            text, msg);
         }
         regfree(&re);
         if (!*text)
-            return fl_fail(err, FL_EINVAL, f, "--%s: the pattern is empty", f);
+            return fl_fail(err, FL_EINVAL, f, "%s: the pattern is empty", f);
         break;
     }
     case FL_PARAM_STRING:
         if (!*text)
-            return fl_fail(err, FL_EINVAL, f, "--%s: empty value", f);
+            return fl_fail(err, FL_EINVAL, f, "%s: empty value", f);
         for (const char *c = text; *c; c++)
             if ((unsigned char)*c < 0x20)
-                return fl_fail(err, FL_EINVAL, f, "--%s: control characters are not allowed", f);
+                return fl_fail(err, FL_EINVAL, f, "%s: control characters are not allowed", f);
         break;
     }
     return 0;
@@ -193,7 +193,7 @@ static int set_value(fl_value *v, const char *text, bool given, fl_error *err)
     bool again = given && v->given;
     if (again && !(spec->flags & FL_PARAM_REPEATABLE)) {
         free(parsed.cpus);
-        return fl_fail(err, FL_EINVAL, spec->name, "--%s is given twice", spec->name);
+        return fl_fail(err, FL_EINVAL, spec->name, "%s: given twice (it takes one value)", spec->name);
     }
     /* A repeated value accumulates; a first user value replaces the default. */
     char **list = again ? v->list : NULL;
@@ -283,9 +283,9 @@ int fl_spec_set(fl_spec *spec, const char *name, const char *value, fl_error *er
     if (!v) {
         if (strcmp(name, "duration") == 0)
             return fl_fail(err, FL_EINVAL, name,
-                           "--duration: %s is instantaneous and takes no duration",
+                           "duration: %s is instantaneous and takes no duration",
                            spec->attack->info.name);
-        return fl_fail(err, FL_EINVAL, name, "unknown parameter --%s for attack %s (see: faultline attacks %s)",
+        return fl_fail(err, FL_EINVAL, name, "%s: attack %s has no such parameter (faultline attacks %s lists them)",
                        name, spec->attack->info.name, spec->attack->info.name);
     }
     if (!value)
@@ -300,18 +300,18 @@ int fl_spec_validate(fl_spec *spec, fl_error *err)
     for (size_t i = 0; i < spec->n_values; i++) {
         const fl_value *v = &spec->values[i];
         if ((v->spec->flags & FL_PARAM_REQUIRED) && !v->present)
-            return fl_fail(err, FL_EINVAL, v->spec->name, "--%s is required for attack %s",
+            return fl_fail(err, FL_EINVAL, v->spec->name, "%s: required for attack %s",
                            v->spec->name, spec->attack->info.name);
     }
     if (!spec->attack->info.instant && !spec->duration.present)
         return fl_fail(err, FL_EINVAL, "duration",
-                       "--duration is required: every fault has a bounded lifetime (e.g. --duration 30s, at most 12h)");
+                       "duration: required; every fault has a bounded lifetime (e.g. 30s, at most 12h)");
     for (size_t i = 0; i < spec->cgroup.n_list; i++) {
         char procs[1100];
         snprintf(procs, sizeof(procs), "%s/cgroup.procs", spec->cgroup.list[i]);
         struct stat st;
         if (stat(procs, &st) != 0)
-            return fl_fail(err, FL_EINVAL, "cgroup", "--cgroup: %s is not a cgroup directory (no cgroup.procs)",
+            return fl_fail(err, FL_EINVAL, "cgroup", "cgroup: %s is not a cgroup directory (no cgroup.procs)",
                            spec->cgroup.list[i]);
     }
     for (size_t i = 0; i < spec->n_claims; i++)
@@ -372,9 +372,9 @@ int fl_spec_writable_dir(const fl_spec *spec, const char *name, struct stat *st,
 {
     const char *path = fl_spec_str(spec, name);
     if (stat(path, st) != 0 || !S_ISDIR(st->st_mode))
-        return fl_fail(err, FL_EINVAL, name, "--%s: %s is not an existing directory", name, path);
+        return fl_fail(err, FL_EINVAL, name, "%s: %s is not an existing directory", name, path);
     if (access(path, W_OK) != 0)
-        return fl_fail(err, FL_EINVAL, name, "--%s: %s is not writable", name, path);
+        return fl_fail(err, FL_EINVAL, name, "%s: %s is not writable", name, path);
     return 0;
 }
 

@@ -48,14 +48,14 @@ int fl_parse_duration(const char *text, const char *field, int64_t *out_us, fl_e
         {"us", 1.0}, {"ms", 1e3}, {"s", 1e6}, {"m", 60e6}, {"h", 3600e6},
     };
     if (!text || !*text)
-        return fl_fail(err, FL_EINVAL, field, "--%s: empty duration; use e.g. 500ms, 30s, 2m", field);
+        return fl_fail(err, FL_EINVAL, field, "%s: empty duration; use e.g. 500ms, 30s, 2m", field);
     const char *p = text;
     double total = 0;
     while (*p) {
         double n;
         if (!read_number(&p, &n))
             return fl_fail(err, FL_EINVAL, field,
-                           "--%s: '%s' is not a duration; use a number and a unit: 500us, 40ms, 2s, 1m, 1h",
+                           "%s: '%s' is not a duration; use a number and a unit: 500us, 40ms, 2s, 1m, 1h",
                            field, text);
         size_t i;
         for (i = 0; i < FL_ARRAY_LEN(units); i++) {
@@ -65,12 +65,12 @@ int fl_parse_duration(const char *text, const char *field, int64_t *out_us, fl_e
         }
         if (i == FL_ARRAY_LEN(units))
             return fl_fail(err, FL_EINVAL, field,
-                           "--%s: '%s' needs a unit (us, ms, s, m, h), e.g. %s%s", field, text, text,
+                           "%s: '%s' needs a unit (us, ms, s, m, h), e.g. %s%s", field, text, text,
                            *p ? "" : "s");
         total += n * units[i].us;
         p += strlen(units[i].suffix);
         if (total > 9.2e18 / 2)
-            return fl_fail(err, FL_EINVAL, field, "--%s: '%s' is too long", field, text);
+            return fl_fail(err, FL_EINVAL, field, "%s: '%s' is too long", field, text);
     }
     *out_us = (int64_t)llround(total);
     return 0;
@@ -79,12 +79,12 @@ int fl_parse_duration(const char *text, const char *field, int64_t *out_us, fl_e
 int fl_parse_size(const char *text, const char *field, uint64_t *out_bytes, fl_error *err)
 {
     if (!text || !*text)
-        return fl_fail(err, FL_EINVAL, field, "--%s: empty size; use e.g. 512M, 2G", field);
+        return fl_fail(err, FL_EINVAL, field, "%s: empty size; use e.g. 512M, 2G", field);
     const char *p = text;
     double n;
     if (!read_number(&p, &n))
         return fl_fail(err, FL_EINVAL, field,
-                       "--%s: '%s' is not a size; use bytes or K, M, G, T (powers of 1024): 512M, 2G",
+                       "%s: '%s' is not a size; use bytes or K, M, G, T (powers of 1024): 512M, 2G",
                        field, text);
     double mult = 1;
     switch (toupper((unsigned char)*p)) {
@@ -100,11 +100,11 @@ int fl_parse_size(const char *text, const char *field, uint64_t *out_bytes, fl_e
         p++;
     if (*p)
         return fl_fail(err, FL_EINVAL, field,
-                       "--%s: '%s' has an unknown unit; use bytes or K, M, G, T: 512M, 2G", field,
+                       "%s: '%s' has an unknown unit; use bytes or K, M, G, T: 512M, 2G", field,
                        text);
     double bytes = n * mult;
     if (bytes >= 1.8e19)
-        return fl_fail(err, FL_EINVAL, field, "--%s: '%s' is too large", field, text);
+        return fl_fail(err, FL_EINVAL, field, "%s: '%s' is too large", field, text);
     *out_bytes = (uint64_t)llround(bytes);
     return 0;
 }
@@ -112,14 +112,14 @@ int fl_parse_size(const char *text, const char *field, uint64_t *out_bytes, fl_e
 int fl_parse_percent(const char *text, const char *field, double *out_percent, fl_error *err)
 {
     if (!text || !*text)
-        return fl_fail(err, FL_EINVAL, field, "--%s: empty percentage; use e.g. 80%%", field);
+        return fl_fail(err, FL_EINVAL, field, "%s: empty percentage; use e.g. 80%%", field);
     const char *p = text;
     double n;
     if (!read_number(&p, &n) || (*p && strcmp(p, "%") != 0))
-        return fl_fail(err, FL_EINVAL, field, "--%s: '%s' is not a percentage; use e.g. 80%%", field,
+        return fl_fail(err, FL_EINVAL, field, "%s: '%s' is not a percentage; use e.g. 80%%", field,
                        text);
     if (n > 100.0)
-        return fl_fail(err, FL_EINVAL, field, "--%s: %s is more than 100%%", field, text);
+        return fl_fail(err, FL_EINVAL, field, "%s: %s is more than 100%%", field, text);
     *out_percent = n;
     return 0;
 }
@@ -134,7 +134,7 @@ int fl_parse_rate(const char *text, const char *field, double *out_per_second, f
     double n;
     if (!read_number(&p, &n))
         return fl_fail(err, FL_EINVAL, field,
-                       "--%s: '%s' is not a rate; use e.g. 1000/s, 60/m or max", field, text ? text : "");
+                       "%s: '%s' is not a rate; use e.g. 1000/s, 60/m or max", field, text ? text : "");
     double per = 1;
     if (strcmp(p, "/s") == 0)
         per = 1;
@@ -143,10 +143,10 @@ int fl_parse_rate(const char *text, const char *field, double *out_per_second, f
     else if (strcmp(p, "/h") == 0)
         per = 3600;
     else
-        return fl_fail(err, FL_EINVAL, field, "--%s: '%s' needs a unit: /s, /m or /h (e.g. 1000/s)",
+        return fl_fail(err, FL_EINVAL, field, "%s: '%s' needs a unit: /s, /m or /h (e.g. 1000/s)",
                        field, text);
     if (n <= 0)
-        return fl_fail(err, FL_EINVAL, field, "--%s: the rate must be above zero", field);
+        return fl_fail(err, FL_EINVAL, field, "%s: the rate must be above zero", field);
     *out_per_second = n / per;
     return 0;
 }
@@ -199,7 +199,7 @@ int fl_parse_cpulist(const char *text, const char *field, int **cpus, size_t *n,
     int *out = NULL;
     size_t count = 0;
     if (!*p)
-        return fl_fail(err, FL_EINVAL, field, "--%s: empty cpu list; use e.g. 0-3,6", field);
+        return fl_fail(err, FL_EINVAL, field, "%s: empty cpu list; use e.g. 0-3,6", field);
     while (*p) {
         char *end;
         errno = 0;
@@ -216,7 +216,7 @@ int fl_parse_cpulist(const char *text, const char *field, int **cpus, size_t *n,
         }
         if (errno || lo > hi || hi >= MAX_CPU) {
             free(out);
-            return fl_fail(err, FL_EINVAL, field, "--%s: bad range in '%s' (cpus are 0-%d, low-high)",
+            return fl_fail(err, FL_EINVAL, field, "%s: bad range in '%s' (cpus are 0-%d, low-high)",
                            field, text, MAX_CPU - 1);
         }
         for (long c = lo; c <= hi; c++) {
@@ -243,5 +243,5 @@ int fl_parse_cpulist(const char *text, const char *field, int **cpus, size_t *n,
     return 0;
 bad:
     free(out);
-    return fl_fail(err, FL_EINVAL, field, "--%s: '%s' is not a cpu list; use e.g. 0-3,6", field, text);
+    return fl_fail(err, FL_EINVAL, field, "%s: '%s' is not a cpu list; use e.g. 0-3,6", field, text);
 }

@@ -22,6 +22,14 @@ int fl_fail(fl_error *err, int code, const char *field, const char *fmt, ...)
     return -1;
 }
 
+const char *fl_error_detail(const fl_error *err)
+{
+    size_t n = strlen(err->field);
+    if (n && strncmp(err->message, err->field, n) == 0 && err->message[n] == ':' && err->message[n + 1] == ' ')
+        return err->message + n + 2;
+    return err->message;
+}
+
 void fl_error_clear(fl_error *err)
 {
     if (err) {

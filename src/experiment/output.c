@@ -18,11 +18,11 @@ static int make_dirs(const char *dir, fl_error *err) {
             continue;
         *p = 0;
         if (mkdir(path, 0755) != 0 && errno != EEXIST)
-            return fl_fail(err, FL_EAPPLY, "out", "--out: cannot create %s: %s", path, strerror(errno));
+            return fl_fail(err, FL_EAPPLY, "out", "out: cannot create %s: %s", path, strerror(errno));
         *p = '/';
     }
     if (mkdir(path, 0755) != 0 && errno != EEXIST)
-        return fl_fail(err, FL_EAPPLY, "out", "--out: cannot create %s: %s", path, strerror(errno));
+        return fl_fail(err, FL_EAPPLY, "out", "out: cannot create %s: %s", path, strerror(errno));
     return 0;
 }
 

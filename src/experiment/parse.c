@@ -66,20 +66,10 @@ static int fail_at(pctx *c, const yaml_node_t *node, const char *path, const cha
     return -1;
 }
 
-/* Messages from fl_spec_set, fl_parse_* and fl_load_config_set start with
- * "--name: "; the path already names the field, so that prefix goes. */
-static const char *strip_option_prefix(const char *message) {
-    if (strncmp(message, "--", 2) == 0) {
-        const char *colon = strstr(message, ": ");
-        const char *space = strchr(message, ' ');
-        if (colon && (!space || colon < space))
-            return colon + 2;
-    }
-    return message;
-}
-
+/* A library message names its field first ("delay: ..."); the path names it
+ * here, so the rest is what is said. */
 static int fail_lib(pctx *c, const yaml_node_t *node, const char *path, const fl_error *lib) {
-    return fail_at(c, node, path, "%s", strip_option_prefix(lib->message));
+    return fail_at(c, node, path, "%s", fl_error_detail(lib));
 }
 
 static yaml_node_t *node_at(pctx *c, int index) { return yaml_document_get_node(c->doc, index); }
@@ -360,7 +350,7 @@ static int parse_ssm_target(pctx *c, yaml_node_t *v, const char *path, target_de
                 }
                 snprintf(kv, sizeof(kv), "%s=%s", tag, tval);
                 if (fl_ssm_request_option(probe, "tag", kv, &e) != 0)
-                    rc = fail_at(c, tv, tp, "%s", strip_option_prefix(e.message));
+                    rc = fail_at(c, tv, tp, "%s", fl_error_detail(&e));
                 else
                     ssm_add(t, "tag", kv);
             }
@@ -391,7 +381,7 @@ static int parse_ssm_target(pctx *c, yaml_node_t *v, const char *path, target_de
         bool config = strcmp(key, "region") == 0 || strcmp(key, "profile") == 0 || strcmp(key, "endpoint-url") == 0;
         int bad = config ? fl_ssm_config_option(&cfg, key, text, &e) : fl_ssm_request_option(probe, key, text, &e);
         if (bad != 0) {
-            rc = fail_at(c, val, kp, "%s", strip_option_prefix(e.message));
+            rc = fail_at(c, val, kp, "%s", fl_error_detail(&e));
             break;
         }
         if (config)
@@ -500,7 +490,7 @@ static int parse_target(pctx *c, yaml_node_t *v, const char *path, const target_
                                                                       : "select";
         yaml_node_t *at = get(c, v, field);
         join(p, sizeof(p), path, field);
-        return fail_at(c, at ? at : v, p, "%s", strip_option_prefix(e.message));
+        return fail_at(c, at ? at : v, p, "%s", fl_error_detail(&e));
     }
     fl_fleet_plan_free(&plan);
     return 0;
@@ -700,7 +690,7 @@ static int build_ssm_request(pctx *c, step_def *st, yaml_node_t *v, const char *
     const target_def *t = st->target;
     for (size_t i = 0; i < t->n_ssm; i++)
         if (fl_ssm_request_option(st->ssm, t->ssm_names[i], t->ssm_values[i], &e) != 0)
-            return fail_at(c, v, path, "targets: %s", strip_option_prefix(e.message));
+            return fail_at(c, v, path, "targets: %s", fl_error_detail(&e));
     yaml_node_t *with = get(c, v, "with");
     for (size_t i = 0; i < st->n_params; i++) {
         const fl_param_spec *ps = fl_attack_param(st->attack, st->param_names[i]);
@@ -710,7 +700,7 @@ static int build_ssm_request(pctx *c, step_def *st, yaml_node_t *v, const char *
             char kp[256];
             join(kp, sizeof(kp), p, st->param_names[i]);
             yaml_node_t *at = with ? get(c, with, st->param_names[i]) : NULL;
-            return fail_at(c, at ? at : v, kp, "%s", strip_option_prefix(e.message));
+            return fail_at(c, at ? at : v, kp, "%s", fl_error_detail(&e));
         }
     }
     char d[32];
@@ -720,9 +710,9 @@ static int build_ssm_request(pctx *c, step_def *st, yaml_node_t *v, const char *
     if (st->duration_us % 1000000 != 0)
         return fail_at(c, dur ? dur : v, p, "'%s': an ssm step lasts whole seconds (DurationSeconds)", d);
     if (fl_ssm_request_param(st->ssm, "duration", d, &e) != 0)
-        return fail_at(c, dur ? dur : v, p, "%s", strip_option_prefix(e.message));
+        return fail_at(c, dur ? dur : v, p, "%s", fl_error_detail(&e));
     if (fl_ssm_request_finish(st->ssm, &e) != 0)
-        return fail_at(c, v, path, "%s", strip_option_prefix(e.message));
+        return fail_at(c, v, path, "%s", fl_error_detail(&e));
     return 0;
 }
 
@@ -1041,9 +1031,9 @@ static int plan_times(pctx *c, yaml_node_t *root) {
         fl_error e;
         fl_format_duration(exp->load.duration_us, d, sizeof(d));
         if (fl_load_config_set(exp->load.http, "duration", d, &e) != 0)
-            return fail_at(c, get(c, root, "load"), "load.duration", "%s", strip_option_prefix(e.message));
+            return fail_at(c, get(c, root, "load"), "load.duration", "%s", fl_error_detail(&e));
         if (fl_load_config_validate(exp->load.http, &e) != 0)
-            return fail_at(c, get(c, root, "load"), "load.http", "%s", strip_option_prefix(e.message));
+            return fail_at(c, get(c, root, "load"), "load.http", "%s", fl_error_detail(&e));
     }
     for (size_t i = 0; i < exp->n_steps; i++) {
         step_def *st = &exp->steps[i];
@@ -1280,7 +1270,7 @@ int fl_experiment_check_host(fl_experiment *exp, fl_error *err) {
             char path[64];
             snprintf(path, sizeof(path), "method[%zu].with", i);
             exp_error_at(err, exp->file, exp->steps[i].with_mark.line ? exp->steps[i].with_mark : exp->steps[i].mark,
-                         path, "%s", strip_option_prefix(e.message));
+                         path, "%s", fl_error_detail(&e));
             return -1;
         }
     }

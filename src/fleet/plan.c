@@ -60,7 +60,7 @@ int fl_fleet_plan_make(const fl_fleet_spec *s, fl_inventory *inv, fl_fleet_plan 
     p->max_conc = fl_limit_resolve(mc, mc_pct, p->n);
     p->max_err = fl_limit_resolve(me, me_pct, p->n);
     if (p->n == 0) {
-        fl_fail(err, FL_EINVAL, "select", "--select: '%s' matches no host of %s", s->select ? s->select : "",
+        fl_fail(err, FL_EINVAL, "select", "select: '%s' matches no host of %s", s->select ? s->select : "",
                 p->inv->path ? p->inv->path : "the inventory");
         fl_fleet_plan_free(p);
         return -1;

@@ -14,7 +14,7 @@
 static int inval(fl_error *err, const char *field, const char *msg, const char *what) {
     err->code = FL_EINVAL;
     snprintf(err->field, sizeof(err->field), "%s", field);
-    snprintf(err->message, sizeof(err->message), "--%s: %s%s%s%s", field, msg, what ? " ('" : "", what ? what : "",
+    snprintf(err->message, sizeof(err->message), "%s: %s%s%s%s", field, msg, what ? " ('" : "", what ? what : "",
              what ? "')" : "");
     return -1;
 }

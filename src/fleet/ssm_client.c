@@ -124,10 +124,10 @@ int fl_ssm_config_load(fl_ssm_config *cfg, fl_error *err) {
             ini_get(config, section, "region", cfg->region, sizeof(cfg->region));
     }
     if (!cfg->region[0])
-        return fl_fail(err, FL_EINVAL, "region", "--region: no AWS region (use --region, AWS_REGION, or region in %s)",
+        return fl_fail(err, FL_EINVAL, "region", "region: none given (set it, AWS_REGION, or region in %s)",
                        config);
     if (!region_ok(cfg->region))
-        return fl_fail(err, FL_EINVAL, "region", "--region: '%s' is not a region like us-east-1", cfg->region);
+        return fl_fail(err, FL_EINVAL, "region", "region: '%s' is not a region like us-east-1", cfg->region);
     if (!cfg->endpoint[0]) {
         const char *e = getenv("AWS_ENDPOINT_URL_SSM");
         if (!e || !*e)
@@ -145,7 +145,7 @@ int fl_ssm_config_option(fl_ssm_config *cfg, const char *name, const char *value
     const char *v = value ? value : "";
     if (name && strcmp(name, "region") == 0) {
         if (!region_ok(v) || strlen(v) >= sizeof(cfg->region))
-            return fl_fail(err, FL_EINVAL, "region", "--region: '%s' is not a region like us-east-1", v);
+            return fl_fail(err, FL_EINVAL, "region", "region: '%s' is not a region like us-east-1", v);
         snprintf(cfg->region, sizeof(cfg->region), "%s", v); /* "": from the environment or the profile */
         return 0;
     }
@@ -155,17 +155,17 @@ int fl_ssm_config_option(fl_ssm_config *cfg, const char *name, const char *value
         for (const char *c = v; ok && *c; c++)
             ok = isalnum((unsigned char)*c) || strchr("_.-", *c);
         if (!ok)
-            return fl_fail(err, FL_EINVAL, "profile", "--profile: '%s' is not a profile name", v);
+            return fl_fail(err, FL_EINVAL, "profile", "profile: '%s' is not a profile name", v);
         snprintf(cfg->profile, sizeof(cfg->profile), "%s", v);
         return 0;
     }
     if (name && strcmp(name, "endpoint-url") == 0) {
         if ((strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0) || strlen(v) >= sizeof(cfg->endpoint))
-            return fl_fail(err, FL_EINVAL, "endpoint-url", "--endpoint-url: '%s' is not an http(s) URL", v);
+            return fl_fail(err, FL_EINVAL, "endpoint-url", "endpoint-url: '%s' is not an http(s) URL", v);
         snprintf(cfg->endpoint, sizeof(cfg->endpoint), "%s", v);
         return 0;
     }
-    return fl_fail(err, FL_EINVAL, name ? name : "", "--%s is not an SSM configuration option", name ? name : "");
+    return fl_fail(err, FL_EINVAL, name ? name : "", "%s: not an SSM configuration option", name ? name : "");
 }
 
 /* ---- retries (issue 8) ----------------------------------------------------

@@ -136,7 +136,7 @@ int fl_ssm_request_param(fl_ssm_request *r, const char *name, const char *value,
     r->finished = false;
     if (strcmp(name, "duration") == 0) {
         if (!value)
-            return fl_fail(err, FL_EINVAL, name, "--duration needs a value");
+            return fl_fail(err, FL_EINVAL, name, "duration: needs a value");
         if (fl_spec_set(r->spec, "duration", value, err) != 0) /* instant kinds refuse it here */
             return -1;
         return replace_str(&r->duration, value) == 0 ? 0 : fl_fail(err, FL_EAPPLY, name, "out of memory");
@@ -146,7 +146,7 @@ int fl_ssm_request_param(fl_ssm_request *r, const char *name, const char *value,
         if (strcmp(r->info->params[k].name, name) == 0)
             ps = &r->info->params[k];
     if (!ps)
-        return fl_fail(err, FL_EINVAL, name, "--%s: %s has no such parameter (faultline attacks lists them)", name,
+        return fl_fail(err, FL_EINVAL, name, "%s: %s has no such parameter (faultline attacks lists them)", name,
                        r->kind);
     char sname[64];
     fl_ssm_param_name(name, sname, sizeof(sname));
@@ -157,7 +157,7 @@ int fl_ssm_request_param(fl_ssm_request *r, const char *name, const char *value,
         return 0;
     }
     if (!value)
-        return fl_fail(err, FL_EINVAL, name, "--%s needs a value", name);
+        return fl_fail(err, FL_EINVAL, name, "%s: needs a value", name);
     if (fl_spec_set(r->spec, name, value, err) != 0)
         return -1;
     /* A repeatable parameter's values travel comma-separated in one string;
@@ -178,7 +178,7 @@ int fl_ssm_request_param(fl_ssm_request *r, const char *name, const char *value,
     int rc = 0;
     if (pat && !matches(pat, v))
         rc = fl_fail(err, FL_EINVAL, name,
-                     "--%s: '%s' does not match the document's allowedPattern %s (no shell metacharacters, quotes "
+                     "%s: '%s' does not match the document's allowedPattern %s (no shell metacharacters, quotes "
                      "or spaces)",
                      name, v, pat);
     /* Kept even when refused, as the CLI always did: the request is not
@@ -194,11 +194,11 @@ int fl_ssm_request_option(fl_ssm_request *r, const char *name, const char *value
         return fl_fail(err, FL_EINVAL, "", "an option needs a name");
     r->finished = false;
     if (!value)
-        return fl_fail(err, FL_EINVAL, name, "--%s needs a value", name);
+        return fl_fail(err, FL_EINVAL, name, "%s: needs a value", name);
     const char *v = value;
     if (strcmp(name, "tag") == 0) {
         if (r->n_tags == MAX_TAGS || !strchr(v, '=') || v[0] == '=' || !charset(v, " _.:/=+-@", 256))
-            return fl_fail(err, FL_EINVAL, name, "--tag: '%s' is not KEY=VALUE (letters, digits, spaces and _.:/=+-@)",
+            return fl_fail(err, FL_EINVAL, name, "tag: '%s' is not KEY=VALUE (letters, digits, spaces and _.:/=+-@)",
                            v);
         if (!(r->tags[r->n_tags] = strdup(v)))
             return fl_fail(err, FL_EAPPLY, name, "out of memory");
@@ -208,12 +208,12 @@ int fl_ssm_request_option(fl_ssm_request *r, const char *name, const char *value
     if (strcmp(name, "instance-ids") == 0) {
         if (!matches("^(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17})(,(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17})){0,49}$", v))
             return fl_fail(err, FL_EINVAL, name,
-                           "--instance-ids: '%s' is not a comma-separated list of i-... ids (at most 50)", v);
+                           "instance-ids: '%s' is not a comma-separated list of i-... ids (at most 50)", v);
         return replace_str(&r->instance_ids, v) == 0 ? 0 : fl_fail(err, FL_EAPPLY, name, "out of memory");
     }
     if (strcmp(name, "document-name") == 0) {
         if (!charset(v, "_.-:/", 128))
-            return fl_fail(err, FL_EINVAL, name, "--document-name: '%s' is not a document name or ARN", v);
+            return fl_fail(err, FL_EINVAL, name, "document-name: '%s' is not a document name or ARN", v);
         snprintf(r->document, sizeof(r->document), "%s", v);
         return 0;
     }
@@ -221,31 +221,31 @@ int fl_ssm_request_option(fl_ssm_request *r, const char *name, const char *value
         bool conc = name[4] == 'c';
         if (!valid_rate(v, !conc))
             return fl_fail(err, FL_EINVAL, name,
-                           conc ? "--max-concurrency: '%s' is not N or N%% (at least 1)"
-                                : "--max-errors: '%s' is not N or N%%",
+                           conc ? "max-concurrency: '%s' is not N or N%% (at least 1)"
+                                : "max-errors: '%s' is not N or N%%",
                            v);
         snprintf(conc ? r->max_concurrency : r->max_errors, sizeof(r->max_errors), "%s", v);
         return 0;
     }
     if (strcmp(name, "alarm") == 0) {
         if (!charset(v, "_.-/#:", 255))
-            return fl_fail(err, FL_EINVAL, name, "--alarm: '%s' is not a CloudWatch alarm name", v);
+            return fl_fail(err, FL_EINVAL, name, "alarm: '%s' is not a CloudWatch alarm name", v);
         return replace_str(&r->alarm, v) == 0 ? 0 : fl_fail(err, FL_EAPPLY, name, "out of memory");
     }
     if (strcmp(name, "log-group") == 0) {
         if (!charset(v, "_.-/#", 512))
-            return fl_fail(err, FL_EINVAL, name, "--log-group: '%s' is not a log group name", v);
+            return fl_fail(err, FL_EINVAL, name, "log-group: '%s' is not a log group name", v);
         return replace_str(&r->log_group, v) == 0 ? 0 : fl_fail(err, FL_EAPPLY, name, "out of memory");
     }
     if (strcmp(name, "timeout") == 0) {
         char *end;
         long tmo = strtol(v, &end, 10);
         if (!*v || *end || tmo < 30 || tmo > 2592000)
-            return fl_fail(err, FL_EINVAL, name, "--timeout: '%s' is not seconds from 30 to 2592000", v);
+            return fl_fail(err, FL_EINVAL, name, "timeout: '%s' is not seconds from 30 to 2592000", v);
         r->timeout_s = tmo;
         return 0;
     }
-    return fl_fail(err, FL_EINVAL, name, "--%s is not an SSM option", name);
+    return fl_fail(err, FL_EINVAL, name, "%s: not an SSM option", name);
 }
 
 /* The final checks, without changing the request; *duration_s gets
@@ -253,22 +253,22 @@ int fl_ssm_request_option(fl_ssm_request *r, const char *name, const char *value
 static int check_request(const fl_ssm_request *r, int64_t *duration_s, fl_error *err) {
     for (size_t k = 0; k < r->info->n_params; k++)
         if ((r->info->params[k].flags & FL_PARAM_REQUIRED) && !fl_spec_given(r->spec, r->info->params[k].name))
-            return fl_fail(err, FL_EINVAL, r->info->params[k].name, "--%s is required for %s", r->info->params[k].name,
+            return fl_fail(err, FL_EINVAL, r->info->params[k].name, "%s: required for %s", r->info->params[k].name,
                            r->kind);
     *duration_s = 0;
     if (!r->info->instant) {
         if (!r->duration)
-            return fl_fail(err, FL_EINVAL, "duration", "--duration is required (1s to 12h, whole seconds)");
+            return fl_fail(err, FL_EINVAL, "duration", "duration: required (1s to 12h, whole seconds)");
         int64_t us = fl_spec_duration_us(r->spec);
         if (us % 1000000 != 0 || us < 1000000 || us > 43200LL * 1000000)
             return fl_fail(err, FL_EINVAL, "duration",
-                           "--duration: '%s' must be whole seconds from 1s to 12h (DurationSeconds)", r->duration);
+                           "duration: '%s' must be whole seconds from 1s to 12h (DurationSeconds)", r->duration);
         *duration_s = us / 1000000;
     }
     if (!r->n_tags && !r->instance_ids)
-        return fl_fail(err, FL_EINVAL, "targets", "no targets: give --tag KEY=VALUE or --instance-ids i-...");
+        return fl_fail(err, FL_EINVAL, "targets", "targets: none given; give a tag KEY=VALUE or instance-ids i-...");
     if (r->n_tags && r->instance_ids)
-        return fl_fail(err, FL_EINVAL, "targets", "--tag and --instance-ids are exclusive");
+        return fl_fail(err, FL_EINVAL, "targets", "targets: tag and instance-ids are exclusive");
     return 0;
 }
 

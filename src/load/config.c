@@ -72,7 +72,7 @@ fl_load_config *fl_load_config_copy(const fl_load_config *cfg) {
 static int set_string(char **slot, const char *value, const char *field, fl_error *err) {
     char *copy = strdup(value);
     if (!copy)
-        return fl_fail(err, FL_EINVAL, field, "--%s: out of memory", field);
+        return fl_fail(err, FL_EINVAL, field, "%s: out of memory", field);
     free(*slot);
     *slot = copy;
     return 0;
@@ -97,7 +97,7 @@ static int set_body(fl_load_config *cfg, const char *data, size_t len) {
 static int read_body_file(fl_load_config *cfg, const char *path, const char *field, fl_error *err) {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return fl_fail(err, FL_EINVAL, field, "--%s: cannot open '%s': %s", field, path, strerror(errno));
+        return fl_fail(err, FL_EINVAL, field, "%s: cannot open '%s': %s", field, path, strerror(errno));
     char *data = NULL;
     size_t len = 0, cap = 0;
     for (;;) {
@@ -109,7 +109,7 @@ static int read_body_file(fl_load_config *cfg, const char *path, const char *fie
             if (!grown) {
                 free(data);
                 fclose(f);
-                return fl_fail(err, FL_EINVAL, field, "--%s: out of memory", field);
+                return fl_fail(err, FL_EINVAL, field, "%s: out of memory", field);
             }
             data = grown;
         }
@@ -122,12 +122,12 @@ static int read_body_file(fl_load_config *cfg, const char *path, const char *fie
     fclose(f);
     if (failed || len > MAX_BODY_BYTES) {
         free(data);
-        return fl_fail(err, FL_EINVAL, field, failed ? "--%s: cannot read '%s'" : "--%s: '%s' is larger than 64M",
+        return fl_fail(err, FL_EINVAL, field, failed ? "%s: cannot read '%s'" : "%s: '%s' is larger than 64M",
                        field, path);
     }
     int rc = set_body(cfg, data ? data : "", len);
     free(data);
-    return rc == 0 ? 0 : fl_fail(err, FL_EINVAL, field, "--%s: out of memory", field);
+    return rc == 0 ? 0 : fl_fail(err, FL_EINVAL, field, "%s: out of memory", field);
 }
 
 static int set_duration_option(int64_t *slot, const char *value, const char *field, int64_t min_us, int64_t max_us,
@@ -137,7 +137,7 @@ static int set_duration_option(int64_t *slot, const char *value, const char *fie
         return -1;
     char lo[32], hi[32];
     if (us < min_us || us > max_us)
-        return fl_fail(err, FL_EINVAL, field, "--%s: %s is out of range (%s to %s)", field, value,
+        return fl_fail(err, FL_EINVAL, field, "%s: %s is out of range (%s to %s)", field, value,
                        fl_format_duration(min_us, lo, sizeof(lo)), fl_format_duration(max_us, hi, sizeof(hi)));
     *slot = us;
     return 0;
@@ -148,7 +148,7 @@ int fl_load_config_set(fl_load_config *cfg, const char *name, const char *value,
     if (!name)
         return fl_fail(err, FL_EINVAL, "", "no option name");
     if (!value)
-        return fl_fail(err, FL_EINVAL, name, "--%s needs a value", name);
+        return fl_fail(err, FL_EINVAL, name, "%s: needs a value", name);
     if (strcmp(name, "url") == 0) {
         fl_http_target t;
         if (fl_http_parse_url(value, name, &t, err) != 0)
@@ -161,7 +161,7 @@ int fl_load_config_set(fl_load_config *cfg, const char *name, const char *value,
         if (fl_parse_rate(value, name, &rate, err) != 0)
             return -1;
         if (isfinite(rate) && rate > 1e6)
-            return fl_fail(err, FL_EINVAL, name, "--%s: %s is above 1000000/s; use max for as fast as possible", name,
+            return fl_fail(err, FL_EINVAL, name, "%s: %s is above 1000000/s; use max for as fast as possible", name,
                            value);
         cfg->rate = rate;
         cfg->rate_given = true;
@@ -178,7 +178,7 @@ int fl_load_config_set(fl_load_config *cfg, const char *name, const char *value,
         errno = 0;
         long n = strtol(value, &end, 10);
         if (errno || end == value || *end || n < 1 || n > FL_LOAD_MAX_CONNECTIONS)
-            return fl_fail(err, FL_EINVAL, name, "--%s: '%s' is not a number from 1 to %d", name, value,
+            return fl_fail(err, FL_EINVAL, name, "%s: '%s' is not a number from 1 to %d", name, value,
                            FL_LOAD_MAX_CONNECTIONS);
         cfg->connections = (uint32_t)n;
         return 0;
@@ -193,7 +193,7 @@ int fl_load_config_set(fl_load_config *cfg, const char *name, const char *value,
             return -1;
         char **grown = realloc(cfg->headers, (cfg->n_headers + 1) * sizeof(*grown));
         if (!grown)
-            return fl_fail(err, FL_EINVAL, name, "--%s: out of memory", name);
+            return fl_fail(err, FL_EINVAL, name, "%s: out of memory", name);
         cfg->headers = grown;
         cfg->headers[cfg->n_headers] = NULL;
         if (set_string(&cfg->headers[cfg->n_headers], value, name, err) != 0)
@@ -204,8 +204,8 @@ int fl_load_config_set(fl_load_config *cfg, const char *name, const char *value,
     if (strcmp(name, "body") == 0) {
         size_t len = strlen(value);
         if (len > MAX_BODY_BYTES)
-            return fl_fail(err, FL_EINVAL, name, "--%s: larger than 64M", name);
-        return set_body(cfg, value, len) == 0 ? 0 : fl_fail(err, FL_EINVAL, name, "--%s: out of memory", name);
+            return fl_fail(err, FL_EINVAL, name, "%s: larger than 64M", name);
+        return set_body(cfg, value, len) == 0 ? 0 : fl_fail(err, FL_EINVAL, name, "%s: out of memory", name);
     }
     if (strcmp(name, "body-file") == 0)
         return read_body_file(cfg, value, name, err);
@@ -216,7 +216,7 @@ int fl_load_config_set(fl_load_config *cfg, const char *name, const char *value,
     if (strcmp(name, "window") == 0)
         return set_duration_option(&cfg->window_us, value, name, 10000, 3600LL * 1000000, err);
     return fl_fail(err, FL_EINVAL, name,
-                   "unknown load option '%s' (url, rate, duration, connections, method, header, body, body-file, "
+                   "%s: not a load option (url, rate, duration, connections, method, header, body, body-file, "
                    "timeout, late-after, window)",
                    name);
 }
@@ -224,10 +224,10 @@ int fl_load_config_set(fl_load_config *cfg, const char *name, const char *value,
 int fl_load_config_validate(const fl_load_config *cfg, fl_error *err) {
     fl_error_clear(err);
     if (!cfg->url)
-        return fl_fail(err, FL_EINVAL, "url", "--url: which URL? e.g. http://127.0.0.1:8080/");
+        return fl_fail(err, FL_EINVAL, "url", "url: which URL? e.g. http://127.0.0.1:8080/");
     if (!cfg->rate_given)
-        return fl_fail(err, FL_EINVAL, "rate", "--rate: required, e.g. --rate 1000/s (or max for closed loop)");
+        return fl_fail(err, FL_EINVAL, "rate", "rate: required, e.g. 1000/s (or max for closed loop)");
     if (!cfg->duration_given)
-        return fl_fail(err, FL_EINVAL, "duration", "--duration: required, e.g. --duration 30s");
+        return fl_fail(err, FL_EINVAL, "duration", "duration: required, e.g. 30s");
     return 0;
 }

@@ -11,31 +11,31 @@
 int fl_http_parse_url(const char *url, const char *field, fl_http_target *out, fl_error *err) {
     memset(out, 0, sizeof(*out));
     if (!url || !*url)
-        return fl_fail(err, FL_EINVAL, field, "--%s: empty; use e.g. http://127.0.0.1:8080/item/1", field);
+        return fl_fail(err, FL_EINVAL, field, "%s: empty; use e.g. http://127.0.0.1:8080/item/1", field);
     struct http_parser_url u;
     http_parser_url_init(&u);
     if (http_parser_parse_url(url, strlen(url), 0, &u) != 0 || !(u.field_set & (1 << UF_SCHEMA)) ||
         !(u.field_set & (1 << UF_HOST)))
-        return fl_fail(err, FL_EINVAL, field, "--%s: '%s' is not an absolute URL; use e.g. http://127.0.0.1:8080/",
+        return fl_fail(err, FL_EINVAL, field, "%s: '%s' is not an absolute URL; use e.g. http://127.0.0.1:8080/",
                        field, url);
     const char *scheme = url + u.field_data[UF_SCHEMA].off;
     size_t scheme_len = u.field_data[UF_SCHEMA].len;
     if (scheme_len == 5 && strncasecmp(scheme, "https", 5) == 0)
-        return fl_fail(err, FL_EINVAL, field, "--%s: https is not supported yet; use http:// (plain HTTP/1.1)", field);
+        return fl_fail(err, FL_EINVAL, field, "%s: https is not supported yet; use http:// (plain HTTP/1.1)", field);
     if (scheme_len != 4 || strncasecmp(scheme, "http", 4) != 0)
-        return fl_fail(err, FL_EINVAL, field, "--%s: '%.*s' is not supported; use http://", field, (int)scheme_len,
+        return fl_fail(err, FL_EINVAL, field, "%s: '%.*s' is not supported; use http://", field, (int)scheme_len,
                        scheme);
     if (u.field_set & (1 << UF_USERINFO))
         return fl_fail(err, FL_EINVAL, field,
-                       "--%s: user info in the URL is not supported; use --header 'Authorization: ...'", field);
+                       "%s: user info in the URL is not supported; use a header 'Authorization: ...'", field);
     size_t host_len = u.field_data[UF_HOST].len;
     if (host_len == 0 || host_len >= sizeof(out->host))
-        return fl_fail(err, FL_EINVAL, field, "--%s: the host name is empty or too long", field);
+        return fl_fail(err, FL_EINVAL, field, "%s: the host name is empty or too long", field);
     memcpy(out->host, url + u.field_data[UF_HOST].off, host_len);
     out->host[host_len] = '\0';
     if (u.field_set & (1 << UF_PORT)) {
         if (u.port == 0)
-            return fl_fail(err, FL_EINVAL, field, "--%s: port 0 is not a port", field);
+            return fl_fail(err, FL_EINVAL, field, "%s: port 0 is not a port", field);
         snprintf(out->port, sizeof(out->port), "%u", u.port);
     } else {
         snprintf(out->port, sizeof(out->port), "80");
@@ -69,7 +69,7 @@ int fl_http_parse_url(const char *url, const char *field, fl_http_target *out, f
             free(out->path);
             out->path = NULL;
             return fl_fail(err, FL_EINVAL, field,
-                           "--%s: the path contains a space or a control character; percent-encode it", field);
+                           "%s: the path contains a space or a control character; percent-encode it", field);
         }
     return 0;
 }
@@ -84,10 +84,10 @@ static bool is_token_char(unsigned char c) { return isalnum(c) || (c && strchr("
 
 int fl_http_check_method(const char *method, const char *field, fl_error *err) {
     if (!method || !*method || strlen(method) > 32)
-        return fl_fail(err, FL_EINVAL, field, "--%s: give an HTTP method such as GET or POST", field);
+        return fl_fail(err, FL_EINVAL, field, "%s: give an HTTP method such as GET or POST", field);
     for (const char *p = method; *p; p++)
         if (!is_token_char((unsigned char)*p))
-            return fl_fail(err, FL_EINVAL, field, "--%s: '%s' is not an HTTP method; use e.g. GET, POST, PUT", field,
+            return fl_fail(err, FL_EINVAL, field, "%s: '%s' is not an HTTP method; use e.g. GET, POST, PUT", field,
                            method);
     return 0;
 }
@@ -95,18 +95,18 @@ int fl_http_check_method(const char *method, const char *field, fl_error *err) {
 int fl_http_check_header(const char *header, const char *field, fl_error *err) {
     const char *colon = header ? strchr(header, ':') : NULL;
     if (!colon || colon == header)
-        return fl_fail(err, FL_EINVAL, field, "--%s: '%s' is not 'Name: value'", field, header ? header : "");
+        return fl_fail(err, FL_EINVAL, field, "%s: '%s' is not 'Name: value'", field, header ? header : "");
     for (const char *p = header; p < colon; p++)
         if (!is_token_char((unsigned char)*p))
-            return fl_fail(err, FL_EINVAL, field, "--%s: '%.*s' is not a valid header name", field,
+            return fl_fail(err, FL_EINVAL, field, "%s: '%.*s' is not a valid header name", field,
                            (int)(colon - header), header);
     for (const char *p = colon + 1; *p; p++)
         if (*p == '\r' || *p == '\n')
-            return fl_fail(err, FL_EINVAL, field, "--%s: a header value cannot contain a line break", field);
+            return fl_fail(err, FL_EINVAL, field, "%s: a header value cannot contain a line break", field);
     size_t name_len = (size_t)(colon - header);
     if ((name_len == 14 && strncasecmp(header, "Content-Length", 14) == 0) ||
         (name_len == 17 && strncasecmp(header, "Transfer-Encoding", 17) == 0))
-        return fl_fail(err, FL_EINVAL, field, "--%s: %.*s is set by faultline from --body", field, (int)name_len,
+        return fl_fail(err, FL_EINVAL, field, "%s: %.*s is set by faultline from the body", field, (int)name_len,
                        header);
     return 0;
 }

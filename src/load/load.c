@@ -319,7 +319,7 @@ static int resolve(fl_load *load, const fl_http_target *t, fl_error *err) {
     struct addrinfo *list = NULL;
     int rc = getaddrinfo(t->host, t->port, &hints, &list);
     if (rc != 0)
-        return fl_fail(err, FL_EINVAL, "url", "--url: cannot resolve '%s': %s", t->host, gai_strerror(rc));
+        return fl_fail(err, FL_EINVAL, "url", "url: cannot resolve '%s': %s", t->host, gai_strerror(rc));
     const struct addrinfo *chosen = list;
     if (list->ai_next) {
         for (const struct addrinfo *ai = list; ai; ai = ai->ai_next)

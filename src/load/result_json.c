@@ -92,7 +92,7 @@ int fl_load_series_csv(fl_load *load, FILE *out, fl_error *err) {
     fl_series_write_csv(w, n, out);
     free(w);
     if (ferror(out))
-        return fl_fail(err, FL_EAPPLY, "out", "--out: write error");
+        return fl_fail(err, FL_EAPPLY, "out", "out: write error");
     return 0;
 }
 
@@ -105,6 +105,6 @@ int fl_load_series_json(fl_load *load, FILE *out, fl_error *err) {
     json_decref(array);
     fputc('\n', out);
     if (rc != 0 || ferror(out))
-        return fl_fail(err, FL_EAPPLY, "out", "--out: write error");
+        return fl_fail(err, FL_EAPPLY, "out", "out: write error");
     return 0;
 }

@@ -42,7 +42,7 @@ fl_net_plan *fl_net_validate(fl_spec *spec, uint16_t default_port, fl_error *err
             m->all_protocols = false;
             m->protocols = FL_NET_TCP | FL_NET_UDP;
         } else if (m->protocols == FL_NET_ICMP) {
-            fl_fail(err, FL_EINVAL, "protocol", "--protocol: icmp cannot carry this attack's port %u", default_port);
+            fl_fail(err, FL_EINVAL, "protocol", "protocol: icmp cannot carry this attack's port %u", default_port);
             return NULL;
         }
     }

@@ -134,10 +134,10 @@ static int parse_host_list(const fl_value *v, const char *field, bool names_allo
         }
         if (strchr(text, '/') || strchr(text, ':') || !is_hostname(text))
             return fl_fail(err, FL_EINVAL, field,
-                           "--%s: '%s' is not an IPv4/IPv6 address, a CIDR (10.0.0.0/8) or a hostname", field, text);
+                           "%s: '%s' is not an IPv4/IPv6 address, a CIDR (10.0.0.0/8) or a hostname", field, text);
         size_t before = *n;
         if (fl_net_resolve(text, list, n) != 0 || *n == before)
-            return fl_fail(err, FL_EINVAL, field, "--%s: cannot resolve hostname '%s'", field, text);
+            return fl_fail(err, FL_EINVAL, field, "%s: cannot resolve hostname '%s'", field, text);
         if (names_allowed && m->n_hostnames < FL_NET_MAX_NAMES)
             m->hostnames[m->n_hostnames++] = strdup(text);
     }
@@ -146,10 +146,10 @@ static int parse_host_list(const fl_value *v, const char *field, bool names_allo
 
 static int parse_port_list(const fl_value *v, const char *field, fl_net_ports *ports, size_t *n, fl_error *err) {
     if (v->n_list > FL_NET_MAX_PORTS)
-        return fl_fail(err, FL_EINVAL, field, "--%s: at most %d ports or ranges", field, FL_NET_MAX_PORTS);
+        return fl_fail(err, FL_EINVAL, field, "%s: at most %d ports or ranges", field, FL_NET_MAX_PORTS);
     for (size_t i = 0; i < v->n_list; i++)
         if (fl_net_parse_ports(v->list[i], &ports[(*n)++]) != 0)
-            return fl_fail(err, FL_EINVAL, field, "--%s: '%s' is not a port (1-65535) or a range N-M with N <= M",
+            return fl_fail(err, FL_EINVAL, field, "%s: '%s' is not a port (1-65535) or a range N-M with N <= M",
                            field, v->list[i]);
     return 0;
 }
@@ -198,7 +198,7 @@ int fl_net_match_parse(const fl_spec *spec, fl_net_match *m, fl_error *err) {
         m->all_protocols = true;
     }
     if (m->protocols == FL_NET_ICMP && m->n_ports > 0)
-        return fl_fail(err, FL_EINVAL, "port", "--port: ICMP has no ports; drop --port or use --protocol tcp|udp");
+        return fl_fail(err, FL_EINVAL, "port", "port: ICMP has no ports; drop the port, or use protocol tcp or udp");
 
     const char *dir = fl_spec_str(spec, "direction");
     m->directions = strcmp(dir, "egress") == 0    ? FL_NET_EGRESS
@@ -213,7 +213,7 @@ int fl_net_match_parse(const fl_spec *spec, fl_net_match *m, fl_error *err) {
             ok = isalnum((unsigned char)ifname[i]) || strchr("_.-@:", ifname[i]);
         if (!ok)
             return fl_fail(err, FL_EINVAL, "interface",
-                           "--interface: '%s' is not an interface name (1-%d of A-Z a-z 0-9 _ . - @ :)", ifname,
+                           "interface: '%s' is not an interface name (1-%d of A-Z a-z 0-9 _ . - @ :)", ifname,
                            IF_NAMESIZE - 1);
         snprintf(m->ifname, sizeof(m->ifname), "%s", ifname);
     }
@@ -233,7 +233,7 @@ int fl_net_match_parse(const fl_spec *spec, fl_net_match *m, fl_error *err) {
         unsigned index = if_nametoindex(m->ifname);
         fl_netns_leave(saved);
         if (index == 0)
-            return fl_fail(err, FL_EINVAL, "interface", "--interface: no interface '%s'%s", m->ifname,
+            return fl_fail(err, FL_EINVAL, "interface", "interface: no interface '%s'%s", m->ifname,
                            m->netns.set ? " in that network namespace" : " on this host");
     }
     if (!fl_spec_bool(spec, "include-controller"))

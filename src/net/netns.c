@@ -28,30 +28,30 @@ int fl_netns_resolve(const char *text, fl_netns *ns, fl_error *err) {
     if (digits) {
         long pid = strtol(text, NULL, 10);
         if (pid < 1 || pid > 4194304)
-            return fl_fail(err, FL_EINVAL, "netns", "--netns: %s is not a valid pid", text);
+            return fl_fail(err, FL_EINVAL, "netns", "netns: %s is not a valid pid", text);
         snprintf(ns->path, sizeof(ns->path), "/proc/%ld/ns/net", pid);
     } else if (text[0] == '/') {
         if (strlen(text) >= sizeof(ns->path))
-            return fl_fail(err, FL_EINVAL, "netns", "--netns: path too long");
+            return fl_fail(err, FL_EINVAL, "netns", "netns: path too long");
         snprintf(ns->path, sizeof(ns->path), "%s", text);
     } else {
         bool ok = strlen(text) < 200 && strcmp(text, ".") != 0 && strcmp(text, "..") != 0;
         for (const char *c = text; ok && *c; c++)
             ok = isalnum((unsigned char)*c) || strchr("_.-", *c);
         if (!ok)
-            return fl_fail(err, FL_EINVAL, "netns", "--netns: '%s' is not a namespace name, an absolute path or a pid",
+            return fl_fail(err, FL_EINVAL, "netns", "netns: '%s' is not a namespace name, an absolute path or a pid",
                            text);
         snprintf(ns->path, sizeof(ns->path), "/run/netns/%s", text);
     }
     int fd = open(ns->path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return fl_fail(err, FL_EINVAL, "netns", "--netns: cannot open %s: %s", ns->path, strerror(errno));
+        return fl_fail(err, FL_EINVAL, "netns", "netns: cannot open %s: %s", ns->path, strerror(errno));
     int type = ioctl(fd, NS_GET_NSTYPE);
     struct stat st;
     int rc = fstat(fd, &st);
     close(fd);
     if (type != CLONE_NEWNET || rc != 0)
-        return fl_fail(err, FL_EINVAL, "netns", "--netns: %s is not a network namespace", ns->path);
+        return fl_fail(err, FL_EINVAL, "netns", "netns: %s is not a network namespace", ns->path);
     ns->dev = (uint64_t)st.st_dev;
     ns->ino = (uint64_t)st.st_ino;
     ns->set = true;

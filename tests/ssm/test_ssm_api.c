@@ -170,12 +170,12 @@ static void request_errors(void **state) {
         const char *name, *value, *field, *says;
     } params[] = {
         {"host", "a;reboot", "host", "allowedPattern"},
-        {"host", "$(id)", "host", "--host"},
-        {"delay", "2", "delay", "--delay"},
+        {"host", "$(id)", "host", "host: "},
+        {"delay", "2", "delay", "delay: "},
         {"nope", "1", "nope", "no such parameter"},
-        {"cgroup", "/sys/fs/cgroup", "cgroup", "--cgroup"},
+        {"cgroup", "/sys/fs/cgroup", "cgroup", "cgroup: "},
         {"delay", NULL, "delay", "needs a value"},
-        {"duration", "1x", "duration", "--duration"},
+        {"duration", "1x", "duration", "duration: "},
     };
     for (size_t i = 0; i < sizeof(params) / sizeof(params[0]); i++) {
         assert_int_equal(fl_ssm_request_param(r, params[i].name, params[i].value, &err), -1);
