@@ -10,7 +10,8 @@ typedef struct recover_out {
     int n;
 } recover_out;
 
-static void report(void *user, const char *id, const char *kind, const char *result) {
+static void report(void *user, const char *id, const char *kind, const char *result)
+{
     recover_out *o = user;
     if (o->json) {
         printf("%s{\"id\":\"%s\",\"kind\":\"%s\",\"rolled_back\":%s,\"error\":", o->n ? "," : "", id, kind,
@@ -28,7 +29,8 @@ static void report(void *user, const char *id, const char *kind, const char *res
     o->n++;
 }
 
-int cmd_recover(int argc, char **argv) {
+int cmd_recover(int argc, char **argv)
+{
     if (cli_fleet_wanted(argc, argv))
         return cli_fleet_command(argc, argv);
     recover_out o = {0};

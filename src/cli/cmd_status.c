@@ -5,7 +5,8 @@
 
 static const char *USAGE = "faultline status [--json]";
 
-int cmd_status(int argc, char **argv) {
+int cmd_status(int argc, char **argv)
+{
     if (cli_fleet_wanted(argc, argv))
         return cli_fleet_command(argc, argv);
     bool json = false;
@@ -37,8 +38,8 @@ int cmd_status(int argc, char **argv) {
             printf("%s{\"id\":\"%s\",\"kind\":\"%s\",\"state\":\"%s\",\"params\":%s,\"started\":\"%s\","
                    "\"expires\":\"%s\",\"owner_pid\":%d,\"owner_alive\":%s,\"undo\":%s}",
                    i ? "," : "", s->id, s->kind, s->state, s->params_json ? s->params_json : "{}",
-                   fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)),
-                   (int)s->owner_pid, s->owner_alive ? "true" : "false", s->undo_json ? s->undo_json : "[]");
+                   fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)), (int)s->owner_pid,
+                   s->owner_alive ? "true" : "false", s->undo_json ? s->undo_json : "[]");
         }
         printf("]}\n");
     } else if (n == 0) {
@@ -49,8 +50,8 @@ int cmd_status(int argc, char **argv) {
         for (size_t i = 0; i < n; i++) {
             fl_fault_status *s = &list[i];
             printf("%-22s %-14s %-10s %-24s %-24s %-8d %s\n", s->id, s->kind, s->state,
-                   fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)),
-                   (int)s->owner_pid, s->params_json ? s->params_json : "");
+                   fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)), (int)s->owner_pid,
+                   s->params_json ? s->params_json : "");
         }
     }
     fl_status_free(list, n);
