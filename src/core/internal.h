@@ -2,6 +2,7 @@
 #ifndef FL_INTERNAL_H
 #define FL_INTERNAL_H
 
+#include "attacks/catalog.h"
 #include "faultline.h"
 
 #include <jansson.h>
@@ -182,18 +183,10 @@ struct fl_attack {
 
 const fl_attack *fl_attack_lookup(const char *name);
 
-extern const fl_attack fl_attack_cpu;
-extern const fl_attack fl_attack_memory;
-extern const fl_attack fl_attack_disk_fill;
-extern const fl_attack fl_attack_io_stress;
-extern const fl_attack fl_attack_process_kill;
-extern const fl_attack fl_attack_process_pause;
-extern const fl_attack fl_attack_latency;
-extern const fl_attack fl_attack_packet_loss;
-extern const fl_attack fl_attack_blackhole;
-extern const fl_attack fl_attack_reset;
-extern const fl_attack fl_attack_bandwidth;
-extern const fl_attack fl_attack_dns;
+/* Every kind of src/attacks/catalog.h: extern const fl_attack fl_attack_NAME; */
+#define FL_DECLARE_ATTACK(name) extern const fl_attack fl_attack_##name;
+FL_ATTACKS(FL_DECLARE_ATTACK)
+#undef FL_DECLARE_ATTACK
 
 /* Process selection shared by process-kill and process-pause:
  * --pid, --name (exact comm), --pattern (regex on the command line). */

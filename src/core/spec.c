@@ -414,12 +414,9 @@ json_t *fl_spec_params_json(const fl_spec *spec)
 }
 
 /* ---- the catalog ---- */
-static const fl_attack *const catalog[] = {
-    &fl_attack_cpu,          &fl_attack_memory,       &fl_attack_disk_fill,
-    &fl_attack_io_stress,    &fl_attack_process_kill, &fl_attack_process_pause,
-    &fl_attack_latency,      &fl_attack_packet_loss,  &fl_attack_blackhole,
-    &fl_attack_reset,        &fl_attack_bandwidth,    &fl_attack_dns,
-};
+#define FL_CATALOG_ENTRY(name) &fl_attack_##name,
+static const fl_attack *const catalog[] = {FL_ATTACKS(FL_CATALOG_ENTRY)};
+#undef FL_CATALOG_ENTRY
 
 size_t fl_attack_count(void) { return FL_ARRAY_LEN(catalog); }
 const fl_attack_info *fl_attack_at(size_t index)

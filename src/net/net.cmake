@@ -5,8 +5,8 @@ pkg_check_modules(NFTNL REQUIRED IMPORTED_TARGET libnftnl)
 pkg_check_modules(MNL REQUIRED IMPORTED_TARGET libmnl)
 pkg_check_modules(NFQ REQUIRED IMPORTED_TARGET libnetfilter_queue)
 
+# The network attack kinds (src/attacks/latency.c ...) are listed with every
+# other kind in src/attacks/catalog.h.
 list(APPEND FAULTLINE_SOURCES
-  src/net/match.c src/net/netns.c src/net/nft.c src/net/engine.c src/net/attack.c
-  src/attacks/latency.c src/attacks/packet_loss.c src/attacks/blackhole.c src/attacks/reset.c
-  src/attacks/bandwidth.c src/attacks/dns.c)
+  src/net/match.c src/net/netns.c src/net/nft.c src/net/engine.c src/net/attack.c)
 list(APPEND FAULTLINE_PKG_TARGETS PkgConfig::NFT PkgConfig::NFTNL PkgConfig::MNL PkgConfig::NFQ)
