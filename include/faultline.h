@@ -41,6 +41,11 @@ extern "C" {
 
 #define FL_VERSION "0.1.0"
 
+/* Marks the public functions: the library is built with
+ * -fvisibility=hidden, so these are the only symbols libfaultline.so
+ * exports (its internals stay internal, whatever their names). */
+#define FL_API __attribute__((visibility("default")))
+
 /* Result codes; identical to the CLI's exit codes. */
 enum fl_code {
     FL_OK = 0,
@@ -60,7 +65,7 @@ typedef struct fl_error {
  * is named in fl_spec_set() and in experiment files (no CLI syntax). This is
  * the rest, for a caller that names the field its own way ("--delay: ...",
  * "method[0].with.delay: ..."); the whole message when it has no such start. */
-const char *fl_error_detail(const fl_error *err);
+FL_API const char *fl_error_detail(const fl_error *err);
 
 /* ---- units ------------------------------------------------------------
  * Durations: "500us", "40ms", "2s", "1m", "1h", "1m30s", "1.5s".
@@ -69,19 +74,19 @@ const char *fl_error_detail(const fl_error *err);
  * Percentages: "80%" or "80", 0 to 100.
  * Rates: "1000/s", "60/m", "max".
  * All return 0 or -1 with err filled (field set to `field`). */
-int fl_parse_duration(const char *text, const char *field, int64_t *out_us, fl_error *err);
-int fl_parse_size(const char *text, const char *field, uint64_t *out_bytes, fl_error *err);
-int fl_parse_percent(const char *text, const char *field, double *out_percent, fl_error *err);
-int fl_parse_rate(const char *text, const char *field, double *out_per_second, fl_error *err);
+FL_API int fl_parse_duration(const char *text, const char *field, int64_t *out_us, fl_error *err);
+FL_API int fl_parse_size(const char *text, const char *field, uint64_t *out_bytes, fl_error *err);
+FL_API int fl_parse_percent(const char *text, const char *field, double *out_percent, fl_error *err);
+FL_API int fl_parse_rate(const char *text, const char *field, double *out_per_second, fl_error *err);
 /* Formats a duration compactly ("2s", "40ms", "1m30s") into buf. */
-const char *fl_format_duration(int64_t us, char *buf, size_t len);
+FL_API const char *fl_format_duration(int64_t us, char *buf, size_t len);
 /* Formats Unix time in microseconds as RFC 3339 UTC with milliseconds
  * ("2026-11-27T00:29:09.123Z") into buf. */
-const char *fl_format_time(int64_t unix_us, char *buf, size_t len);
+FL_API const char *fl_format_time(int64_t unix_us, char *buf, size_t len);
 /* The current Unix time in microseconds. */
-int64_t fl_wall_us(void);
+FL_API int64_t fl_wall_us(void);
 /* Formats a byte count ("256M", "1.5G") into buf. */
-const char *fl_format_size(uint64_t bytes, char *buf, size_t len);
+FL_API const char *fl_format_size(uint64_t bytes, char *buf, size_t len);
 
 /* ---- the attack catalog ---------------------------------------------- */
 typedef enum fl_param_type {
@@ -124,15 +129,15 @@ typedef struct fl_attack_info {
     bool uses_cgroup;     /* starts workers; accepts --cgroup */
 } fl_attack_info;
 
-size_t fl_attack_count(void);
-const fl_attack_info *fl_attack_at(size_t index);
-const fl_attack_info *fl_attack_find(const char *name);
-const char *fl_param_type_name(fl_param_type type);
+FL_API size_t fl_attack_count(void);
+FL_API const fl_attack_info *fl_attack_at(size_t index);
+FL_API const fl_attack_info *fl_attack_find(const char *name);
+FL_API const char *fl_param_type_name(fl_param_type type);
 /* The parameters every held attack takes besides its own: "duration", and
  * "cgroup" for attacks that start workers. NULL for other names. */
-const fl_param_spec *fl_common_param(const char *name);
+FL_API const fl_param_spec *fl_common_param(const char *name);
 /* A parameter of attack `kind` by name, or a common one; NULL if neither. */
-const fl_param_spec *fl_attack_param(const char *kind, const char *name);
+FL_API const fl_param_spec *fl_attack_param(const char *kind, const char *name);
 
 /* Parameters every held attack accepts, besides its own. */
 #define FL_MAX_DURATION_US (12LL * 3600 * 1000000) /* 12 h */
@@ -140,24 +145,24 @@ const fl_param_spec *fl_attack_param(const char *kind, const char *name);
 /* ---- specs: a validated attack request -------------------------------- */
 typedef struct fl_spec fl_spec;
 
-fl_spec *fl_spec_new(const char *kind, fl_error *err);
-void fl_spec_free(fl_spec *spec);
+FL_API fl_spec *fl_spec_new(const char *kind, fl_error *err);
+FL_API void fl_spec_free(fl_spec *spec);
 /* Sets a parameter from its text form; validates type and range at once.
  * "duration" (required for held attacks, at most 12 h) and "cgroup" (hog
  * attacks) are accepted besides the kind's own parameters. A repeatable
  * parameter accumulates. */
-int fl_spec_set(fl_spec *spec, const char *name, const char *value, fl_error *err);
+FL_API int fl_spec_set(fl_spec *spec, const char *name, const char *value, fl_error *err);
 /* Checks what needs all parameters together (required ones, exclusive ones,
  * the host: does the path exist, does the process exist). */
-int fl_spec_validate(fl_spec *spec, fl_error *err);
-const char *fl_spec_kind(const fl_spec *spec);
-int64_t fl_spec_duration_us(const fl_spec *spec);
+FL_API int fl_spec_validate(fl_spec *spec, fl_error *err);
+FL_API const char *fl_spec_kind(const fl_spec *spec);
+FL_API int64_t fl_spec_duration_us(const fl_spec *spec);
 
 /* Dry run: calls `step` for each operation the attack would perform, with
  * the operation that would undo it (NULL when nothing needs undoing).
  * Applies nothing. Validates first. */
 typedef void (*fl_plan_cb)(void *user, const char *operation, const char *inverse);
-int fl_spec_plan(fl_spec *spec, fl_plan_cb step, void *user, fl_error *err);
+FL_API int fl_spec_plan(fl_spec *spec, fl_plan_cb step, void *user, fl_error *err);
 
 /* ---- faults ------------------------------------------------------------ */
 typedef struct fl_fault fl_fault;
@@ -170,24 +175,24 @@ typedef struct fl_fault fl_fault;
  * FL_START_DETACH is given, the fault is rolled back when the caller's
  * process exits or calls fl_fault_free(). Instant attacks (process-kill)
  * are carried out and return a fault that is already finished. */
-fl_fault *fl_fault_start(fl_spec *spec, unsigned flags, fl_error *err);
-const char *fl_fault_id(const fl_fault *fault);
+FL_API fl_fault *fl_fault_start(fl_spec *spec, unsigned flags, fl_error *err);
+FL_API const char *fl_fault_id(const fl_fault *fault);
 /* One line per applied operation, '\n'-separated, for display. */
-const char *fl_fault_applied(const fl_fault *fault);
+FL_API const char *fl_fault_applied(const fl_fault *fault);
 /* What verification measured ("4 workers at 80% on cpus 0-3: 3.2 cores busy"). */
-const char *fl_fault_verified(const fl_fault *fault);
-pid_t fl_fault_supervisor_pid(const fl_fault *fault);
+FL_API const char *fl_fault_verified(const fl_fault *fault);
+FL_API pid_t fl_fault_supervisor_pid(const fl_fault *fault);
 /* When the fault took effect and when it expires (Unix time, microseconds):
  * --duration counts from the moment the fault is verified in effect. */
-int64_t fl_fault_active_us(const fl_fault *fault);
-int64_t fl_fault_expires_us(const fl_fault *fault);
+FL_API int64_t fl_fault_active_us(const fl_fault *fault);
+FL_API int64_t fl_fault_expires_us(const fl_fault *fault);
 /* Waits until the fault ends by itself (expiry) or timeout_ms passes
  * (-1: no limit). Returns 1 if it ended, 0 on timeout, -1 on error. */
-int fl_fault_wait(fl_fault *fault, int timeout_ms, fl_error *err);
+FL_API int fl_fault_wait(fl_fault *fault, int timeout_ms, fl_error *err);
 /* Rolls back now and waits until that is done. Idempotent. */
-int fl_fault_stop(fl_fault *fault, fl_error *err);
+FL_API int fl_fault_stop(fl_fault *fault, fl_error *err);
 /* Releases the handle; an attached fault still active is rolled back. */
-void fl_fault_free(fl_fault *fault);
+FL_API void fl_fault_free(fl_fault *fault);
 
 /* ---- status, stop by id, recovery -------------------------------------- */
 typedef struct fl_fault_status {
@@ -203,12 +208,12 @@ typedef struct fl_fault_status {
 } fl_fault_status;
 
 /* Lists journaled faults. Free with fl_status_free. */
-int fl_status_list(fl_fault_status **out, size_t *count, fl_error *err);
-void fl_status_free(fl_fault_status *list, size_t count);
+FL_API int fl_status_list(fl_fault_status **out, size_t *count, fl_error *err);
+FL_API void fl_status_free(fl_fault_status *list, size_t count);
 
 /* Rolls back the fault with this id (by asking its supervisor, or directly
  * if the supervisor is gone). */
-int fl_stop_id(const char *id, fl_error *err);
+FL_API int fl_stop_id(const char *id, fl_error *err);
 
 #define FL_RECOVER_ALL 0x1u /* also faults whose owner is alive */
 /* Called for each fault rolled back; `result` is NULL on success. */
@@ -216,10 +221,10 @@ typedef void (*fl_recover_cb)(void *user, const char *id, const char *kind, cons
 /* Rolls back every journaled fault whose owner is gone (or, with
  * FL_RECOVER_ALL, every fault), and removes leftovers of faultline's own
  * that no journal mentions. Returns the number of faults rolled back. */
-int fl_recover(unsigned flags, fl_recover_cb cb, void *user, fl_error *err);
+FL_API int fl_recover(unsigned flags, fl_recover_cb cb, void *user, fl_error *err);
 
 /* The state directory in use (FAULTLINE_STATE_DIR or /run/faultline). */
-const char *fl_state_dir(void);
+FL_API const char *fl_state_dir(void);
 
 #ifdef __cplusplus
 }

@@ -40,23 +40,23 @@ typedef struct fl_experiment fl_experiment;
  * is wrong" (err->field holds the field path). `name` is the file name
  * used in messages. Checks types, units, unknown keys, references between
  * steps and every attack parameter (fl_spec_set); does not look at the host. */
-fl_experiment *fl_experiment_parse(const char *text, size_t len, const char *name, fl_error *err);
+FL_API fl_experiment *fl_experiment_parse(const char *text, size_t len, const char *name, fl_error *err);
 /* Reads and parses a file. */
-fl_experiment *fl_experiment_load(const char *path, fl_error *err);
-void fl_experiment_free(fl_experiment *exp);
-const char *fl_experiment_title(const fl_experiment *exp);
+FL_API fl_experiment *fl_experiment_load(const char *path, fl_error *err);
+FL_API void fl_experiment_free(fl_experiment *exp);
+FL_API const char *fl_experiment_title(const fl_experiment *exp);
 /* Total planned length of the run, microseconds. */
-int64_t fl_experiment_duration_us(const fl_experiment *exp);
+FL_API int64_t fl_experiment_duration_us(const fl_experiment *exp);
 
 /* Checks what depends on this host (fl_spec_validate of every step: target
  * processes exist, paths exist...). Errors carry the step's file:line:col. */
-int fl_experiment_check_host(fl_experiment *exp, fl_error *err);
+FL_API int fl_experiment_check_host(fl_experiment *exp, fl_error *err);
 
 /* Dry run: calls `line` with each line of the plan (timeline, load, probes,
  * metrics, hypotheses, stop conditions, and every operation each attack would
  * perform with its undo). Applies nothing. */
 typedef void (*fl_experiment_line_cb)(void *user, const char *line);
-int fl_experiment_plan(fl_experiment *exp, fl_experiment_line_cb line, void *user, fl_error *err);
+FL_API int fl_experiment_plan(fl_experiment *exp, fl_experiment_line_cb line, void *user, fl_error *err);
 
 /* What the progress callback sees, about every second and at each event. */
 typedef struct fl_run_progress {
@@ -87,15 +87,15 @@ typedef struct fl_run_options {
  * exit code (0 pass, 1 hypothesis failed, 3 aborted, 4 a fault could not be
  * applied or verified; 2 if the host check fails, nothing applied) and sets
  * *result_json (free() it) to the result document in every case but 2. */
-int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **result_json, fl_error *err);
+FL_API int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **result_json, fl_error *err);
 
 /* Writes the run's output into `dir` (created if missing): result.json,
  * junit.xml and report.html (fl_report_write_all). */
-int fl_experiment_write_output(const char *result_json, const char *dir, fl_error *err);
+FL_API int fl_experiment_write_output(const char *result_json, const char *dir, fl_error *err);
 
 /* One progress line ("during  12s/40s  cache-latency  1000 req/s  p99 2.1ms
  * errors 0  28s left") into buf. */
-const char *fl_run_progress_format(const fl_run_progress *p, char *buf, size_t len);
+FL_API const char *fl_run_progress_format(const fl_run_progress *p, char *buf, size_t len);
 
 #ifdef __cplusplus
 }

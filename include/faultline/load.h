@@ -57,38 +57,38 @@ typedef struct fl_hist fl_hist;
 #define FL_HIST_LOWEST_US 1
 #define FL_HIST_HIGHEST_US (3600LL * 1000000) /* 1 h */
 
-fl_hist *fl_hist_new(void);
-void fl_hist_free(fl_hist *h);
-void fl_hist_record(fl_hist *h, int64_t value_us);
-void fl_hist_record_n(fl_hist *h, int64_t value_us, uint64_t count);
+FL_API fl_hist *fl_hist_new(void);
+FL_API void fl_hist_free(fl_hist *h);
+FL_API void fl_hist_record(fl_hist *h, int64_t value_us);
+FL_API void fl_hist_record_n(fl_hist *h, int64_t value_us, uint64_t count);
 /* Adds every count of `from` into `into` (the same as having recorded
  * into one histogram). */
-void fl_hist_merge(fl_hist *into, const fl_hist *from);
-void fl_hist_reset(fl_hist *h);
-void fl_hist_copy(fl_hist *into, const fl_hist *from);
-uint64_t fl_hist_count(const fl_hist *h);
-int64_t fl_hist_min(const fl_hist *h); /* 0 when empty */
-int64_t fl_hist_max(const fl_hist *h); /* 0 when empty */
-double fl_hist_mean(const fl_hist *h);
+FL_API void fl_hist_merge(fl_hist *into, const fl_hist *from);
+FL_API void fl_hist_reset(fl_hist *h);
+FL_API void fl_hist_copy(fl_hist *into, const fl_hist *from);
+FL_API uint64_t fl_hist_count(const fl_hist *h);
+FL_API int64_t fl_hist_min(const fl_hist *h); /* 0 when empty */
+FL_API int64_t fl_hist_max(const fl_hist *h); /* 0 when empty */
+FL_API double fl_hist_mean(const fl_hist *h);
 /* The value at `percentile` (0..100): the smallest recorded value such
  * that at least that share of the values are at or below it, within the
  * stated precision (never below the recorded value, never above max).
  * 0 when empty. */
-int64_t fl_hist_percentile(const fl_hist *h, double percentile);
+FL_API int64_t fl_hist_percentile(const fl_hist *h, double percentile);
 /* Several percentiles in one pass; `percentiles` in increasing order. */
-void fl_hist_percentiles(const fl_hist *h, const double *percentiles, size_t n, int64_t *out_us);
+FL_API void fl_hist_percentiles(const fl_hist *h, const double *percentiles, size_t n, int64_t *out_us);
 /* Bytes this histogram occupies. */
-size_t fl_hist_memory(const fl_hist *h);
+FL_API size_t fl_hist_memory(const fl_hist *h);
 /* Calls `step` for every non-empty bucket in increasing order: the bucket's
  * highest equivalent value and its count. */
 typedef void (*fl_hist_bucket_cb)(void *user, int64_t value_us, uint64_t count);
-void fl_hist_foreach(const fl_hist *h, fl_hist_bucket_cb step, void *user);
+FL_API void fl_hist_foreach(const fl_hist *h, fl_hist_bucket_cb step, void *user);
 
 /* ---- configuration ------------------------------------------------------ */
 typedef struct fl_load_config fl_load_config;
 
-fl_load_config *fl_load_config_new(void);
-void fl_load_config_free(fl_load_config *cfg);
+FL_API fl_load_config *fl_load_config_new(void);
+FL_API void fl_load_config_free(fl_load_config *cfg);
 /* Sets one option from its text form and validates it at once (FL_EINVAL,
  * message naming the option as "--name: ..."):
  *   url          http://host[:port]/path?query   (required; IPv4, [IPv6], hostname)
@@ -104,9 +104,9 @@ void fl_load_config_free(fl_load_config *cfg);
  *                time (default 10ms)
  *   window       length of a window of the time series (default 1s)
  */
-int fl_load_config_set(fl_load_config *cfg, const char *name, const char *value, fl_error *err);
+FL_API int fl_load_config_set(fl_load_config *cfg, const char *name, const char *value, fl_error *err);
 /* Checks what needs several options together (url, rate, duration given). */
-int fl_load_config_validate(const fl_load_config *cfg, fl_error *err);
+FL_API int fl_load_config_validate(const fl_load_config *cfg, fl_error *err);
 
 /* ---- results ------------------------------------------------------------ */
 /* Why a request failed. HTTP statuses 4xx and 5xx are errors too. */
@@ -122,7 +122,7 @@ typedef enum fl_load_error_class {
 } fl_load_error_class;
 
 /* "connect", "timeout", "reset", "protocol", "http_4xx", "http_5xx", "unsent" */
-const char *fl_load_error_name(fl_load_error_class cls);
+FL_API const char *fl_load_error_name(fl_load_error_class cls);
 
 /* Latency statistics, microseconds. */
 typedef struct fl_load_latency {
@@ -182,41 +182,41 @@ typedef struct fl_load fl_load;
 /* Validates the configuration, resolves the host (trying its addresses in
  * order and keeping the first that accepts a connection) and starts the
  * load in a new thread. The configuration is copied. */
-fl_load *fl_load_start(const fl_load_config *cfg, fl_error *err);
+FL_API fl_load *fl_load_start(const fl_load_config *cfg, fl_error *err);
 /* A descriptor that becomes readable when a window completes and when the
  * load finishes; read it (8 bytes) to clear it. For event loops. */
-int fl_load_fd(const fl_load *load);
+FL_API int fl_load_fd(const fl_load *load);
 /* Waits until the load finishes or a window completes or timeout_ms passes
  * (-1: no limit). Returns 1 once the load has finished, else 0. */
-int fl_load_wait(fl_load *load, int timeout_ms);
+FL_API int fl_load_wait(fl_load *load, int timeout_ms);
 /* Copies completed windows from index `from` on, at most `max` of them;
  * returns how many were copied. Safe from any thread while the load runs. */
-size_t fl_load_windows(fl_load *load, size_t from, fl_load_window *out, size_t max);
+FL_API size_t fl_load_windows(fl_load *load, size_t from, fl_load_window *out, size_t max);
 /* Totals over the completed windows (all of the load once finished). */
-int fl_load_snapshot(fl_load *load, fl_load_summary *out);
+FL_API int fl_load_snapshot(fl_load *load, fl_load_summary *out);
 /* Copies the cumulative histograms of completed windows (either may be
  * NULL). */
-int fl_load_histograms(fl_load *load, fl_hist *latency, fl_hist *service_time);
+FL_API int fl_load_histograms(fl_load *load, fl_hist *latency, fl_hist *service_time);
 /* Merges the latency of windows [from, to) into `into`, at 2 significant
  * digits (within 1%): for percentiles over a phase of the run, such as
  * "while the fault was active". */
-int fl_load_windows_latency(fl_load *load, size_t from, size_t to, fl_hist *into);
+FL_API int fl_load_windows_latency(fl_load *load, size_t from, size_t to, fl_hist *into);
 /* Stops the load early: stops sending, abandons requests in flight (not
  * counted), closes the last window and waits for the thread. Idempotent. */
-void fl_load_stop(fl_load *load);
+FL_API void fl_load_stop(fl_load *load);
 /* Stops the load if still running and frees everything. */
-void fl_load_free(fl_load *load);
+FL_API void fl_load_free(fl_load *load);
 /* Bytes the load holds in memory now (histograms, series, connections). */
-size_t fl_load_memory(fl_load *load);
+FL_API size_t fl_load_memory(fl_load *load);
 
 /* ---- output ------------------------------------------------------------- */
 /* The whole result as one JSON document (the schema is in docs/load.md),
  * with the per-window series. Returns a string to free(), NULL on error. */
-char *fl_load_result_json(fl_load *load);
+FL_API char *fl_load_result_json(fl_load *load);
 /* Writes the series of completed windows as CSV (a header line, then one line
  * per window) or as a JSON array. */
-int fl_load_series_csv(fl_load *load, FILE *out, fl_error *err);
-int fl_load_series_json(fl_load *load, FILE *out, fl_error *err);
+FL_API int fl_load_series_csv(fl_load *load, FILE *out, fl_error *err);
+FL_API int fl_load_series_json(fl_load *load, FILE *out, fl_error *err);
 
 #ifdef __cplusplus
 }

@@ -12,15 +12,15 @@ extern "C" {
 
 /* Writes a self-contained HTML report (inline SVG charts, no network access
  * needed to view it) of the result document `result_json` to `html_path`. */
-int fl_report_html(const char *result_json, const char *html_path, fl_error *err);
+FL_API int fl_report_html(const char *result_json, const char *html_path, fl_error *err);
 
 /* Writes JUnit XML with one testcase per hypothesis (plus one per fault
  * verification) to `junit_path`, for CI systems. */
-int fl_report_junit(const char *result_json, const char *junit_path, fl_error *err);
+FL_API int fl_report_junit(const char *result_json, const char *junit_path, fl_error *err);
 
 /* Writes result.json, junit.xml and report.html into `dir` (created if
  * missing). */
-int fl_report_write_all(const char *result_json, const char *dir, fl_error *err);
+FL_API int fl_report_write_all(const char *result_json, const char *dir, fl_error *err);
 
 #ifdef __cplusplus
 }

@@ -5,6 +5,7 @@ pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
 pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)
 
 list(APPEND FAULTLINE_SOURCES
+  src/core/curl_init.c
   src/experiment/parse.c src/experiment/metrics.c src/experiment/prometheus.c src/experiment/series.c
   src/experiment/probes.c src/experiment/command.c src/experiment/command_load.c src/experiment/hypothesis.c
   src/experiment/runner.c src/experiment/result.c src/experiment/plan.c src/experiment/progress.c

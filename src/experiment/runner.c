@@ -9,12 +9,12 @@
  * started attached: if this process dies, their supervisors roll them
  * back. Whatever path ends the run, finish() rolls back every fault that
  * is still active before anything else. */
+#include "core/curl_init.h"
 #include "core/internal.h"
 #include "experiment/remote.h"
 #include "experiment/run.h"
 #include "experiment/sampler.h"
 
-#include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -510,7 +510,7 @@ int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **resu
     *result_out = NULL;
     if (fl_experiment_check_host(exp, err) != 0)
         return FL_EINVAL;
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    fl_curl_init(); /* once per process; never cleaned up (core/curl_init.h) */
     run_state rs_storage, *rs = &rs_storage;
     memset(rs, 0, sizeof(*rs));
     rs->exp = exp;
@@ -751,6 +751,5 @@ int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **resu
     free(rs->stop_since);
     json_decref(rs->timeline);
     store_destroy(&rs->store);
-    curl_global_cleanup();
     return code;
 }

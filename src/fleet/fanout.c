@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,8 +63,11 @@ static char *line_at(const char *buf, bool last) {
 }
 
 static int spawn(char **argv, slot *s, bool want_stdin) {
+    /* ssh's stdin is a socket, not a pipe: heartbeats go with MSG_NOSIGNAL,
+     * so a host whose ssh has exited costs an EPIPE, never a SIGPIPE (the
+     * library leaves the process's signal dispositions alone). */
     int in[2], out[2], er[2];
-    if (pipe2(in, O_CLOEXEC) != 0)
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, in) != 0)
         return -1;
     if (pipe2(out, O_CLOEXEC) != 0) {
         close(in[0]), close(in[1]);
@@ -134,7 +138,6 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
     char dir[512];
     if (fl_ssh_control_dir(dir, sizeof(dir), err) != 0)
         return -1;
-    signal(SIGPIPE, SIG_IGN);
     slot *slots = calloc(n ? n : 1, sizeof(*slots));
     for (size_t i = 0; i < n; i++) {
         res[i] = (fl_fleet_result){.host = hosts[i], .state = FL_HOST_PENDING, .exit_code = -1};
@@ -240,7 +243,7 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
         if (o->heartbeat_us && !stopping && now - last_beat >= o->heartbeat_us) {
             last_beat = now;
             for (size_t i = 0; i < n; i++)
-                if (slots[i].in >= 0 && write(slots[i].in, "\n", 1) < 0 && errno != EAGAIN)
+                if (slots[i].in >= 0 && send(slots[i].in, "\n", 1, MSG_NOSIGNAL) < 0 && errno != EAGAIN)
                     close_fd(&slots[i].in);
         }
         /* Exits. */

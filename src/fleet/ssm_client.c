@@ -3,12 +3,12 @@
  * (CURLOPT_AWS_SIGV4). Credentials and region come from the standard
  * environment variables and the shared credentials/config files. */
 #include "core/buffer.h"
+#include "core/curl_init.h"
 #include "core/internal.h"
 #include "fleet/ssm.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -294,13 +294,10 @@ static long perform(const fl_ssm_config *cfg, const char *operation, const char 
     return *crc == CURLE_OK ? status : 0;
 }
 
-static void curl_init_once(void) { curl_global_init(CURL_GLOBAL_DEFAULT); }
-
 int fl_ssm_call(const fl_ssm_config *cfg, const char *operation, const json_t *body, json_t **response, fl_error *err) {
     fl_error_clear(err);
     *response = NULL;
-    static pthread_once_t once = PTHREAD_ONCE_INIT; /* the experiment runner calls from its threads */
-    pthread_once(&once, curl_init_once);
+    fl_curl_init(); /* the experiment runner calls from its threads */
     char *payload = json_dumps(body, JSON_COMPACT);
     if (!payload)
         return fl_fail(err, FL_EAPPLY, "ssm", "%s: cannot encode the request", operation);

@@ -3,10 +3,13 @@
 #include "fleet/fleet.h"
 
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -189,10 +192,55 @@ static void test_ssh_argv(void **state) {
     fl_inventory_free(inv);
 }
 
+static char *remote_true(const fl_host *h, void *user) {
+    (void)h, (void)user;
+    return strdup("true");
+}
+
+/* The fan-out leaves the process's signal dispositions alone: SIGPIPE stays
+ * at its default, and heartbeats to an ssh that no longer reads its stdin
+ * cost an EPIPE, not a SIGPIPE that would end this test. The "ssh" here is a
+ * stand-in first in PATH that closes its stdin and stays a while. */
+static void test_fanout_no_sigpipe(void **state) {
+    (void)state;
+    char dir[] = "/tmp/fl-fanout-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char ssh[64], path[4096];
+    snprintf(ssh, sizeof(ssh), "%s/ssh", dir);
+    FILE *f = fopen(ssh, "w");
+    assert_non_null(f);
+    fputs("#!/bin/sh\nexec 0<&-\nsleep 0.3\nexit 3\n", f);
+    fclose(f);
+    chmod(ssh, 0755);
+    snprintf(path, sizeof(path), "%s:%s", dir, getenv("PATH") ? getenv("PATH") : "/usr/bin:/bin");
+    char *old_path = getenv("PATH") ? strdup(getenv("PATH")) : NULL;
+    setenv("PATH", path, 1);
+    setenv("FAULTLINE_SSH_DIR", dir, 1);
+    signal(SIGPIPE, SIG_DFL);
+    fl_error err;
+    fl_inventory *inv = load("hosts:\n  a: {address: 127.0.0.1}\n", &err);
+    assert_non_null(inv);
+    const fl_host *hosts[] = {&inv->hosts[0]};
+    fl_fleet_result res[1];
+    fl_fanout_opts o = {.max_errors = 1, .heartbeat_us = 1000, .hold_stdin = true, .kill_after_us = 2000000};
+    assert_int_equal(fl_fanout(hosts, 1, remote_true, NULL, &o, res, &err), 1);
+    assert_int_equal(res[0].exit_code, 3);
+    struct sigaction now;
+    sigaction(SIGPIPE, NULL, &now);
+    assert_true(now.sa_handler == SIG_DFL);
+    fl_fleet_results_free(res, 1);
+    fl_inventory_free(inv);
+    if (old_path)
+        setenv("PATH", old_path, 1);
+    free(old_path);
+    unlink(ssh);
+    rmdir(dir);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_parse), cmocka_unit_test(test_errors),   cmocka_unit_test(test_modes),
-        cmocka_unit_test(test_quote), cmocka_unit_test(test_ssh_argv),
+        cmocka_unit_test(test_quote), cmocka_unit_test(test_ssh_argv), cmocka_unit_test(test_fanout_no_sigpipe),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
