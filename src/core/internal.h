@@ -191,7 +191,7 @@ FL_ATTACKS(FL_DECLARE_ATTACK)
 /* Process selection shared by process-kill and process-pause:
  * --pid, --name (exact comm), --pattern (regex on the command line). */
 #define FL_PROCESS_TARGET_PARAMS                                                                                \
-    {"pid", FL_PARAM_INT, FL_PARAM_REPEATABLE, NULL, "2", "4194304", NULL, "target process id (repeatable)"},  \
+    {"pid", FL_PARAM_INT, FL_PARAM_REPEATABLE, NULL, "2", "4194304", NULL, "target process id"},                \
         {"name", FL_PARAM_STRING, 0, NULL, NULL, NULL, NULL,                                                    \
          "target processes by exact name (comm, as in ps -o comm)"},                                            \
         {"pattern", FL_PARAM_REGEX, 0, NULL, NULL, NULL, NULL,                                                  \

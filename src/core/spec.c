@@ -12,8 +12,8 @@ static const fl_param_spec duration_param = {
     "how long the fault is held; rolled back at expiry (at most 12h)"};
 static const fl_param_spec cgroup_param = {
     "cgroup", FL_PARAM_PATH, FL_PARAM_REPEATABLE, NULL, NULL, NULL, NULL,
-    "cgroup directory (v1 or v2) to place the workers in, e.g. a container's; repeatable for v1 "
-    "hierarchies"};
+    "cgroup directory (v1 or v2) to place the workers in, e.g. a container's; on v1, one per "
+    "hierarchy"};
 
 const char *fl_param_type_name(fl_param_type type)
 {

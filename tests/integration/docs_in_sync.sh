@@ -7,6 +7,14 @@ if diff -u "$root/docs/attacks.md" "$FL_TMP/attacks.md"; then
 else
     fail "docs/attacks.md is stale: run scripts/gen-attacks-doc.py build/ci/faultline > docs/attacks.md"
 fi
+# A parameter's help does not say what its flags already say: the catalog
+# adds "(required, repeatable)" itself ("(repeatable) (repeatable)" once).
+"$FAULTLINE" attacks --json >"$FL_TMP/catalog.json"
+cat >"$FL_TMP/repeats.jq" <<'JQ'
+[.attacks[].params[] | select((.repeatable and (.help | test("\\(repeatable\\)")))
+                              or (.required and (.help | test("\\(required\\)"))))] | length == 0
+JQ
+check "no parameter's help repeats its flags" jq -e -f "$FL_TMP/repeats.jq" "$FL_TMP/catalog.json"
 # The experiment shown in the README is valid.
 python3 - "$root/README.md" "$FL_TMP/readme.yaml" <<'PY'
 import sys
