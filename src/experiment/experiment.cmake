@@ -1,4 +1,4 @@
-# Experiments (issue 5): schema and parser (libyaml, which keeps line and
+# Experiments: schema and parser (libyaml, which keeps line and
 # column of every node), metric sources (probes and Prometheus over libcurl),
 # the runner, and the `run` and `validate` commands.
 pkg_check_modules(YAML REQUIRED IMPORTED_TARGET yaml-0.1)
@@ -13,11 +13,6 @@ list(APPEND FAULTLINE_SOURCES
 list(APPEND FAULTLINE_CLI_SOURCES src/cli/cmd_run.c src/cli/cmd_validate.c)
 list(APPEND FAULTLINE_PKG_TARGETS PkgConfig::YAML PkgConfig::CURL)
 
-# The report writers (src/report) are built by another part of the tree; the
-# runner writes result.json itself until fl_report_write_all exists.
-if(EXISTS ${CMAKE_CURRENT_SOURCE_DIR}/src/report/report.cmake)
-  set_source_files_properties(src/experiment/output.c PROPERTIES COMPILE_DEFINITIONS FAULTLINE_HAVE_REPORT=1)
-endif()
 install(FILES include/faultline/experiment.h DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/faultline)
 
 # The fuzz build (tests/experiment/run-fuzz.sh) instruments the parser for

@@ -1,4 +1,4 @@
-# Fleets (issue 7): inventory, selection, ssh fan-out (docs/fleet.md).
+# Fleets: inventory, selection, ssh fan-out (docs/fleet.md).
 # libyaml comes from the experiment subsystem's pkg-config check; ask again
 # in case this file is included on its own.
 if(NOT TARGET PkgConfig::YAML)

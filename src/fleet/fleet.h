@@ -104,8 +104,9 @@ typedef struct fl_fanout_opts {
     void *user;
 } fl_fanout_opts;
 
-/* Runs argv_for(host) on every host in hosts[0..n) through ssh with the given
- * concurrency; fills results[0..n). Returns the number of failed hosts. */
+/* Runs the remote command build(host, build_user) returns on every host in
+ * hosts[0..n) through ssh with the given concurrency; fills results[0..n).
+ * Returns the number of failed hosts. */
 typedef char *(*fl_remote_builder)(const fl_host *host, void *user);
 int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, void *build_user,
               const fl_fanout_opts *opts, fl_fleet_result *results, fl_error *err);

@@ -1,4 +1,4 @@
-# AWS Systems Manager (issue 8): SSM Command documents per attack kind and a
+# AWS Systems Manager: SSM Command documents per attack kind and a
 # SendCommand client (AWS JSON 1.1 over libcurl, SigV4 by libcurl itself).
 if(NOT TARGET PkgConfig::CURL)
   pkg_check_modules(CURL REQUIRED IMPORTED_TARGET libcurl)

@@ -1,4 +1,4 @@
-/* AWS Systems Manager transport (issue 8): Command documents that run the
+/* AWS Systems Manager transport: Command documents that run the
  * installed faultline on an instance, and a SendCommand client that drives
  * them. See docs/ssm.md. */
 #ifndef FL_FLEET_SSM_H

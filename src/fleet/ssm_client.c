@@ -168,7 +168,7 @@ int fl_ssm_config_option(fl_ssm_config *cfg, const char *name, const char *value
     return fl_fail(err, FL_EINVAL, name ? name : "", "%s: not an SSM configuration option", name ? name : "");
 }
 
-/* ---- retries (issue 8) ----------------------------------------------------
+/* ---- retries --------------------------------------------------------------
  * Throttling (HTTP 429, or 400 with a throttling __type), server errors
  * (5xx) and transport failures are retried, at most RETRY_ATTEMPTS attempts
  * in all, with exponential backoff and full jitter: after the k-th failed

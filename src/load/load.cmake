@@ -1,4 +1,4 @@
-# The load generator (issue 4): sources, CLI command, and http-parser, which
+# The load generator: sources, CLI command, and http-parser, which
 # Debian ships without a pkg-config file, so it is found by hand.
 find_path(HTTP_PARSER_INCLUDE_DIR http_parser.h REQUIRED)
 find_library(HTTP_PARSER_LIBRARY http_parser REQUIRED)

@@ -1,4 +1,4 @@
-# Reports of experiment results (issue 5): result.json -> junit.xml and a
+# Reports of experiment results: result.json -> junit.xml and a
 # self-contained report.html with SVG charts, and `faultline report`.
 list(APPEND FAULTLINE_SOURCES
   src/report/buf.c src/report/escape.c src/report/model.c src/report/svg.c src/report/html.c

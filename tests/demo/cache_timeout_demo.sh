@@ -1,4 +1,4 @@
-# The main job end to end (issue 6): the cache-timeout experiment, 3 times
+# The main job end to end: the cache-timeout experiment, 3 times
 # against the buggy service (always FAIL, the Redis call at ~2 s) and 3 times
 # against the fixed one (always PASS, capped near 40 ms), all inside a
 # private user+network namespace.

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Experiments on a fleet (issue 7): `targets:` selects ssh hosts of an
+# Experiments on a fleet: `targets:` selects ssh hosts of an
 # inventory by tags; every host's fault appears in result.json and the
 # report; a host that fails to apply is named and max-errors decides; load
 # can come from selected hosts; kill -9 of `faultline run` ends every

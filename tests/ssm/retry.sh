@@ -1,5 +1,5 @@
 #!/bin/bash
-# SSM calls retried on throttling, 5xx and transport failures (issue 8),
+# SSM calls retried on throttling, 5xx and transport failures,
 # against the fake endpoint on 127.0.0.1 (listener.py with FL_SSM_FAULTS):
 # a throttled SendCommand succeeds after retries, a ValidationException or
 # AccessDenied is not retried, retries stop after 5 attempts, a SendCommand
