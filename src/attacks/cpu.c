@@ -13,14 +13,18 @@
 
 static const fl_param_spec params[] = {
     {"load", FL_PARAM_PERCENT, 0, "100%", "1%", "100%", NULL, "busy share of each worker's core"},
-    {"workers", FL_PARAM_INT, 0, "0", "0", "1024", NULL, "number of busy workers; 0 = one per online core"},
+    {"workers", FL_PARAM_INT, 0, "0", "0", FL_STR(FL_MAX_WORKERS), NULL, "number of busy workers; 0 = one per online core"},
     {"cpus", FL_PARAM_CPULIST, 0, NULL, NULL, NULL, NULL,
      "pin one worker to each listed cpu, e.g. 0-1,3 (instead of --workers)"},
 };
 
+/* --cpus starts one worker per cpu of a cpu_set_t, --workers at most
+ * FL_MAX_WORKERS: both fit the plan and the apply context's workers. */
+_Static_assert(CPU_SETSIZE <= FL_MAX_WORKERS, "a worker per cpu must fit fl_ctx.workers");
+
 typedef struct cpu_plan {
     size_t n;
-    int cpu[1024]; /* -1: not pinned */
+    int cpu[FL_MAX_WORKERS]; /* -1: not pinned */
     double load;
 } cpu_plan;
 
@@ -46,7 +50,7 @@ static int validate(fl_spec *spec, fl_error *err)
         }
     } else {
         int64_t n = fl_spec_i64(spec, "workers");
-        plan->n = (size_t)(n > 0 ? n : online);
+        plan->n = (size_t)(n > 0 ? n : online < FL_MAX_WORKERS ? online : FL_MAX_WORKERS);
         for (size_t i = 0; i < plan->n; i++)
             plan->cpu[i] = -1;
         for (long c = 0; c < online; c++)

@@ -22,7 +22,7 @@ static const fl_param_spec params[] = {
 };
 
 typedef struct fill_plan {
-    char dir[1024];
+    char dir[FL_MAX_PATH + 1];
     uint64_t bytes;
     double target_pct;
 } fill_plan;
@@ -109,7 +109,7 @@ static int write_zeros(int fd, uint64_t bytes)
 static int apply(fl_ctx *ctx, fl_error *err)
 {
     const fill_plan *p = ctx->spec->data;
-    char path[1200];
+    char path[FL_MAX_FILE_PATH];
     snprintf(path, sizeof(path), "%s/faultline-fill-%s.tmp", p->dir,
              json_string_value(json_object_get(ctx->rec, "id")));
     if (fl_ctx_journal_undo(ctx, fl_undo_unlink(path), err) != 0)

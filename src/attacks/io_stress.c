@@ -15,7 +15,7 @@
 
 static const fl_param_spec params[] = {
     {"path", FL_PARAM_PATH, FL_PARAM_REQUIRED, NULL, NULL, NULL, NULL, "directory for the workers' files"},
-    {"workers", FL_PARAM_INT, 0, "1", "1", "64", NULL, "number of I/O workers"},
+    {"workers", FL_PARAM_INT, 0, "1", "1", "64", NULL, "number of I/O workers"}, /* <= FL_MAX_WORKERS */
     {"mode", FL_PARAM_ENUM, 0, "write", NULL, NULL, "read|write|mixed", "what the workers do"},
     {"size", FL_PARAM_SIZE, 0, "64M", "1M", NULL, NULL, "size of each worker's file"},
     {"block", FL_PARAM_SIZE, 0, "1M", "4K", "64M", NULL, "size of each read or write"},
@@ -24,7 +24,7 @@ static const fl_param_spec params[] = {
 };
 
 typedef struct io_plan {
-    char dir[1024];
+    char dir[FL_MAX_PATH + 1];
     int workers;
     char mode[8];
     uint64_t size, block, bandwidth;
@@ -32,7 +32,7 @@ typedef struct io_plan {
 
 typedef struct io_arg {
     const io_plan *p;
-    char path[1200];
+    char path[FL_MAX_FILE_PATH];
 } io_arg;
 
 static int validate(fl_spec *spec, fl_error *err)

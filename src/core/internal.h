@@ -11,6 +11,10 @@
 #include <sys/stat.h>
 
 #define FL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+/* A number macro as a string literal, for the bounds of parameter tables:
+ * FL_STR(FL_MAX_WORKERS) is "1024". */
+#define FL_STR(x) FL_STR_(x)
+#define FL_STR_(x) #x
 
 /* ---- errors ---- */
 int fl_fail(fl_error *err, int code, const char *field, const char *fmt, ...)
@@ -45,6 +49,11 @@ int fl_parse_signal(const char *text, int *signo);
 const char *fl_signal_name(int signo);
 
 /* ---- specs ---- */
+/* The longest path parameter (characters): what an attack copies a path
+ * into holds FL_MAX_PATH + 1. */
+#define FL_MAX_PATH 1024
+/* A file an attack creates under a path parameter: the path, '/', a name. */
+#define FL_MAX_FILE_PATH (FL_MAX_PATH + 128)
 typedef struct fl_value {
     const fl_param_spec *spec;
     bool given;      /* set by the user (not just a default) */
@@ -142,12 +151,15 @@ void fl_undo_describe(json_t *op, char *buf, size_t len);
 int fl_rollback_id(const char *id, fl_error *err);
 
 /* ---- apply context: what an attack uses to change the host ---- */
+/* The most worker processes one fault may start: the upper bound of every
+ * attack's workers parameter (cpu: one per cpu of a CPU_SETSIZE set). */
+#define FL_MAX_WORKERS 1024
 typedef struct fl_ctx {
     fl_spec *spec;
     json_t *rec;            /* the journal record */
     char applied[4096];     /* human lines, one per operation */
     char verified[1024];
-    pid_t workers[512];
+    pid_t workers[FL_MAX_WORKERS];
     size_t n_workers;
 } fl_ctx;
 

@@ -141,8 +141,8 @@ static int parse_value(const fl_param_spec *p, const char *text, fl_value *v, fl
     case FL_PARAM_PATH:
         if (text[0] != '/')
             return fl_fail(err, FL_EINVAL, f, "%s: '%s' must be an absolute path", f, text);
-        if (strlen(text) > 1024)
-            return fl_fail(err, FL_EINVAL, f, "%s: path too long", f);
+        if (strlen(text) > FL_MAX_PATH)
+            return fl_fail(err, FL_EINVAL, f, "%s: path too long (at most " FL_STR(FL_MAX_PATH) " characters)", f);
         break;
     case FL_PARAM_SIGNAL: {
         int signo;

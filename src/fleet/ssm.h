@@ -18,6 +18,14 @@ void fl_ssm_param_name(const char *fl_name, char *out, size_t len);
  * Patterns accept the faultline grammar and nothing a shell treats
  * specially: no quotes, ; | & $ ` < > ( ) newlines or spaces. */
 const char *fl_ssm_param_pattern(const fl_param_spec *p);
+/* DurationSeconds: whole seconds, at most faultline's limit on a fault's
+ * life (FL_MAX_DURATION_US, 12 h). */
+#define FL_SSM_MAX_DURATION_S 43200
+_Static_assert(FL_SSM_MAX_DURATION_S * 1000000LL == FL_MAX_DURATION_US, "DurationSeconds follows FL_MAX_DURATION_US");
+/* The document's step runs at most this much longer than the fault (an
+ * instant kind's step: FL_SSM_INSTANT_STEP_S). */
+#define FL_SSM_STEP_GRACE_S 300
+#define FL_SSM_INSTANT_STEP_S 600
 #define FL_SSM_DURATION_PATTERN "^([1-9][0-9]{0,3}|[1-3][0-9]{4}|4[0-2][0-9]{3}|43[01][0-9]{2}|43200)$"
 
 /* The Command document (schemaVersion 2.2) for one attack kind; NULL for an

@@ -12,6 +12,11 @@
 #include <string.h>
 
 #define MAX_TAGS 16
+/* SendCommand's TimeoutSeconds: its documented range. */
+#define MIN_TIMEOUT_S 30
+#define MAX_TIMEOUT_S 2592000
+#define US_PER_S 1000000LL
+#define MAX_DURATION_S FL_SSM_MAX_DURATION_S
 
 struct fl_ssm_request {
     char kind[64];
@@ -240,8 +245,9 @@ int fl_ssm_request_option(fl_ssm_request *r, const char *name, const char *value
     if (strcmp(name, "timeout") == 0) {
         char *end;
         long tmo = strtol(v, &end, 10);
-        if (!*v || *end || tmo < 30 || tmo > 2592000)
-            return fl_fail(err, FL_EINVAL, name, "timeout: '%s' is not seconds from 30 to 2592000", v);
+        if (!*v || *end || tmo < MIN_TIMEOUT_S || tmo > MAX_TIMEOUT_S)
+            return fl_fail(err, FL_EINVAL, name, "timeout: '%s' is not seconds from %d to %d", v, MIN_TIMEOUT_S,
+                           MAX_TIMEOUT_S);
         r->timeout_s = tmo;
         return 0;
     }
@@ -260,10 +266,10 @@ static int check_request(const fl_ssm_request *r, int64_t *duration_s, fl_error 
         if (!r->duration)
             return fl_fail(err, FL_EINVAL, "duration", "duration: required (1s to 12h, whole seconds)");
         int64_t us = fl_spec_duration_us(r->spec);
-        if (us % 1000000 != 0 || us < 1000000 || us > 43200LL * 1000000)
+        if (us % US_PER_S != 0 || us < US_PER_S || us > MAX_DURATION_S * US_PER_S)
             return fl_fail(err, FL_EINVAL, "duration",
                            "duration: '%s' must be whole seconds from 1s to 12h (DurationSeconds)", r->duration);
-        *duration_s = us / 1000000;
+        *duration_s = us / US_PER_S;
     }
     if (!r->n_tags && !r->instance_ids)
         return fl_fail(err, FL_EINVAL, "targets", "targets: none given; give a tag KEY=VALUE or instance-ids i-...");
@@ -313,9 +319,9 @@ json_t *fl_ssm_request_body(const fl_ssm_request *r) {
     json_object_set_new(body, "Comment", json_string(comment));
     json_t *params = json_deep_copy(r->params);
     int64_t us = fl_spec_duration_us(r->spec);
-    if (!r->info->instant && r->duration && us % 1000000 == 0 && us >= 1000000 && us <= 43200LL * 1000000) {
+    if (!r->info->instant && r->duration && us % US_PER_S == 0 && us >= US_PER_S && us <= MAX_DURATION_S * US_PER_S) {
         char secs[32];
-        snprintf(secs, sizeof(secs), "%lld", (long long)(us / 1000000));
+        snprintf(secs, sizeof(secs), "%lld", (long long)(us / US_PER_S));
         json_object_set_new(params, "DurationSeconds", json_pack("[s]", secs));
     }
     json_object_set_new(body, "Parameters", params);

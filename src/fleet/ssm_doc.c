@@ -198,7 +198,8 @@ json_t *fl_ssm_document(const char *kind, bool install) {
         json_t *d = json_object();
         json_object_set_new(d, "type", json_string("String"));
         json_object_set_new(d, "description",
-                            json_string("(Required) how long faultline holds the fault, in seconds (1-43200)"));
+                            json_string("(Required) how long faultline holds the fault, in seconds (1-" FL_STR(
+                                FL_SSM_MAX_DURATION_S) ")"));
         json_object_set_new(d, "allowedPattern", json_string(FL_SSM_DURATION_PATTERN));
         json_object_set_new(params, "DurationSeconds", d);
     }
@@ -243,7 +244,8 @@ json_t *fl_ssm_document(const char *kind, bool install) {
     line(cmds, "exec faultline \"$@\"");
     json_t *step = json_pack("{s:s, s:s, s:{s:[s,s]}, s:{s:o, s:i}}", "action", "aws:runShellScript", "name",
                              "FaultInjection", "precondition", "StringEquals", "platformType", "Linux", "inputs",
-                             "runCommand", cmds, "timeoutSeconds", info->instant ? 600 : 43200 + 300);
+                             "runCommand", cmds, "timeoutSeconds",
+                             info->instant ? FL_SSM_INSTANT_STEP_S : FL_SSM_MAX_DURATION_S + FL_SSM_STEP_GRACE_S);
     json_array_append_new(steps, step);
     json_object_set_new(doc, "mainSteps", steps);
     return doc;

@@ -92,7 +92,6 @@ static int set_body(fl_load_config *cfg, const char *data, size_t len) {
 
 /* The body limit keeps one pre-built request (sent as is, every time) in a
  * sensible size. */
-#define MAX_BODY_BYTES (64u * 1024 * 1024)
 
 static int read_body_file(fl_load_config *cfg, const char *path, const char *field, fl_error *err) {
     FILE *f = fopen(path, "rb");
@@ -103,8 +102,8 @@ static int read_body_file(fl_load_config *cfg, const char *path, const char *fie
     for (;;) {
         if (len == cap) {
             cap = cap ? cap * 2 : 65536;
-            if (cap > MAX_BODY_BYTES + 1)
-                cap = MAX_BODY_BYTES + 1;
+            if (cap > FL_LOAD_MAX_BODY_BYTES + 1)
+                cap = FL_LOAD_MAX_BODY_BYTES + 1;
             char *grown = realloc(data, cap);
             if (!grown) {
                 free(data);
@@ -115,14 +114,14 @@ static int read_body_file(fl_load_config *cfg, const char *path, const char *fie
         }
         size_t n = fread(data + len, 1, cap - len, f);
         len += n;
-        if (n == 0 || len > MAX_BODY_BYTES)
+        if (n == 0 || len > FL_LOAD_MAX_BODY_BYTES)
             break;
     }
     bool failed = ferror(f);
     fclose(f);
-    if (failed || len > MAX_BODY_BYTES) {
+    if (failed || len > FL_LOAD_MAX_BODY_BYTES) {
         free(data);
-        return fl_fail(err, FL_EINVAL, field, failed ? "%s: cannot read '%s'" : "%s: '%s' is larger than 64M",
+        return fl_fail(err, FL_EINVAL, field, failed ? "%s: cannot read '%s'" : "%s: '%s' is larger than " FL_LOAD_MAX_BODY_TEXT,
                        field, path);
     }
     int rc = set_body(cfg, data ? data : "", len);
@@ -160,15 +159,15 @@ int fl_load_config_set(fl_load_config *cfg, const char *name, const char *value,
         double rate;
         if (fl_parse_rate(value, name, &rate, err) != 0)
             return -1;
-        if (isfinite(rate) && rate > 1e6)
-            return fl_fail(err, FL_EINVAL, name, "%s: %s is above 1000000/s; use max for as fast as possible", name,
-                           value);
+        if (isfinite(rate) && rate > FL_LOAD_MAX_RATE)
+            return fl_fail(err, FL_EINVAL, name, "%s: %s is above %.0f/s; use max for as fast as possible", name,
+                           value, FL_LOAD_MAX_RATE);
         cfg->rate = rate;
         cfg->rate_given = true;
         return 0;
     }
     if (strcmp(name, "duration") == 0) {
-        if (set_duration_option(&cfg->duration_us, value, name, 1000, FL_LOAD_MAX_DURATION_US, err) != 0)
+        if (set_duration_option(&cfg->duration_us, value, name, FL_LOAD_MIN_DURATION_US, FL_LOAD_MAX_DURATION_US, err) != 0)
             return -1;
         cfg->duration_given = true;
         return 0;
@@ -203,18 +202,18 @@ int fl_load_config_set(fl_load_config *cfg, const char *name, const char *value,
     }
     if (strcmp(name, "body") == 0) {
         size_t len = strlen(value);
-        if (len > MAX_BODY_BYTES)
-            return fl_fail(err, FL_EINVAL, name, "%s: larger than 64M", name);
+        if (len > FL_LOAD_MAX_BODY_BYTES)
+            return fl_fail(err, FL_EINVAL, name, "%s: larger than " FL_LOAD_MAX_BODY_TEXT, name);
         return set_body(cfg, value, len) == 0 ? 0 : fl_fail(err, FL_EINVAL, name, "%s: out of memory", name);
     }
     if (strcmp(name, "body-file") == 0)
         return read_body_file(cfg, value, name, err);
     if (strcmp(name, "timeout") == 0)
-        return set_duration_option(&cfg->timeout_us, value, name, 1000, 3600LL * 1000000, err);
+        return set_duration_option(&cfg->timeout_us, value, name, FL_LOAD_MIN_TIMEOUT_US, FL_LOAD_MAX_OPTION_US, err);
     if (strcmp(name, "late-after") == 0)
-        return set_duration_option(&cfg->late_after_us, value, name, 0, 3600LL * 1000000, err);
+        return set_duration_option(&cfg->late_after_us, value, name, 0, FL_LOAD_MAX_OPTION_US, err);
     if (strcmp(name, "window") == 0)
-        return set_duration_option(&cfg->window_us, value, name, 10000, 3600LL * 1000000, err);
+        return set_duration_option(&cfg->window_us, value, name, FL_LOAD_MIN_WINDOW_US, FL_LOAD_MAX_OPTION_US, err);
     return fl_fail(err, FL_EINVAL, name,
                    "%s: not a load option (url, rate, duration, connections, method, header, body, body-file, "
                    "timeout, late-after, window)",
