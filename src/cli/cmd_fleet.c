@@ -214,9 +214,12 @@ static const cli_option fleet_attack_options[] = {
  * makes the plan. */
 static int parse_fleet_attack(fleet_attack *fa, const cli_option *params, int argc, char **argv, fleet_plan *plan) {
     const cli_option options[] = FLEET_OPTIONS(&fa->o);
+    char title[96];
+    snprintf(title, sizeof(title), "the parameters of %s:", fa->kind);
+    const cli_option heading[] = {CLI_GROUP(title), CLI_END};
     cli_parser p = {.command = "attack",
                     .usage = FLEET_USAGE,
-                    .tables = CLI_TABLES(params, options, fleet_attack_options),
+                    .tables = CLI_TABLES(options, fleet_attack_options, heading, params),
                     .ctx = fa,
                     .help = NULL};
     fa->parser = &p;

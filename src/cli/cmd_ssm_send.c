@@ -237,11 +237,14 @@ static int parse_and_send(ssm_send *s, const cli_option *params, int argc, char 
     const cli_option options[] = SSM_SEND_OPTIONS(s);
     char hint[160];
     snprintf(hint, sizeof(hint), "faultline ssm send --help and faultline attacks %s list them", s->kind);
+    char title[96];
+    snprintf(title, sizeof(title), "the parameters of %s:", s->kind);
+    const cli_option heading[] = {CLI_GROUP(title), CLI_END};
     cli_parser p = {.command = "ssm send",
                     .usage = USAGE,
                     .intro = INTRO,
                     .outro = OUTRO,
-                    .tables = CLI_TABLES(options, params),
+                    .tables = CLI_TABLES(options, heading, params),
                     .ctx = s,
                     .unknown_hint = hint};
     s->parser = &p;
