@@ -11,18 +11,18 @@
 #ifndef FL_ATTACKS_CATALOG_H
 #define FL_ATTACKS_CATALOG_H
 
-#define FL_ATTACKS(X)                                                                                                \
-    X(cpu)                                                                                                           \
-    X(memory)                                                                                                        \
-    X(disk_fill)                                                                                                     \
-    X(io_stress)                                                                                                     \
-    X(process_kill)                                                                                                  \
-    X(process_pause)                                                                                                 \
-    X(latency)                                                                                                       \
-    X(packet_loss)                                                                                                   \
-    X(blackhole)                                                                                                     \
-    X(reset)                                                                                                         \
-    X(bandwidth)                                                                                                     \
+#define FL_ATTACKS(X)                                                                                                  \
+    X(cpu)                                                                                                             \
+    X(memory)                                                                                                          \
+    X(disk_fill)                                                                                                       \
+    X(io_stress)                                                                                                       \
+    X(process_kill)                                                                                                    \
+    X(process_pause)                                                                                                   \
+    X(latency)                                                                                                         \
+    X(packet_loss)                                                                                                     \
+    X(blackhole)                                                                                                       \
+    X(reset)                                                                                                           \
+    X(bandwidth)                                                                                                       \
     X(dns)
 
 #endif
