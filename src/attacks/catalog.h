@@ -23,6 +23,7 @@
     X(blackhole)                                                                                                       \
     X(reset)                                                                                                           \
     X(bandwidth)                                                                                                       \
-    X(dns)
+    X(dns)                                                                                                             \
+    /* a new kind: one line above this one */
 
 #endif
