@@ -12,6 +12,9 @@ root=$(cd "$FL_TESTS/.." && pwd)
 nm -D --defined-only "$FL_LIBRARY" | awk '{ print $3 }' | sort >"$FL_TMP/exported"
 grep -ho '^FL_API .*\bfl_[a-z0-9_]*(' "$root"/include/faultline.h "$root"/include/faultline/*.h |
     grep -o 'fl_[a-z0-9_]*($' | tr -d '(' | sort >"$FL_TMP/declared"
+check "every function of the public headers is marked FL_API" bash -c '! grep -n \
+    "^\(const \|unsigned \|struct \)\?[a-z][a-z0-9_]*[ *]\+\**fl_[a-z0-9_]*(" "$@"' _ \
+    "$root"/include/faultline.h "$root"/include/faultline/*.h
 check "the library exports symbols" test -s "$FL_TMP/exported"
 check "every exported symbol is fl_*" bash -c '! grep -v "^fl_" "$1"' _ "$FL_TMP/exported"
 if diff -u "$FL_TMP/declared" "$FL_TMP/exported" >"$FL_TMP/symbols.diff"; then
