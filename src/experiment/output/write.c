@@ -2,7 +2,7 @@
  * (src/report, fl_report_write_all) writes result.json, junit.xml and
  * report.html; until it is part of the build, result.json is written here. */
 #include "core/internal.h"
-#include "experiment/internal.h"
+#include "experiment/model/model.h"
 
 #include <errno.h>
 #include <fcntl.h>
