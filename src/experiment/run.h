@@ -12,7 +12,8 @@
 
 typedef enum step_state {
     STEP_PENDING,
-    STEP_APPLYING, /* started: being applied and verified (it may be in effect already) */
+    STEP_APPLYING,  /* started: being applied (it may be in effect already) */
+    STEP_VERIFYING, /* applied: its effect is being measured */
     STEP_ACTIVE,
     STEP_ENDED,
     STEP_FAILED,

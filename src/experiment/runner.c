@@ -216,30 +216,34 @@ static void start_step(run_state *rs, size_t i) {
 }
 
 static void poll_applying(run_state *rs, size_t i, int64_t now) {
-    const step_def *st = &rs->exp->steps[i];
     step_run *sr = &rs->steps[i];
     step_outcome out = {0};
     int a = sr->ops->applied(sr->self, &out);
-    if (a == 0 && now - sr->applied_us > APPLY_TIMEOUT_US) {
+    if (a == 0 && now - sr->applied_us > APPLY_TIMEOUT_US)
         fail_step(rs, i, "fault_failed", "not applied within 60s");
-        return;
-    }
-    if (a == 0)
-        return;
-    if (a < 0) {
+    else if (a < 0)
         fail_step(rs, i, "fault_failed", out.error);
+    if (a != 1)
         return;
-    }
     sr->applied_text = out.applied_text;
+    sr->state = STEP_VERIFYING;
+    run_event(rs, "fault_applied", rs->exp->steps[i].name, sr->applied_text);
+}
+
+static void poll_verifying(run_state *rs, size_t i) {
+    const step_def *st = &rs->exp->steps[i];
+    step_run *sr = &rs->steps[i];
+    step_outcome out = {.applied_text = sr->applied_text};
+    if (sr->ops->verified(sr->self, &out) == 0)
+        return;
     sr->verified = out.verified;
     snprintf(sr->verification, sizeof(sr->verification), "%s", out.verification);
-    sr->state = st->instant ? STEP_ENDED : STEP_ACTIVE;
-    run_event(rs, "fault_applied", st->name, sr->applied_text);
     if (!sr->verified) {
         fail_step(rs, i, "fault_not_verified", out.error);
         return;
     }
-    sr->verified_us = out.verified_mono_us ? out.verified_mono_us - rs->t0_mono_us : run_now(rs);
+    sr->state = st->instant ? STEP_ENDED : STEP_ACTIVE;
+    sr->verified_us = run_now(rs);
     run_event(rs, "fault_verified", st->name, sr->verification);
     if (st->instant)
         sr->rolled_back_us = sr->applied_us;
@@ -248,7 +252,7 @@ static void poll_applying(run_state *rs, size_t i, int64_t now) {
 /* Rolls step i back if it was started and not rolled back yet. */
 static bool stop_step(run_state *rs, size_t i, const char *why) {
     step_run *sr = &rs->steps[i];
-    bool started = sr->state == STEP_APPLYING || sr->state == STEP_ACTIVE ||
+    bool started = sr->state == STEP_APPLYING || sr->state == STEP_VERIFYING || sr->state == STEP_ACTIVE ||
                    (sr->state == STEP_FAILED && sr->applied_us >= 0);
     if (!started || sr->rolled_back_us >= 0 || !sr->self)
         return true;
@@ -258,7 +262,7 @@ static bool stop_step(run_state *rs, size_t i, const char *why) {
     sr->rolled_back_us = run_now(rs);
     if (sr->state == STEP_ACTIVE)
         sr->state = STEP_ENDED;
-    else if (sr->state == STEP_APPLYING) /* stopped before it was applied everywhere */
+    else if (sr->state == STEP_APPLYING || sr->state == STEP_VERIFYING) /* stopped before it was in effect */
         sr->state = STEP_FAILED;
     if (rc == 0) {
         run_event(rs, "fault_rolled_back", rs->exp->steps[i].name, why);
@@ -278,8 +282,10 @@ static bool step_due(run_state *rs, size_t i, int64_t now) {
     return prev->state == STEP_ENDED && prev->rolled_back_us >= 0 && now >= prev->rolled_back_us + st->start_us;
 }
 
-/* Held, or being applied (in effect on some hosts already). */
-static bool in_effect(const step_run *sr) { return sr->state == STEP_ACTIVE || sr->state == STEP_APPLYING; }
+/* Held, or being applied or verified (in effect on some hosts already). */
+static bool in_effect(const step_run *sr) {
+    return sr->state == STEP_ACTIVE || sr->state == STEP_APPLYING || sr->state == STEP_VERIFYING;
+}
 
 static bool before_steady_state_holds(run_state *rs, int64_t now) {
     const fl_experiment *exp = rs->exp;
@@ -323,6 +329,7 @@ static bool tick_step(run_state *rs, size_t i, int64_t now) {
         start_step(rs, i);
         return false;
     case STEP_APPLYING: poll_applying(rs, i, now); return false;
+    case STEP_VERIFYING: poll_verifying(rs, i); return false;
     case STEP_ACTIVE: {
         char why[600] = "";
         int ended = now >= sr->applied_us + st->duration_us ? 1 : sr->ops->ended(sr->self, why, sizeof(why));

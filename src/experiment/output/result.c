@@ -44,7 +44,7 @@ static json_t *params_json(const step_def *st) {
 }
 
 static json_t *faults_json(run_state *rs) {
-    static const char *const states[] = {"pending", "applying", "active", "ended", "failed", "skipped"};
+    static const char *const states[] = {"pending", "applying", "verifying", "active", "ended", "failed", "skipped"};
     json_t *faults = json_array();
     for (size_t i = 0; i < rs->exp->n_steps; i++) {
         const step_def *st = &rs->exp->steps[i];

@@ -14,13 +14,12 @@
 
 #include <jansson.h>
 
-/* What a step says once it is applied. */
+/* What a step says once it is applied, and once it is verified. */
 typedef struct step_outcome {
     char *applied_text;     /* what was applied, '\n'-separated lines (malloc'ed; the runner keeps it) */
     bool verified;          /* in effect as measured */
     char verification[512]; /* how it was measured */
     char error[512];        /* why it failed, or why it is not verified */
-    int64_t verified_mono_us; /* when the verification ended (0: now) */
 } step_outcome;
 
 typedef struct step_ops {
@@ -32,9 +31,12 @@ typedef struct step_ops {
     void *(*create)(const step_def *st, uint64_t seed, fl_error *err);
     /* Starts applying and returns at once; -1 with err when nothing started. */
     int (*start)(void *self, fl_error *err);
-    /* 0 while applying; 1 once applied (out filled, verified or not); -1
-     * when it failed (out->error). */
+    /* 0 while applying; 1 once applied (out->applied_text); -1 when it
+     * failed (out->error). */
     int (*applied)(void *self, step_outcome *out);
+    /* Once applied: 0 while its effect is being measured; 1 once measured
+     * (out->verified, out->verification, and out->error if not verified). */
+    int (*verified)(void *self, step_outcome *out);
     /* 0 while held; 1 when it ended by itself everywhere; 2 when an
      * external stop condition ended it (an SSM alarm; why names it). */
     int (*ended)(void *self, char *why, size_t len);

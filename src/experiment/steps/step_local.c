@@ -29,7 +29,8 @@ typedef struct local_step {
     pthread_t thread;
     bool thread_running;
     pthread_mutex_t lock;
-    bool done;         /* the thread finished: fault, error and outcome are set */
+    bool applied;      /* fl_fault_start returned: fault or err is set */
+    bool done;         /* the thread finished: the outcome is set */
     fl_fault *fault;   /* NULL when it failed */
     fl_error err;      /* why it failed */
     step_outcome out;  /* when applied */
@@ -115,15 +116,17 @@ static void *apply_main(void *arg) {
     pthread_mutex_lock(&start_lock);
     fl_fault *fault = fl_fault_start(ls->st->spec, 0, &err);
     pthread_mutex_unlock(&start_lock);
-    if (fault) {
-        ls->fault = fault;
-        ls->out.applied_text = strdup(fl_fault_applied(fault));
-        check_from_outside(ls);
-        ls->out.verified_mono_us = fl_mono_us();
-    }
     pthread_mutex_lock(&ls->lock);
-    if (!fault)
+    ls->fault = fault;
+    if (fault)
+        ls->out.applied_text = strdup(fl_fault_applied(fault));
+    else
         ls->err = err;
+    ls->applied = true;
+    pthread_mutex_unlock(&ls->lock);
+    if (fault)
+        check_from_outside(ls); /* only this thread touches the outcome until done */
+    pthread_mutex_lock(&ls->lock);
     ls->done = true;
     pthread_mutex_unlock(&ls->lock);
     return NULL;
@@ -137,27 +140,38 @@ static int local_start(void *self, fl_error *err) {
     return 0;
 }
 
-static bool finished_applying(local_step *ls) {
-    pthread_mutex_lock(&ls->lock);
-    bool done = ls->done;
-    pthread_mutex_unlock(&ls->lock);
-    if (done && ls->thread_running) {
-        pthread_join(ls->thread, NULL);
-        ls->thread_running = false;
-    }
-    return done;
-}
-
 static int local_applied(void *self, step_outcome *out) {
     local_step *ls = self;
-    if (!finished_applying(ls))
+    pthread_mutex_lock(&ls->lock);
+    bool applied = ls->applied;
+    if (applied && ls->fault) {
+        out->applied_text = ls->out.applied_text;
+        ls->out.applied_text = NULL; /* handed over */
+    }
+    pthread_mutex_unlock(&ls->lock);
+    if (!applied)
         return 0;
     if (!ls->fault) {
         snprintf(out->error, sizeof(out->error), "%s", ls->err.message);
         return -1;
     }
-    *out = ls->out;
-    ls->out.applied_text = NULL; /* handed over */
+    return 1;
+}
+
+static int local_verified(void *self, step_outcome *out) {
+    local_step *ls = self;
+    pthread_mutex_lock(&ls->lock);
+    bool done = ls->done;
+    pthread_mutex_unlock(&ls->lock);
+    if (!done)
+        return 0;
+    if (ls->thread_running) {
+        pthread_join(ls->thread, NULL);
+        ls->thread_running = false;
+    }
+    out->verified = ls->out.verified;
+    snprintf(out->verification, sizeof(out->verification), "%s", ls->out.verification);
+    snprintf(out->error, sizeof(out->error), "%s", ls->out.error);
     return 1;
 }
 
@@ -210,6 +224,7 @@ static void local_free(void *self) {
 const step_ops step_local_ops = {.create = local_create,
                                  .start = local_start,
                                  .applied = local_applied,
+                                 .verified = local_verified,
                                  .ended = local_ended,
                                  .stop = local_stop,
                                  .describe = local_describe,

@@ -170,9 +170,15 @@ static int ssh_applied(void *self, step_outcome *out) {
     if (why[0]) /* applied, with failures within max-errors */
         snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary), "; failed within max-errors: %s", why);
     out->applied_text = strdup(summary);
+    return 1;
+}
+
+/* Each host's faultline verifies its own fault before it reports it applied. */
+static int ssh_verified(void *self, step_outcome *out) {
+    (void)self;
     out->verified = true;
     snprintf(out->verification, sizeof(out->verification), "%s (each host verifies its own fault; see hosts)",
-             summary);
+             out->applied_text ? out->applied_text : "applied");
     return 1;
 }
 
@@ -292,6 +298,7 @@ const step_ops step_ssh_ops = {.starting = "over ssh",
                                .create = ssh_create,
                                .start = ssh_start,
                                .applied = ssh_applied,
+                               .verified = ssh_verified,
                                .ended = ssh_ended,
                                .stop = ssh_stop,
                                .describe = ssh_describe,

@@ -115,9 +115,15 @@ static int ssm_applied(void *self, step_outcome *out) {
     if (why[0])
         snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary), "; %s", why);
     out->applied_text = strdup(summary);
+    return 1;
+}
+
+/* Each host's faultline verifies its own fault before it reports it applied. */
+static int ssm_verified(void *self, step_outcome *out) {
+    (void)self;
     out->verified = true;
     snprintf(out->verification, sizeof(out->verification), "%s (each host verifies its own fault; see hosts)",
-             summary);
+             out->applied_text ? out->applied_text : "applied");
     return 1;
 }
 
@@ -240,6 +246,7 @@ const step_ops step_ssm_ops = {.starting = "through SSM",
                                .create = ssm_create,
                                .start = ssm_start,
                                .applied = ssm_applied,
+                               .verified = ssm_verified,
                                .ended = ssm_ended,
                                .stop = ssm_stop,
                                .describe = ssm_describe,
