@@ -131,7 +131,8 @@ static void add_window(run_state *rs, const exp_window *w) {
                            .len_us = w->len_us,
                            .value = values[i],
                            .valid = valid[i],
-                           .lower_bound = i < 5 && w->waiting > 0,
+                           /* a waiting request, if it waits on, can still raise it */
+                           .lower_bound = i < 5 && w->waiting > 0 && w->oldest_waiting >= values[i],
                            .gap = valid[i] ? GAP_NONE : (uint8_t)gaps[i]});
     }
 }
