@@ -12,7 +12,7 @@ list(APPEND FAULTLINE_SOURCES
   ${FL_EXPERIMENT_DIR}/metrics/series.c ${FL_EXPERIMENT_DIR}/metrics/probes.c
   ${FL_EXPERIMENT_DIR}/metrics/prometheus.c ${FL_EXPERIMENT_DIR}/metrics/evaluate.c
   # where a step's fault runs
-  ${FL_EXPERIMENT_DIR}/steps/step_local.c ${FL_EXPERIMENT_DIR}/steps/step_ssh.c
+  ${FL_EXPERIMENT_DIR}/steps/step.c ${FL_EXPERIMENT_DIR}/steps/step_local.c ${FL_EXPERIMENT_DIR}/steps/step_ssh.c
   ${FL_EXPERIMENT_DIR}/steps/step_ssm.c ${FL_EXPERIMENT_DIR}/steps/fleet_thread.c
   # where the load comes from
   ${FL_EXPERIMENT_DIR}/loads/load_http.c ${FL_EXPERIMENT_DIR}/loads/load_command.c

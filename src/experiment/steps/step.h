@@ -55,6 +55,10 @@ const step_ops *step_ops_for(const step_def *st);
 
 extern const step_ops step_local_ops, step_ssh_ops, step_ssm_ops;
 
+/* `verified` of the fleet steps: each host's faultline verifies its own
+ * fault before it reports it applied, so applied on a host is verified. */
+int step_verified_by_hosts(void *self, step_outcome *out);
+
 /* The SSM client configuration of a target: its region, profile and
  * endpoint, then credentials and region from the environment and the
  * shared files. Returns 0 or -1 (err names "region" or "credentials"). */

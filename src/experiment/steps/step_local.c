@@ -229,9 +229,3 @@ const step_ops step_local_ops = {.create = local_create,
                                  .stop = local_stop,
                                  .describe = local_describe,
                                  .free = local_free};
-
-const step_ops *step_ops_for(const step_def *st) {
-    if (!st->target || st->target->kind == TARGET_LOCAL)
-        return &step_local_ops;
-    return st->target->kind == TARGET_SSH ? &step_ssh_ops : &step_ssm_ops;
-}

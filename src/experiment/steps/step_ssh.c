@@ -173,15 +173,6 @@ static int ssh_applied(void *self, step_outcome *out) {
     return 1;
 }
 
-/* Each host's faultline verifies its own fault before it reports it applied. */
-static int ssh_verified(void *self, step_outcome *out) {
-    (void)self;
-    out->verified = true;
-    snprintf(out->verification, sizeof(out->verification), "%s (each host verifies its own fault; see hosts)",
-             out->applied_text ? out->applied_text : "applied");
-    return 1;
-}
-
 static int ssh_ended(void *self, char *why, size_t len) {
     ssh_fault *sf = self;
     (void)why, (void)len;
@@ -298,7 +289,7 @@ const step_ops step_ssh_ops = {.starting = "over ssh",
                                .create = ssh_create,
                                .start = ssh_start,
                                .applied = ssh_applied,
-                               .verified = ssh_verified,
+                               .verified = step_verified_by_hosts,
                                .ended = ssh_ended,
                                .stop = ssh_stop,
                                .describe = ssh_describe,

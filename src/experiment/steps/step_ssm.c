@@ -118,15 +118,6 @@ static int ssm_applied(void *self, step_outcome *out) {
     return 1;
 }
 
-/* Each host's faultline verifies its own fault before it reports it applied. */
-static int ssm_verified(void *self, step_outcome *out) {
-    (void)self;
-    out->verified = true;
-    snprintf(out->verification, sizeof(out->verification), "%s (each host verifies its own fault; see hosts)",
-             out->applied_text ? out->applied_text : "applied");
-    return 1;
-}
-
 static int ssm_ended(void *self, char *why, size_t len) {
     ssm_fault *sf = self;
     if (!sf->cmd)
@@ -246,7 +237,7 @@ const step_ops step_ssm_ops = {.starting = "through SSM",
                                .create = ssm_create,
                                .start = ssm_start,
                                .applied = ssm_applied,
-                               .verified = ssm_verified,
+                               .verified = step_verified_by_hosts,
                                .ended = ssm_ended,
                                .stop = ssm_stop,
                                .describe = ssm_describe,
