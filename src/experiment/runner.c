@@ -227,6 +227,7 @@ static void poll_applying(run_state *rs, size_t i, int64_t now) {
     if (a != 1)
         return;
     sr->applied_text = out.applied_text;
+    sr->in_place_us = run_now(rs);
     sr->state = STEP_VERIFYING;
     run_event(rs, "fault_applied", rs->exp->steps[i].name, sr->applied_text);
 }
@@ -448,7 +449,7 @@ static int run_init(run_state *rs, fl_experiment *exp, const fl_run_options *opt
      * measures its dependency here, without the fault). */
     for (size_t i = 0; i < exp->n_steps; i++) {
         step_run *sr = &rs->steps[i];
-        sr->applied_us = sr->verified_us = sr->rolled_back_us = -1;
+        sr->applied_us = sr->in_place_us = sr->verified_us = sr->rolled_back_us = -1;
         sr->ops = step_ops_for(&exp->steps[i]);
         fl_error e;
         sr->self = sr->ops->create(&exp->steps[i], rs->seed, &e);

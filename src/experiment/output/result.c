@@ -57,6 +57,7 @@ static json_t *faults_json(run_state *rs) {
         json_object_set_new(f, "planned_start_ms", json_integer((json_int_t)(st->planned_start_us / 1000)));
         json_object_set_new(f, "planned_end_ms", json_integer((json_int_t)(st->planned_end_us / 1000)));
         json_object_set_new(f, "applied_ms", ms_or_null(sr->applied_us));
+        json_object_set_new(f, "in_place_ms", ms_or_null(sr->in_place_us));
         json_object_set_new(f, "verified_ms", ms_or_null(sr->verified_us));
         json_object_set_new(f, "rolled_back_ms", ms_or_null(sr->rolled_back_us));
         json_object_set_new(f, "verified", json_boolean(sr->verified && sr->verified_us >= 0));
