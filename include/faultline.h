@@ -118,6 +118,15 @@ typedef struct fl_param_spec {
     const char *help;    /* one line */
 } fl_param_spec;
 
+/* How a fault aimed at one host and port shows from outside, for a caller
+ * that wants to check it with a TCP connect to that host:port before and
+ * while the fault is on (the experiment runner does). */
+typedef enum fl_observe {
+    FL_OBSERVE_NONE,  /* not by a TCP connect */
+    FL_OBSERVE_DELAY, /* the connect takes longer by the "delay" parameter */
+    FL_OBSERVE_CUT,   /* the connect fails */
+} fl_observe;
+
 typedef struct fl_attack_info {
     const char *name;    /* "cpu", "memory", ... */
     const char *summary; /* one line */
@@ -127,6 +136,7 @@ typedef struct fl_attack_info {
     bool instant;         /* one-shot (process-kill): no duration, nothing held */
     const char *requires; /* what the target host needs, for docs */
     bool uses_cgroup;     /* starts workers; accepts --cgroup */
+    fl_observe observe;   /* how a TCP connect to its one host:port sees it */
 } fl_attack_info;
 
 FL_API size_t fl_attack_count(void);

@@ -4,7 +4,7 @@
 # and network namespace (nothing touches the host's network), starts Redis and
 # the service, and runs examples/cache-timeout/experiment.yaml against the
 # buggy and then the fixed service: 1000 req/s, 2 s of latency on the
-# service->Redis path for 20 s, hypothesis "capped at the 40 ms timeout".
+# service->Redis path for 12 s, hypothesis "capped at the 40 ms timeout".
 # Prints both verdicts and where the HTML reports are.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +16,7 @@ fl=$PWD/build/release/faultline
 out=${FAULTLINE_DEMO_OUT:-$PWD/out/demo}
 rm -rf "$out"
 mkdir -p "$out"
-echo "running the experiment against the buggy and the fixed service (about 70 s)..." >&2
+echo "running the experiment against the buggy and the fixed service (about 50 s)..." >&2
 "$fl" sandbox -- examples/cache-timeout/run-demo.sh "$fl" "$PWD/build/release/examples/cache-timeout/cache-timeout-service" \
     "$out" both >"$out/summary.txt"
 echo

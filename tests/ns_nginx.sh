@@ -1,5 +1,5 @@
 # Shared by the load and experiment scripts: run the calling script inside a
-# private user and network namespace (root inside, only a loopback), then
+# private user, network and PID namespace (root inside, only a loopback), then
 # start an nginx of its own on that loopback. Source it first thing:
 #     . "$(dirname "$0")/../ns_nginx.sh"
 # Nothing here reaches the host's network, and nginx is stopped by its PID
@@ -10,7 +10,10 @@ if [ -z "${FL_IN_NAMESPACE:-}" ]; then
     command -v jq >/dev/null || { echo "skip: jq is not installed"; exit 77; }
     unshare -Urn true 2>/dev/null || { echo "skip: unprivileged user namespaces are not available"; exit 77; }
     export FL_IN_NAMESPACE=1 FL_NGINX_BIN
-    exec unshare -Urn bash "$0" "$@"
+    # A PID namespace too: an attack that picks processes by name (process-
+    # pause --name nginx) must see this script's nginx only, never another
+    # test's or the host's.
+    exec unshare -Urn --pid --fork --kill-child --mount-proc bash "$0" "$@"
 fi
 
 . "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"

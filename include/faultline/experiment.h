@@ -93,6 +93,12 @@ FL_API int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char
  * junit.xml and report.html (fl_report_write_all). */
 FL_API int fl_experiment_write_output(const char *result_json, const char *dir, fl_error *err);
 
+/* The summary of a result document for a person, one line at a time:
+ * verdict, abort reason, each fault (verified, UNVERIFIED, FAILED or
+ * skipped), each hypothesis with its measured value, bound and coverage
+ * ("18 of 20 windows (90%): 2 saw no request"). */
+FL_API int fl_experiment_summary(const char *result_json, fl_experiment_line_cb line, void *user, fl_error *err);
+
 /* One progress line ("during  12s/40s  cache-latency  1000 req/s  p99 2.1ms
  * errors 0  28s left") into buf. */
 FL_API const char *fl_run_progress_format(const fl_run_progress *p, char *buf, size_t len);

@@ -145,10 +145,18 @@ typedef struct fl_load_window {
     uint32_t late;
     uint32_t in_flight; /* sent but not finished at the window's end */
     uint32_t backlog;   /* due but not yet sent at the window's end */
-    /* Latency from the intended send time, over requests with a response
-     * or a timeout; 0 when the window has none. */
-    int64_t p50_us, p90_us, p99_us, max_us;
-    int64_t service_p99_us; /* from the actual send */
+    /* Latency from the intended send time over what the window saw: the
+     * requests that finished in it with a response or a timeout, and the
+     * requests still waiting at its end (in flight or in the backlog),
+     * counted at their age so far. A stalled server therefore shows in the
+     * window it stalls in, not only when its requests time out; with
+     * waiting requests the values are lower bounds. `latency_count` is the
+     * number of values behind them; all are 0 when it is 0 (the window saw
+     * no request: its latency is absent, not zero). */
+    uint32_t latency_count;
+    int64_t p50_us, p90_us, p99_us, p999_us, max_us;
+    int64_t oldest_waiting_us; /* age of the oldest waiting request; 0 if none */
+    int64_t service_p99_us;    /* from the actual send, finished requests only */
 } fl_load_window;
 
 typedef struct fl_load_summary {
@@ -199,8 +207,40 @@ FL_API int fl_load_snapshot(fl_load *load, fl_load_summary *out);
 FL_API int fl_load_histograms(fl_load *load, fl_hist *latency, fl_hist *service_time);
 /* Merges the latency of windows [from, to) into `into`, at 2 significant
  * digits (within 1%): for percentiles over a phase of the run, such as
- * "while the fault was active". */
+ * "while the fault was active". Finished requests only: each request is
+ * counted once, in the window it finished in. */
 FL_API int fl_load_windows_latency(fl_load *load, size_t from, size_t to, fl_hist *into);
+/* Merges what window `index` saw (its percentiles' values: finished
+ * requests and the waiting ones at their age) into `into`, within 1%. */
+FL_API int fl_load_window_seen(fl_load *load, size_t index, fl_hist *into);
+
+/* ---- windows on the wire -------------------------------------------------
+ * One window as one line of JSON (docs/load.md, "stream"), with what it saw
+ * as a histogram, so that windows of loads sent from several hosts merge
+ * into exact percentiles. fl_load_window_line returns a string to free(),
+ * without a newline; fl_load_window_parse reads one back: the window and,
+ * when `seen` is not NULL, its histogram merged into `seen`. Returns 0, or
+ * -1 when the line is not a window. */
+FL_API char *fl_load_window_line(fl_load *load, size_t index);
+FL_API int fl_load_window_parse(const char *line, fl_load_window *out, fl_hist *seen);
+
+/* ---- thresholds ------------------------------------------------------------
+ * What "the load went well" means, checked on the whole run (like k6's
+ * thresholds): the error ratio at most max_errors (0..1), each latency
+ * percentile at most its bound (microseconds; 0: no bound). A bound on a
+ * percentile fails when no request got a latency at all: absent is not
+ * fast. fl_load_check returns 0 when every bound holds, else 1 with one
+ * line per breach in `why`. */
+typedef struct fl_load_thresholds {
+    double max_errors; /* ratio; < 0: no bound */
+    int64_t max_p50_us, max_p90_us, max_p99_us, max_p999_us, max_latency_us;
+} fl_load_thresholds;
+
+FL_API void fl_load_thresholds_init(fl_load_thresholds *t);
+/* Sets one bound from text: "max-errors" ("1%"), "max-p50", "max-p90",
+ * "max-p99", "max-p999", "max-latency" (durations). FL_EINVAL naming it. */
+FL_API int fl_load_thresholds_set(fl_load_thresholds *t, const char *name, const char *value, fl_error *err);
+FL_API int fl_load_check(fl_load *load, const fl_load_thresholds *t, char *why, size_t why_len);
 /* Stops the load early: stops sending, abandons requests in flight (not
  * counted), closes the last window and waits for the thread. Idempotent. */
 FL_API void fl_load_stop(fl_load *load);

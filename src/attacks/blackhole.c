@@ -22,7 +22,8 @@ const fl_attack fl_attack_blackhole = {
                         "it was created; `faultline recover` also deletes faultline_* tables no journal mentions.",
              .params = params,
              .n_params = FL_ARRAY_LEN(params),
-             .requires = "nftables (nf_tables, nft_counter); no binaries"},
+             .requires = "nftables (nf_tables, nft_counter); no binaries",
+             .observe = FL_OBSERVE_CUT},
     .validate = validate,
     FL_NET_ATTACK_OPS,
 };

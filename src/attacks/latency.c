@@ -41,7 +41,8 @@ const fl_attack fl_attack_latency = {
                         "stops the engine, which releases what it holds.",
              .params = params,
              .n_params = FL_ARRAY_LEN(params),
-             .requires = FL_NET_ENGINE_REQUIRES},
+             .requires = FL_NET_ENGINE_REQUIRES,
+             .observe = FL_OBSERVE_DELAY},
     .validate = validate,
     FL_NET_ATTACK_OPS,
 };

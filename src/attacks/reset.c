@@ -24,7 +24,8 @@ const fl_attack fl_attack_reset = {
                         "with egress (default) that is this host's client. Undo deletes the fault's table.",
              .params = params,
              .n_params = FL_ARRAY_LEN(params),
-             .requires = "nftables (nf_tables, nft_reject_inet); no binaries"},
+             .requires = "nftables (nf_tables, nft_reject_inet); no binaries",
+             .observe = FL_OBSERVE_CUT},
     .validate = validate,
     FL_NET_ATTACK_OPS,
 };

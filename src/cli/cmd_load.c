@@ -187,15 +187,13 @@ static void raise_open_file_limit(long connections) {
 
 /* --stream: one window as a JSON line (docs/load.md), flushed at once so a
  * controller reading over ssh sees it when the window closes. */
-static void print_window_line(fl_load *load, const fl_load_window *w, fl_hist *scratch) {
-    fl_hist_reset(scratch);
-    fl_load_windows_latency(load, w->index, w->index + 1, scratch);
-    int64_t p999 = fl_hist_count(scratch) ? fl_hist_percentile(scratch, 99.9) : w->max_us;
-    printf("{\"window\":%u,\"start_ms\":%.3f,\"length_ms\":%.3f,\"sent\":%u,\"requests\":%u,\"errors\":%u,"
-           "\"late\":%u,\"p50_us\":%lld,\"p90_us\":%lld,\"p99_us\":%lld,\"p999_us\":%lld,\"max_us\":%lld}\n",
-           w->index, (double)w->start_us / 1000, (double)w->length_us / 1000, w->sent, w->requests, w->errors, w->late,
-           (long long)w->p50_us, (long long)w->p90_us, (long long)w->p99_us,
-           (long long)(p999 < w->max_us ? p999 : w->max_us), (long long)w->max_us);
+static void print_window_line(fl_load *load, const fl_load_window *w)
+{
+    char *line = fl_load_window_line(load, w->index);
+    if (line) {
+        printf("%s\n", line);
+        free(line);
+    }
     fflush(stdout);
 }
 
@@ -219,7 +217,6 @@ static void drive(const load_cmd *l, fl_load *load) {
     bool tty = isatty(STDERR_FILENO) && !l->quiet;
     size_t seen = 0;
     bool finished = false;
-    fl_hist *scratch = l->stream ? fl_hist_new() : NULL;
     while (!finished) {
         finished = fl_load_wait(load, PROGRESS_POLL_MS);
         if ((cli_stop_signal || (l->held && stdin_closed())) && !finished) {
@@ -230,14 +227,13 @@ static void drive(const load_cmd *l, fl_load *load) {
         size_t n;
         while ((n = fl_load_windows(load, seen, w, 16)) > 0) {
             for (size_t k = 0; l->stream && k < n; k++)
-                print_window_line(load, &w[k], scratch);
+                print_window_line(load, &w[k]);
             seen += n;
             /* A terminal shows the newest window; a log gets every one. */
             for (size_t k = tty ? n - 1 : 0; !l->quiet && k < n; k++)
                 print_progress(&w[k], tty);
         }
     }
-    fl_hist_free(scratch);
     if (tty)
         fputc('\n', stderr);
 }

@@ -101,39 +101,9 @@ static void print_line(void *user, const char *line) {
 static void collect_line(void *user, const char *line) { json_array_append_new(user, json_string(line)); }
 
 static void print_summary(const char *result, const char *out_dir) {
-    json_error_t je;
-    json_t *doc = json_loads(result, 0, &je);
-    if (!doc)
-        return;
-    printf("%s: %s\n", json_string_value(json_object_get(json_object_get(doc, "experiment"), "title")),
-           json_string_value(json_object_get(doc, "verdict")));
-    const char *reason = json_string_value(json_object_get(doc, "abort_reason"));
-    if (reason)
-        printf("  reason: %s\n", reason);
-    size_t i;
-    json_t *f;
-    json_array_foreach(json_object_get(doc, "faults"), i, f) {
-        const char *err = json_string_value(json_object_get(f, "error"));
-        printf("  fault %-20s %-10s %s\n", json_string_value(json_object_get(f, "name")),
-               json_is_true(json_object_get(f, "verified")) ? "verified" : "UNVERIFIED",
-               err ? err : json_string_value(json_object_get(f, "verification")));
-    }
-    json_t *h;
-    json_array_foreach(json_object_get(doc, "hypotheses"), i, h) {
-        const char *v = json_string_value(json_object_get(h, "verdict"));
-        const char *m = json_string_value(json_object_get(h, "measured_text"));
-        printf("  %-7s %s: measured %s, bound %s %s (%d/%d windows failed)\n",
-               strcmp(v, "pass") == 0   ? "PASS"
-               : strcmp(v, "fail") == 0 ? "FAIL"
-                                        : "NO-DATA",
-               json_string_value(json_object_get(h, "name")), m ? m : "nothing",
-               json_string_value(json_object_get(h, "bound")), json_string_value(json_object_get(h, "threshold_text")),
-               (int)json_integer_value(json_object_get(h, "windows_failed")),
-               (int)json_integer_value(json_object_get(h, "windows_evaluated")));
-    }
-    if (out_dir)
+    fl_error err;
+    if (fl_experiment_summary(result, print_line, NULL, &err) == 0 && out_dir)
         printf("  results: %s/\n", out_dir);
-    json_decref(doc);
 }
 
 static int dry_run(const run_cmd *r, fl_experiment *exp) {

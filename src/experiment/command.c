@@ -3,7 +3,7 @@
  * its own process group so that a timeout stops it and whatever it started,
  * by the pid started here. */
 #include "core/internal.h"
-#include "experiment/internal.h"
+#include "experiment/model/model.h"
 
 #include <errno.h>
 #include <fcntl.h>

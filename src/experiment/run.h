@@ -1,36 +1,37 @@
 /* The state of one run, shared by the runner (runner.c) and the result
- * document writer (result.c). */
+ * document writer (output/result.c). */
 #ifndef FL_EXPERIMENT_RUN_H
 #define FL_EXPERIMENT_RUN_H
 
-#include "experiment/hypothesis.h"
-#include "experiment/internal.h"
+#include "experiment/loads/load_source.h"
+#include "experiment/metrics/evaluate.h"
+#include "experiment/metrics/series.h"
+#include "experiment/steps/step.h"
 
 #include <jansson.h>
 
 typedef enum step_state {
     STEP_PENDING,
-    STEP_APPLYING, /* remote: started on the targets, not yet applied on all */
+    STEP_APPLYING,  /* started: being applied (it may be in effect already) */
+    STEP_VERIFYING, /* applied: its effect is being measured */
     STEP_ACTIVE,
     STEP_ENDED,
     STEP_FAILED,
-    STEP_SKIPPED
+    STEP_SKIPPED /* never started: the run ended or was aborted first */
 } step_state;
 
 typedef struct step_run {
     step_state state;
-    fl_fault *fault;
-    char id[40];
-    int64_t applied_us, verified_us, rolled_back_us; /* since t0; -1 if not */
+    const step_ops *ops;
+    void *self;                                      /* the implementation's; NULL if it could not be prepared */
+    int64_t applied_us;     /* since t0: applying began (its phase starts here); -1 if not */
+    int64_t in_place_us;    /* it was applied (in place on every target); -1 if not */
+    int64_t verified_us;    /* its effect was measured; -1 if not */
+    int64_t rolled_back_us; /* -1 if not */
     bool verified;
     char verification[512];
     char *applied_text;
     char error[512];
-    int64_t baseline_connect_us; /* -1: not measured or failed */
-    char baseline_why[128];
-    /* a step on other hosts (remote.h) */
-    const struct remote_ops *rops;
-    void *remote;
 } step_run;
 
 typedef struct run_state {
@@ -42,12 +43,19 @@ typedef struct run_state {
     size_t *metric_series; /* per hypothesis then per stop condition */
     exp_window *windows;
     size_t n_windows, cap_windows;
-    fl_load *load;
-    cmdload *cmd;
-    struct remote_load *rload; /* load sent from fleet hosts */
-    uint64_t seed;             /* selection seed for targets that name none */
+    const load_ops *load_ops; /* NULL: no load */
+    void *load;
+    json_t *load_result; /* the load's part of the result, taken when it ended */
+    struct sampler **samplers;
+    size_t n_samplers;
+    uint64_t seed; /* selection seed for targets that name none */
     step_run *steps;
+    /* the loop */
+    bool method_started;
+    int64_t last_progress_us;
+    const char *last_phase;
     /* outcome */
+    bool aborted, failed_fault;
     int exit_code;
     const char *verdict;
     char abort_reason[512];
@@ -56,7 +64,7 @@ typedef struct run_state {
     bool method_skipped;
     /* stop-condition tracking */
     size_t *stop_seen;
-    int64_t *stop_since;
+    stop_tracker *stop_track;
     uint64_t errors_total, requests_total;
 } run_state;
 
@@ -65,6 +73,8 @@ void run_event(run_state *rs, const char *event, const char *fault, const char *
 int64_t run_now(const run_state *rs);
 /* The phase boundaries, from what really happened. */
 void run_phase_bounds(const run_state *rs, phase_kind phase, int step, int64_t *start, int64_t *end);
+/* The samples of a condition's series as it reads them (free view.samples). */
+series_view run_series_view(run_state *rs, size_t condition);
 /* Builds the result document (docs/result-format.md). */
 char *result_json(run_state *rs);
 

@@ -149,6 +149,45 @@ static void notify(fl_load *load) {
     (void)n; /* a full counter still reads as "something happened" */
 }
 
+/* Requests still waiting at `end_ns` (in flight, or due and not yet sent)
+ * go into `seen` at their age so far; returns how many, and the oldest's
+ * age in *oldest_us. A backlog can be huge when a server stalls under a high
+ * rate: beyond MAX_WAITING_RECORDS its ages are recorded in equal groups,
+ * each at its youngest age (a lower bound, as every waiting value is). */
+#define MAX_WAITING_RECORDS 4096
+static uint32_t record_waiting(fl_load *load, int64_t end_ns, fl_hist *seen, int64_t *oldest_us) {
+    uint32_t waiting = 0;
+    int64_t oldest = 0;
+    const fl_client *c = &load->client;
+    for (uint32_t i = 0; i < c->n_conns; i++) {
+        const fl_conn *conn = &c->conns[i];
+        if (conn->state != FL_CONN_BUSY && conn->state != FL_CONN_CONNECTING)
+            continue;
+        int64_t age = ns_to_us(end_ns - conn->intended_ns);
+        fl_hist_record(seen, age);
+        oldest = age > oldest ? age : oldest;
+        waiting++;
+    }
+    if (!load->closed_loop) {
+        uint64_t due = fl_pacer_due(&load->pacer, end_ns - 1);
+        uint64_t backlog = due > load->issued ? due - load->issued : 0;
+        uint64_t group = backlog / MAX_WAITING_RECORDS + 1;
+        for (uint64_t k = 0; k < backlog; k += group) {
+            uint64_t n = backlog - k < group ? backlog - k : group;
+            /* request issued+k is the oldest of its group; issued+k+n-1 the youngest */
+            int64_t youngest = ns_to_us(end_ns - fl_pacer_intended_ns(&load->pacer, load->issued + k + n - 1));
+            fl_hist_record_n(seen, youngest, n);
+        }
+        if (backlog) {
+            int64_t age = ns_to_us(end_ns - fl_pacer_intended_ns(&load->pacer, load->issued));
+            oldest = age > oldest ? age : oldest;
+        }
+        waiting += (uint32_t)backlog;
+    }
+    *oldest_us = oldest;
+    return waiting;
+}
+
 /* Closes the window being filled at `end_ns` and starts the next one. */
 static void close_window(fl_load *load, int64_t end_ns, bool finished) {
     fl_load_window *w = &load->window;
@@ -157,24 +196,34 @@ static void close_window(fl_load *load, int64_t end_ns, bool finished) {
     w->start_unix_us = load->start_wall_us + w->start_us;
     w->in_flight = load->client.in_flight;
     w->backlog = load->closed_loop ? 0 : (uint32_t)(fl_pacer_due(&load->pacer, end_ns - 1) - load->issued);
-    static const double qs[] = {50, 90, 99};
-    int64_t v[3];
-    fl_hist_percentiles(load->window_latency, qs, 3, v);
+    /* The percentiles count what the window saw: finished requests, and
+     * the ones still waiting at their age (fl_load_window). */
+    fl_hist_copy(load->window_seen, load->window_latency);
+    uint32_t waiting = finished ? 0 : record_waiting(load, end_ns, load->window_seen, &w->oldest_waiting_us);
+    const fl_hist *seen = waiting ? load->window_seen : load->window_latency;
+    static const double qs[] = {50, 90, 99, 99.9};
+    int64_t v[4];
+    fl_hist_percentiles(seen, qs, 4, v);
+    w->latency_count = (uint32_t)fl_hist_count(seen);
     w->p50_us = v[0];
     w->p90_us = v[1];
     w->p99_us = v[2];
-    w->max_us = fl_hist_max(load->window_latency);
+    w->p999_us = v[3];
+    w->max_us = fl_hist_max(seen);
     w->service_p99_us = fl_hist_percentile(load->window_service_time, 99);
-    size_t blob_len = 0;
+    size_t blob_len = 0, seen_len = 0;
     uint8_t *blob = fl_compact_hist_encode(load->window_latency, &blob_len);
+    uint8_t *seen_blob = waiting ? fl_compact_hist_encode(load->window_seen, &seen_len) : NULL;
 
     /* The run may end exactly on a window boundary: no empty last window. */
     bool empty_tail = finished && w->length_us == 0 && !w->requests && !w->sent;
     pthread_mutex_lock(&load->lock);
-    if (!empty_tail)
-        fl_series_append(&load->series, w, blob, blob_len);
-    else
+    if (!empty_tail) {
+        fl_series_append(&load->series, w, blob, blob_len, seen_blob, seen_len);
+    } else {
         free(blob);
+        free(seen_blob);
+    }
     fl_hist_merge(load->latency, load->window_latency);
     fl_hist_merge(load->service_time, load->window_service_time);
     publish(load, end_ns, finished);
@@ -343,6 +392,7 @@ static void release(fl_load *load) {
     if (load->notify_fd >= 0)
         close(load->notify_fd);
     fl_hist_free(load->window_latency);
+    fl_hist_free(load->window_seen);
     fl_hist_free(load->window_service_time);
     fl_hist_free(load->latency);
     fl_hist_free(load->service_time);
@@ -373,10 +423,11 @@ fl_load *fl_load_start(const fl_load_config *cfg, fl_error *err) {
     fl_series_init(&load->series);
     load->cfg = fl_load_config_copy(cfg);
     load->window_latency = fl_hist_new();
+    load->window_seen = fl_hist_new();
     load->window_service_time = fl_hist_new();
     load->latency = fl_hist_new();
     load->service_time = fl_hist_new();
-    if (!load->cfg || !load->window_latency || !load->window_service_time || !load->latency || !load->service_time) {
+    if (!load->cfg || !load->window_latency || !load->window_seen || !load->window_service_time || !load->latency || !load->service_time) {
         fl_fail(err, FL_EAPPLY, "", "out of memory");
         release(load);
         return NULL;
@@ -516,9 +567,16 @@ int fl_load_windows_latency(fl_load *load, size_t from, size_t to, fl_hist *into
     return rc;
 }
 
+int fl_load_window_seen(fl_load *load, size_t index, fl_hist *into) {
+    pthread_mutex_lock(&load->lock);
+    int rc = fl_series_seen(&load->series, index, into);
+    pthread_mutex_unlock(&load->lock);
+    return rc;
+}
+
 size_t fl_load_memory(fl_load *load) {
     pthread_mutex_lock(&load->lock);
-    size_t bytes = sizeof(*load) + 4 * fl_hist_memory(NULL) + fl_series_memory(&load->series) +
+    size_t bytes = sizeof(*load) + 5 * fl_hist_memory(NULL) + fl_series_memory(&load->series) +
                    load->client.n_conns * (sizeof(fl_conn) + sizeof(uint32_t)) + load->request_len;
     pthread_mutex_unlock(&load->lock);
     return bytes;

@@ -9,7 +9,7 @@ target_link_libraries(faultline_http_parser INTERFACE ${HTTP_PARSER_LIBRARY})
 list(APPEND FAULTLINE_SOURCES
   src/load/histogram.c src/load/compact_hist.c src/load/pacer.c src/load/http_request.c
   src/load/http_response.c src/load/http_client.c src/load/series.c src/load/config.c
-  src/load/load.c src/load/result_json.c)
+  src/load/load.c src/load/result_json.c src/load/wire.c)
 list(APPEND FAULTLINE_CLI_SOURCES src/cli/cmd_load.c)
 list(APPEND FAULTLINE_PKG_TARGETS faultline_http_parser)
 string(APPEND FAULTLINE_PC_LIBS_PRIVATE " -lhttp_parser") # no .pc file in Debian

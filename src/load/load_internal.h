@@ -66,6 +66,7 @@ struct fl_load {
     fl_load_window window;   /* the window being filled */
     int64_t window_start_ns;
     fl_hist *window_latency, *window_service_time;
+    fl_hist *window_seen; /* scratch: window_latency plus the waiting requests */
 
     pthread_mutex_t lock;
     pthread_cond_t changed;

@@ -7,7 +7,10 @@
 
 #include <stdlib.h>
 
-static json_t *latency_json(const fl_load_latency *l) {
+/* null when nothing was measured: an absent latency is not a fast one. */
+static json_t *latency_json(const fl_load_latency *l, uint64_t count) {
+    if (!count)
+        return json_null();
     json_t *o = json_object();
     json_object_set_new(o, "min", fl_json_ms(l->min));
     json_object_set_new(o, "mean", json_real(l->mean / 1000.0));
@@ -59,7 +62,7 @@ char *fl_load_result_json(fl_load *load) {
     json_object_set_new(root, "late_ratio", json_real(ratio(s.late, s.sent)));
     json_t *errors = json_object();
     json_object_set_new(errors, "total", json_integer((json_int_t)s.errors));
-    json_object_set_new(errors, "ratio", json_real(ratio(s.errors, s.requests)));
+    json_object_set_new(errors, "ratio", s.requests ? json_real(ratio(s.errors, s.requests)) : json_null());
     for (int c = 0; c < FL_LOAD_ERR_COUNT; c++)
         json_object_set_new(errors, fl_load_error_name((fl_load_error_class)c),
                             json_integer((json_int_t)s.errors_by_class[c]));
@@ -71,8 +74,10 @@ char *fl_load_result_json(fl_load *load) {
         json_object_set_new(status, key, json_integer((json_int_t)s.status_classes[c]));
     }
     json_object_set_new(root, "status", status);
-    json_object_set_new(root, "latency_ms", latency_json(&s.latency));
-    json_object_set_new(root, "service_time_ms", latency_json(&s.service_time));
+    /* Latency is recorded for responses and timeouts (fl_load_summary). */
+    uint64_t measured = s.responses + s.errors_by_class[FL_LOAD_ERR_TIMEOUT];
+    json_object_set_new(root, "latency_ms", latency_json(&s.latency, measured));
+    json_object_set_new(root, "service_time_ms", latency_json(&s.service_time, measured));
     json_object_set_new(root, "bytes_sent", json_integer((json_int_t)s.bytes_sent));
     json_object_set_new(root, "bytes_received", json_integer((json_int_t)s.bytes_received));
     json_object_set_new(root, "connects", json_integer((json_int_t)s.connects));

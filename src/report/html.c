@@ -21,6 +21,7 @@
 #define COLOR_FAIL "#dc2626"
 #define COLOR_NO_DATA "#6b7280"
 #define COLOR_ABORT "#b45309"
+#define COLOR_GAP "#9ca3af"
 
 /* Hover columns cost a rect each; past this many windows they are left out
  * (the page stays light; values are still in result.json). */
@@ -353,6 +354,13 @@ static void latency_chart(rp_buf *out, const rp_result *r, double *mid_t) {
     rp_chart_axes(&c);
     draw_fault_labels(&c, r);
     draw_abort_markers(&c, r);
+    for (size_t i = 0; i < n; i++)
+        if (isnan(p99[i])) {
+            char tip[120], at[32];
+            snprintf(tip, sizeof(tip), "%s: no latency (the window saw no request)",
+                     rp_format_ms(r->windows[i].t_ms, at, sizeof(at)));
+            rp_chart_gap(&c, r->windows[i].t_ms, r->windows[i].t_ms + r->windows[i].length_ms, tip);
+        }
     rp_chart_line(&c, mid_t, max, n, "series-max", COLOR_MAX, 1.2);
     rp_chart_line(&c, mid_t, p99, n, "series-p99", COLOR_P99, 2.2);
     rp_chart_line(&c, mid_t, p50, n, "series-p50", COLOR_P50, 2.2);
@@ -442,7 +450,9 @@ static void metric_chart(rp_buf *out, const rp_result *r, size_t index) {
     rp_range range;
     rp_range_init(&range);
     for (size_t i = 0; i < m->n_points; i++) {
-        t[i] = m->points[i].t_ms;
+        /* a sample stands for the span it covers: drawn at its middle */
+        double len = isnan(m->points[i].length_ms) ? 0 : m->points[i].length_ms;
+        t[i] = m->points[i].t_ms + len / 2;
         v[i] = m->points[i].value;
         rp_range_add(&range, v[i]);
     }
@@ -467,6 +477,16 @@ static void metric_chart(rp_buf *out, const rp_result *r, size_t index) {
     rp_chart_axes(&c);
     draw_fault_labels(&c, r);
     draw_abort_markers(&c, r);
+    size_t n_gaps = 0;
+    for (size_t i = 0; i < m->n_points; i++)
+        if (isnan(m->points[i].value)) {
+            const rp_point *p = &m->points[i];
+            char tip[160], at[32];
+            snprintf(tip, sizeof(tip), "%s: no value (%s)", rp_format_ms(p->t_ms, at, sizeof(at)),
+                     p->gap ? p->gap : "missing");
+            rp_chart_gap(&c, p->t_ms, p->t_ms + (isnan(p->length_ms) ? r->window_ms : p->length_ms), tip);
+            n_gaps++;
+        }
     rp_chart_line(&c, t, v, m->n_points, "series-metric", COLOR_METRIC, 2);
     draw_hypotheses(&c, r, CHART_METRIC, m->name, is_time ? "ms" : m->unit, 0);
     if (m->n_points <= MAX_HOVER_COLUMNS)
@@ -483,9 +503,13 @@ static void metric_chart(rp_buf *out, const rp_result *r, size_t index) {
     char legend_label[160];
     snprintf(legend_label, sizeof(legend_label), "%.100s%s%.20s%s", short_name, *m->unit ? " (" : "", m->unit,
              *m->unit ? ")" : "");
-    const rp_legend_item legend[] = {{legend_label, COLOR_METRIC, RP_LEGEND_LINE},
-                                     {"fault in effect", FAULT_COLORS[0], RP_LEGEND_BAND}};
-    rp_chart_legend(&c, legend, r->n_faults ? 2 : 1);
+    rp_legend_item legend[3] = {{legend_label, COLOR_METRIC, RP_LEGEND_LINE}};
+    size_t n_legend = 1;
+    if (r->n_faults)
+        legend[n_legend++] = (rp_legend_item){"fault in effect", FAULT_COLORS[0], RP_LEGEND_BAND};
+    if (n_gaps)
+        legend[n_legend++] = (rp_legend_item){"no value (hover for why)", COLOR_GAP, RP_LEGEND_BAND};
+    rp_chart_legend(&c, legend, n_legend);
     rp_chart_end(&c);
 done:
     free(t);
@@ -617,7 +641,7 @@ static void hypotheses_section(rp_buf *out, const rp_result *r) {
     }
     rp_puts(out, "<table class=\"hypotheses\">\n<thead><tr><th>verdict</th><th>hypothesis</th><th>metric</th>"
                  "<th>phase</th><th>bound</th><th class=\"num\">measured</th><th class=\"num\">windows failed</th>"
-                 "<th class=\"num\">worst at</th></tr></thead>\n<tbody>\n");
+                 "<th class=\"num\">worst at</th><th>coverage</th></tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < r->n_hypotheses; i++) {
         const rp_hypothesis *h = &r->hypotheses[i];
         char text[48];
@@ -633,6 +657,8 @@ static void hypotheses_section(rp_buf *out, const rp_result *r) {
         else
             rp_printf(out, "%s %s", rp_format_number(h->threshold, text, sizeof(text)), "");
         rp_puts(out, "</td><td class=\"num\">");
+        if (h->measured_text && h->lower_bound)
+            rp_puts(out, "&ge; ");
         if (h->measured_text)
             put_text(out, h->measured_text);
         else if (!isnan(h->measured)) {
@@ -648,6 +674,16 @@ static void hypotheses_section(rp_buf *out, const rp_result *r) {
             rp_puts(out, "-");
         rp_puts(out, "</td><td class=\"num\">");
         put_offset(out, h->worst_t_ms);
+        rp_puts(out, "</td><td class=\"coverage\">");
+        if (h->coverage_text)
+            put_text(out, h->coverage_text);
+        else
+            rp_puts(out, "-");
+        if (h->verdict == RP_HYP_NO_DATA && h->reason) {
+            rp_puts(out, "<br><span class=\"muted\">");
+            put_text(out, h->reason);
+            rp_puts(out, "</span>");
+        }
         rp_puts(out, "</td></tr>\n");
     }
     rp_puts(out, "</tbody>\n</table>\n");

@@ -1,7 +1,8 @@
 /* junit.xml: the experiment as one JUnit test suite, for CI systems.
  *
  *   hypothesis        -> testcase "hypothesis: <name>"; <failure> when it
- *                        failed (measured vs bound), <skipped> with no data
+ *                        failed (measured vs bound), or with too little data
+ *                        (a failure in a failed run, <skipped> in an aborted one)
  *   each fault        -> testcase "<fault>: applied and verified" and
  *                        "<fault>: rolled back"
  *   aborted / error   -> one more testcase "experiment ran to completion"
@@ -69,8 +70,12 @@ static void hypothesis_cases(suite *s, const rp_result *r) {
                      h->bound, threshold, h->phase);
             break;
         case RP_HYP_NO_DATA:
-            c->result = OUTCOME_SKIP;
-            snprintf(c->message, sizeof(c->message), "no data for %s in phase %s", h->metric, h->phase);
+            /* In a run that failed, too little data is one of the reasons
+             * (never a pass); in an aborted run the phase may never have
+             * come. */
+            c->result = r->verdict == RP_FAIL ? OUTCOME_FAIL : OUTCOME_SKIP;
+            snprintf(c->message, sizeof(c->message), "no data for %s in phase %s%s%s", h->metric, h->phase,
+                     h->reason ? ": " : "", h->reason ? h->reason : "");
             break;
         }
         if (h->verdict == RP_HYP_FAIL && !isnan(h->windows_evaluated)) {

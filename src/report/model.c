@@ -269,7 +269,9 @@ static int parse_metrics(rp_result *r, json_t *series, fl_error *err) {
             json_t *p = element(points, j, at, "points", point_at, sizeof(point_at), err);
             rp_point *pt = &m->points[j];
             if (!p || opt_number(p, point_at, "t_ms", &pt->t_ms, err) < 0 ||
-                opt_number(p, point_at, "value", &pt->value, err) < 0)
+                opt_number(p, point_at, "length_ms", &pt->length_ms, err) < 0 ||
+                opt_number(p, point_at, "value", &pt->value, err) < 0 ||
+                opt_string(p, point_at, "gap", &pt->gap, err) < 0)
                 return -1;
             m->n_points++;
         }
@@ -321,7 +323,11 @@ static int parse_hypotheses(rp_result *r, fl_error *err) {
             opt_number(o, at, "worst_t_ms", &h->worst_t_ms, err) < 0 ||
             opt_number(o, at, "phase_start_ms", &h->phase_start_ms, err) < 0 ||
             opt_number(o, at, "phase_end_ms", &h->phase_end_ms, err) < 0 ||
-            opt_string(o, at, "verdict", &verdict, err) < 0)
+            opt_string(o, at, "verdict", &verdict, err) < 0 || opt_string(o, at, "reason", &h->reason, err) < 0 ||
+            opt_bool(o, at, "measured_is_lower_bound", &h->lower_bound, err) < 0)
+            return -1;
+        json_t *coverage = json_object_get(o, "coverage");
+        if (json_is_object(coverage) && opt_string(coverage, at, "text", &h->coverage_text, err) < 0)
             return -1;
         if (strcmp(verdict, "pass") == 0)
             h->verdict = RP_HYP_PASS;

@@ -68,7 +68,8 @@ typedef struct rp_window {
 } rp_window;
 
 typedef struct rp_point {
-    double t_ms, value;
+    double t_ms, length_ms, value; /* the span it covers; value NAN when it has none */
+    const char *gap;               /* why it has no value ("timeout", ...), or NULL */
 } rp_point;
 
 typedef struct rp_metric {
@@ -87,6 +88,9 @@ typedef struct rp_hypothesis {
     rp_hyp_verdict verdict;
     double windows_evaluated, windows_failed, worst_t_ms;
     double phase_start_ms, phase_end_ms; /* where it was evaluated, if given */
+    const char *coverage_text;           /* "7 of 16 scrapes (44%): 9 timed out", or NULL */
+    const char *reason;                  /* why no-data, or NULL */
+    bool lower_bound;                    /* measured is a lower bound (requests still waiting) */
 } rp_hypothesis;
 
 typedef struct rp_result {

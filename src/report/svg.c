@@ -140,8 +140,12 @@ void rp_chart_begin(rp_chart *c, rp_buf *out, const char *id, double height, dou
     rp_printf(out, " over time\" xmlns=\"http://www.w3.org/2000/svg\">\n");
     rp_printf(out,
               "<defs><clipPath id=\"%s-plot\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-              "height=\"%.1f\"/></clipPath></defs>\n",
-              c->id, c->plot_left, c->plot_top - 1, c->plot_right - c->plot_left, c->plot_bottom - c->plot_top + 2);
+              "height=\"%.1f\"/></clipPath><pattern id=\"%s-hatch\" width=\"6\" height=\"6\" "
+              "patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" "
+              "fill=\"#f3f4f6\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#9ca3af\" "
+              "stroke-width=\"2\"/></pattern></defs>\n",
+              c->id, c->plot_left, c->plot_top - 1, c->plot_right - c->plot_left, c->plot_bottom - c->plot_top + 2,
+              c->id);
     rp_printf(out, "<rect class=\"plot-bg\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", c->plot_left,
               c->plot_top, c->plot_right - c->plot_left, c->plot_bottom - c->plot_top);
     /* The y title, turned along the axis. */
@@ -168,6 +172,22 @@ void rp_chart_band(rp_chart *c, double start_ms, double end_ms, const char *colo
         rp_puts(c->out, "</title>");
     }
     rp_puts(c->out, "</rect></g>\n");
+}
+
+void rp_chart_gap(rp_chart *c, double start_ms, double end_ms, const char *tooltip) {
+    double x0 = rp_scale_map(&c->x, start_ms), x1 = rp_scale_map(&c->x, end_ms);
+    if (x1 - x0 < 2)
+        x1 = x0 + 2;
+    rp_printf(c->out,
+              "<rect class=\"missing-sample\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+              "fill=\"url(#%s-hatch)\" fill-opacity=\"0.7\" stroke=\"none\">",
+              x0, c->plot_top, x1 - x0, c->plot_bottom - c->plot_top, c->id);
+    if (tooltip) {
+        rp_puts(c->out, "<title>");
+        rp_put_html(c->out, tooltip);
+        rp_puts(c->out, "</title>");
+    }
+    rp_puts(c->out, "</rect>\n");
 }
 
 void rp_chart_band_label(rp_chart *c, double start_ms, const char *text_color, const char *label) {
@@ -287,7 +307,6 @@ void rp_chart_line(rp_chart *c, const double *t_ms, const double *values, size_t
               "stroke-width=\"%.1f\" stroke-linejoin=\"round\" d=\"",
               css_class, c->id, color, stroke_width);
     bool pen_down = false;
-    size_t drawn = 0;
     for (size_t i = 0; i < n; i++) {
         if (isnan(values[i]) || isnan(t_ms[i])) {
             pen_down = false; /* no data in this window: a gap, not a line across it */
@@ -296,15 +315,17 @@ void rp_chart_line(rp_chart *c, const double *t_ms, const double *values, size_t
         rp_printf(c->out, "%s%.1f %.1f", pen_down ? "L" : "M", rp_scale_map(&c->x, t_ms[i]),
                   rp_scale_map(&c->y, values[i]));
         pen_down = true;
-        drawn++;
     }
     rp_puts(c->out, "\"/>\n");
-    /* A lone point between gaps would be invisible as a path. */
-    if (drawn == 1)
-        for (size_t i = 0; i < n; i++)
-            if (!isnan(values[i]) && !isnan(t_ms[i]))
-                rp_printf(c->out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n",
-                          rp_scale_map(&c->x, t_ms[i]), rp_scale_map(&c->y, values[i]), color);
+    /* A lone point between gaps would be invisible as a path: a dot. */
+    for (size_t i = 0; i < n; i++) {
+        bool here = !isnan(values[i]) && !isnan(t_ms[i]);
+        bool before = i > 0 && !isnan(values[i - 1]) && !isnan(t_ms[i - 1]);
+        bool after = i + 1 < n && !isnan(values[i + 1]) && !isnan(t_ms[i + 1]);
+        if (here && !before && !after)
+            rp_printf(c->out, "<circle class=\"lone-point\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n",
+                      rp_scale_map(&c->x, t_ms[i]), rp_scale_map(&c->y, values[i]), color);
+    }
 }
 
 void rp_chart_bars(rp_chart *c, const double *t_ms, const double *values, size_t n, double width_ms,

@@ -59,6 +59,9 @@ void rp_chart_begin(rp_chart *chart, rp_buf *out, const char *id, double height,
 /* A shaded time window (a fault in effect); its label is drawn apart, after
  * the grid, so that no grid line crosses it. */
 void rp_chart_band(rp_chart *chart, double start_ms, double end_ms, const char *color, const char *tooltip);
+/* A span with no value (a scrape that timed out, a window that saw no
+ * request): a light grey hatched column with the reason as its tooltip. */
+void rp_chart_gap(rp_chart *chart, double start_ms, double end_ms, const char *tooltip);
 void rp_chart_band_label(rp_chart *chart, double start_ms, const char *text_color, const char *label);
 void rp_chart_axes(rp_chart *chart);
 /* A dashed horizontal line at `value` over [start_ms, end_ms]. */

@@ -185,6 +185,38 @@ static void aborted_report(void **state) {
     discard(&r);
 }
 
+/* A hypothesis with too little data fails a run (exit 1): JUnit must not
+ * call it skipped, or a CI pipeline would count it as fine. */
+static void no_data_fails_in_junit(void **state) {
+    (void)state;
+    char *doc = data_file("fail.json");
+    char *at = strstr(doc, "\"verdict\": \"pass\"");
+    assert_non_null(at); /* the first hypothesis that passed: now it had too little data */
+    char *fixed = malloc(strlen(doc) + 8);
+    size_t head = (size_t)(at - doc) + strlen("\"verdict\": \"");
+    memcpy(fixed, doc, head);
+    strcpy(fixed + head, "no-data");
+    strcpy(fixed + head + 7, at + strlen("\"verdict\": \"pass"));
+    fl_error err = {0};
+    char dir[] = "/tmp/fl-report-nodata-XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    assert_int_equal(fl_report_write_all(fixed, dir, &err), 0);
+    char path[96];
+    snprintf(path, sizeof(path), "%s/junit.xml", dir);
+    char *junit = read_text(path);
+    assert_non_null(strstr(junit, "message=\"no data for "));
+    assert_int_equal(count(junit, "<skipped "), 0);
+    static const char *const files[] = {"report.html", "junit.xml", "result.json"};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
+        unlink(path);
+    }
+    rmdir(dir);
+    free(junit);
+    free(fixed);
+    free(doc);
+}
+
 static void minimal_report(void **state) {
     (void)state;
     rendered r;
@@ -346,6 +378,7 @@ int main(void) {
         cmocka_unit_test(pass_report),
         cmocka_unit_test(aborted_report),
         cmocka_unit_test(minimal_report),
+        cmocka_unit_test(no_data_fails_in_junit),
         cmocka_unit_test(hostile_strings_are_text),
         cmocka_unit_test(malformed_documents),
         cmocka_unit_test(io_errors_are_fl_eapply),

@@ -1,25 +1,48 @@
 /* The experiment's HTTP load sent from fleet hosts: every selected host runs
  * `faultline load <url> --rate R/n ... --stream --held`, which prints one JSON
- * line per closed window and stops when its stdin (our ssh session) closes.
- * Windows are merged by index once every host still running has sent it:
- * counts add up; each latency percentile is the largest of the hosts'
- * (an upper bound of the merged percentile: if no host has more than 1% of
- * its requests above x, the union has not either). */
+ * line per closed window (fl_load_window_line: counts, percentiles and the
+ * histogram of what the window saw) and stops when its stdin (our ssh
+ * session) closes. Windows are merged by index once every host still
+ * running has sent it: counts add up, and the latency is computed from the
+ * union of the hosts' histograms, so the merged percentiles are those of
+ * every request sent, within the histograms' 1%. */
 #include "core/internal.h"
-#include "experiment/remote.h"
+#include "experiment/loads/load_source.h"
+#include "experiment/steps/fleet_thread.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+
+/* A window as a host sent it, with the histogram of what it saw as
+ * (value_us, count) pairs. */
+typedef struct host_window {
+    exp_window w;
+    int64_t *pairs; /* 2 per bucket */
+    size_t n_pairs;
+} host_window;
+
+static void collect_pair(void *user, int64_t value_us, uint64_t count) {
+    host_window *hw = user;
+    hw->pairs[2 * hw->n_pairs] = value_us;
+    hw->pairs[2 * hw->n_pairs + 1] = (int64_t)count;
+    hw->n_pairs++;
+}
+
+static void count_bucket(void *user, int64_t value_us, uint64_t count) {
+    (void)value_us, (void)count;
+    (*(size_t *)user)++;
+}
 
 typedef struct host_series {
-    exp_window *w;
+    host_window *w;
     size_t n, cap;
     bool finished;
     char error[300];
 } host_series;
 
-struct remote_load {
+typedef struct remote_load {
     const target_def *from;
     fl_fleet_plan plan;
     fleet_thread ft;
@@ -29,45 +52,42 @@ struct remote_load {
     exp_window *merged;
     size_t n_merged, cap_merged;
     char rate_each[48];
-};
+    fl_hist *scratch; /* the line being read (fan-out thread) */
+    fl_hist *merge;   /* the window being merged (runner thread) */
+} remote_load;
 
 static void on_line(void *user, const fl_fleet_result *r, const char *line) {
     remote_load *rl = user;
     if (line[0] != '{')
         return;
-    json_t *j = json_loads(line, 0, NULL);
-    if (!j || !json_object_get(j, "window")) { /* the final summary, or noise */
-        json_decref(j);
+    fl_load_window lw;
+    fl_hist_reset(rl->scratch);
+    if (fl_load_window_parse(line, &lw, rl->scratch) != 0) /* the final summary, or noise */
         return;
-    }
+    host_window hw = {0};
+    size_t buckets = 0;
+    fl_hist_foreach(rl->scratch, count_bucket, &buckets);
+    hw.pairs = malloc((buckets ? buckets : 1) * 2 * sizeof(int64_t));
+    if (!hw.pairs)
+        return;
+    fl_hist_foreach(rl->scratch, collect_pair, &hw);
     host_series *h = &rl->hosts[fleet_thread_index(&rl->ft, r)];
-    double start_ms = json_number_value(json_object_get(j, "start_ms"));
-    double len_ms = json_number_value(json_object_get(j, "length_ms"));
-#define U32(k) (uint32_t) json_integer_value(json_object_get(j, k))
-#define MS(k) ((double)json_integer_value(json_object_get(j, k)) / 1000.0)
-    exp_window w = {.len_us = (int64_t)(len_ms * 1000),
-                    .requests = U32("requests"),
-                    .errors = U32("errors"),
-                    .late = U32("late"),
-                    .sent = U32("sent"),
-                    .p50 = MS("p50_us"),
-                    .p90 = MS("p90_us"),
-                    .p99 = MS("p99_us"),
-                    .p999 = MS("p999_us"),
-                    .max = MS("max_us")};
-#undef U32
-#undef MS
-    w.has_latency = w.max > 0;
-    json_decref(j);
     pthread_mutex_lock(&rl->ft.lock);
     if (rl->offset_us < 0) /* the line arrives when its window closes */
-        rl->offset_us = fl_fleet_mono_us() - rl->t0_mono_us - (int64_t)((start_ms + len_ms) * 1000);
-    w.t_us = rl->offset_us + (int64_t)(start_ms * 1000);
+        rl->offset_us = fl_fleet_mono_us() - rl->t0_mono_us - (lw.start_us + lw.length_us);
+    exp_window_from_load(&lw, rl->offset_us, &hw.w);
     if (h->n == h->cap) {
-        h->cap = h->cap ? 2 * h->cap : 64;
-        h->w = realloc(h->w, h->cap * sizeof(*h->w));
+        size_t cap = h->cap ? 2 * h->cap : 64;
+        host_window *grown = realloc(h->w, cap * sizeof(*h->w));
+        if (!grown) {
+            pthread_mutex_unlock(&rl->ft.lock);
+            free(hw.pairs);
+            return;
+        }
+        h->w = grown;
+        h->cap = cap;
     }
-    h->w[h->n++] = w;
+    h->w[h->n++] = hw;
     pthread_mutex_unlock(&rl->ft.lock);
 }
 
@@ -84,7 +104,10 @@ static void on_event(void *user, const fl_fleet_result *r, const char *event) {
     pthread_mutex_unlock(&rl->ft.lock);
 }
 
-remote_load *remote_load_start(const load_def *def, uint64_t seed, int64_t t0_mono_us, fl_error *err) {
+static void hosts_free(void *self);
+
+static void *hosts_start(const load_def *def, int64_t t0_mono_us, int64_t t0_wall_us, uint64_t seed, fl_error *err) {
+    (void)t0_wall_us;
     remote_load *rl = calloc(1, sizeof(*rl));
     rl->from = def->from;
     rl->t0_mono_us = t0_mono_us;
@@ -136,8 +159,12 @@ remote_load *remote_load_start(const load_def *def, uint64_t seed, int64_t t0_mo
     /* Every host sends load: a failed one is named, the others go on. */
     rl->plan.max_err = rl->plan.n;
     rl->plan.max_conc = rl->plan.n;
-    if (fleet_thread_start(&rl->ft, &rl->plan, words, n, &fo, err) != 0) {
-        remote_load_free(rl);
+    rl->scratch = fl_hist_new();
+    rl->merge = fl_hist_new();
+    if (!rl->scratch || !rl->merge || fleet_thread_start(&rl->ft, &rl->plan, words, n, &fo, err) != 0) {
+        if (!err->code)
+            fl_fail(err, FL_EAPPLY, "load", "out of memory");
+        hosts_free(rl);
         return NULL;
     }
     return rl;
@@ -149,41 +176,36 @@ static void merge_ready(remote_load *rl) {
         size_t k = rl->n_merged;
         bool any = false, ready = true;
         exp_window m = {0};
+        fl_hist_reset(rl->merge);
         for (size_t i = 0; i < rl->plan.n && ready; i++) {
             host_series *h = &rl->hosts[i];
             if (h->n > k) {
-                const exp_window *w = &h->w[k];
-                if (!any) {
-                    m.t_us = w->t_us;
-                    m.len_us = w->len_us;
-                }
+                const host_window *hw = &h->w[k];
+                exp_window_add(&m, &hw->w, !any);
+                for (size_t p = 0; p < hw->n_pairs; p++)
+                    fl_hist_record_n(rl->merge, hw->pairs[2 * p], (uint64_t)hw->pairs[2 * p + 1]);
                 any = true;
-                m.requests += w->requests;
-                m.errors += w->errors;
-                m.late += w->late;
-                m.sent += w->sent;
-                m.has_latency |= w->has_latency;
-                m.len_us = w->len_us > m.len_us ? w->len_us : m.len_us;
-                m.p50 = fmax(m.p50, w->p50);
-                m.p90 = fmax(m.p90, w->p90);
-                m.p99 = fmax(m.p99, w->p99);
-                m.p999 = fmax(m.p999, w->p999);
-                m.max = fmax(m.max, w->max);
             } else if (!h->finished) {
                 ready = false;
             }
         }
         if (!ready || !any)
             return;
+        exp_window_latency(&m, rl->merge);
         if (rl->n_merged == rl->cap_merged) {
-            rl->cap_merged = rl->cap_merged ? 2 * rl->cap_merged : 64;
-            rl->merged = realloc(rl->merged, rl->cap_merged * sizeof(*rl->merged));
+            size_t cap = rl->cap_merged ? 2 * rl->cap_merged : 64;
+            exp_window *grown = realloc(rl->merged, cap * sizeof(*rl->merged));
+            if (!grown)
+                return;
+            rl->merged = grown;
+            rl->cap_merged = cap;
         }
         rl->merged[rl->n_merged++] = m;
     }
 }
 
-size_t remote_load_windows(remote_load *rl, size_t from, exp_window *out, size_t max) {
+static size_t hosts_windows(void *self, size_t from, exp_window *out, size_t max) {
+    remote_load *rl = self;
     pthread_mutex_lock(&rl->ft.lock);
     if (rl->ft.done)
         for (size_t i = 0; i < rl->plan.n; i++)
@@ -196,20 +218,25 @@ size_t remote_load_windows(remote_load *rl, size_t from, exp_window *out, size_t
     return n;
 }
 
-bool remote_load_finished(remote_load *rl) { return fleet_thread_done(&rl->ft); }
+static bool hosts_finished(void *self) { return fleet_thread_done(&((remote_load *)self)->ft); }
+static void hosts_stop(void *self) { fleet_thread_stop(&((remote_load *)self)->ft); }
 
-void remote_load_stop(remote_load *rl) { fleet_thread_stop(&rl->ft); }
+static void hosts_wait(void *self, int timeout_ms) {
+    (void)self;
+    usleep((useconds_t)timeout_ms * 1000);
+}
 
-json_t *remote_load_json(remote_load *rl, int64_t t0_mono_us) {
+static json_t *hosts_result(void *self, int64_t t0_mono_us) {
+    remote_load *rl = self;
     json_t *hosts = json_array();
     for (size_t i = 0; i < rl->plan.n; i++) {
         const host_series *h = &rl->hosts[i];
         const fl_fleet_result *r = &rl->ft.res[i];
         uint64_t sent = 0, requests = 0, errors = 0;
         for (size_t k = 0; k < h->n; k++) {
-            sent += h->w[k].sent;
-            requests += h->w[k].requests;
-            errors += h->w[k].errors;
+            sent += h->w[k].w.sent;
+            requests += h->w[k].w.requests;
+            errors += h->w[k].w.errors;
         }
         json_t *row = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I}", "name", r->host->name, "address",
                                 r->host->address, "result",
@@ -225,20 +252,33 @@ json_t *remote_load_json(remote_load *rl, int64_t t0_mono_us) {
         json_array_append_new(hosts, row);
     }
     const target_def *t = rl->from;
-    return json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:o}", "inventory", t->inventory, "select",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:o}", "kind", "http", "from", "hosts", "inventory", t->inventory, "select",
                      t->select ? t->select : "", "mode", t->mode ? t->mode : "all", "matched",
                      (json_int_t)rl->plan.matched, "seed", (json_int_t)rl->plan.seed, "selected",
                      (json_int_t)rl->plan.n, "rate_per_host", rl->rate_each, "hosts", hosts);
 }
 
-void remote_load_free(remote_load *rl) {
-    if (!rl)
-        return;
+static void hosts_free(void *self) {
+    remote_load *rl = self;
     fleet_thread_free(&rl->ft);
-    for (size_t i = 0; rl->hosts && i < rl->plan.n; i++)
+    for (size_t i = 0; rl->hosts && i < rl->plan.n; i++) {
+        for (size_t k = 0; k < rl->hosts[i].n; k++)
+            free(rl->hosts[i].w[k].pairs);
         free(rl->hosts[i].w);
+    }
     free(rl->hosts);
     free(rl->merged);
+    fl_hist_free(rl->scratch);
+    fl_hist_free(rl->merge);
     fl_fleet_plan_free(&rl->plan);
     free(rl);
 }
+
+const load_ops load_hosts_ops = {.kind = "hosts",
+                                 .start = hosts_start,
+                                 .windows = hosts_windows,
+                                 .wait = hosts_wait,
+                                 .finished = hosts_finished,
+                                 .stop = hosts_stop,
+                                 .result = hosts_result,
+                                 .free = hosts_free};

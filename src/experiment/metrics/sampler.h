@@ -2,7 +2,7 @@
 #ifndef FL_EXPERIMENT_SAMPLER_H
 #define FL_EXPERIMENT_SAMPLER_H
 
-#include "experiment/internal.h"
+#include "experiment/metrics/series.h"
 
 struct sampler {
     pthread_t thread;

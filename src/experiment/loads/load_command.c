@@ -4,7 +4,7 @@
  * exit status is an error. Runs are counted in the one-second window in
  * which they end, like the HTTP load's requests. */
 #include "core/internal.h"
-#include "experiment/internal.h"
+#include "experiment/loads/load_source.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -12,7 +12,7 @@
 
 #define WINDOW_US 1000000
 
-struct cmdload {
+typedef struct cmdload {
     const load_def *def;
     int64_t t0_mono_us;
     pthread_t thread;
@@ -26,13 +26,13 @@ struct cmdload {
     exp_window cur;
     uint64_t runs, failed;
     char last_error[256];
-};
+} cmdload;
 
 static void close_window(cmdload *cl, int64_t end_us) {
     exp_window w = cl->cur;
     w.len_us = end_us - w.t_us;
-    if (fl_hist_count(cl->hist)) {
-        w.has_latency = true;
+    w.latency_count = (uint32_t)fl_hist_count(cl->hist);
+    if (w.latency_count) {
         double ps[] = {50, 90, 99, 99.9};
         int64_t out[4];
         fl_hist_percentiles(cl->hist, ps, 4, out);
@@ -98,7 +98,9 @@ static void *loop_main(void *arg) {
     return NULL;
 }
 
-cmdload *cmdload_start(const load_def *def, int64_t t0_mono_us, fl_error *err) {
+static void *cmdload_start(const load_def *def, int64_t t0_mono_us, int64_t t0_wall_us, uint64_t seed,
+                           fl_error *err) {
+    (void)t0_wall_us, (void)seed;
     cmdload *cl = calloc(1, sizeof(*cl));
     cl->def = def;
     cl->t0_mono_us = t0_mono_us;
@@ -115,7 +117,8 @@ cmdload *cmdload_start(const load_def *def, int64_t t0_mono_us, fl_error *err) {
     return cl;
 }
 
-size_t cmdload_windows(cmdload *cl, size_t from, exp_window *out, size_t max) {
+static size_t cmdload_windows(void *self, size_t from, exp_window *out, size_t max) {
+    cmdload *cl = self;
     pthread_mutex_lock(&cl->lock);
     size_t n = 0;
     for (size_t i = from; i < cl->n && n < max; i++)
@@ -124,34 +127,52 @@ size_t cmdload_windows(cmdload *cl, size_t from, exp_window *out, size_t max) {
     return n;
 }
 
-bool cmdload_finished(cmdload *cl) {
+static bool cmdload_finished(void *self) {
+    cmdload *cl = self;
     pthread_mutex_lock(&cl->lock);
     bool f = cl->finished;
     pthread_mutex_unlock(&cl->lock);
     return f;
 }
 
-void cmdload_stop(cmdload *cl) {
-    if (!cl || cl->stop)
+static void cmdload_stop(void *self) {
+    cmdload *cl = self;
+    if (cl->stop)
         return;
     cl->stop = true;
     pthread_join(cl->thread, NULL);
 }
 
-void cmdload_totals(cmdload *cl, uint64_t *runs, uint64_t *failed, char *last_error, size_t len) {
-    pthread_mutex_lock(&cl->lock);
-    *runs = cl->runs;
-    *failed = cl->failed;
-    snprintf(last_error, len, "%s", cl->last_error);
-    pthread_mutex_unlock(&cl->lock);
+static void cmdload_wait(void *self, int timeout_ms) {
+    (void)self;
+    usleep((useconds_t)timeout_ms * 1000);
 }
 
-void cmdload_free(cmdload *cl) {
-    if (!cl)
-        return;
+static json_t *cmdload_result(void *self, int64_t t0_mono_us) {
+    cmdload *cl = self;
+    (void)t0_mono_us;
+    pthread_mutex_lock(&cl->lock);
+    json_t *o = json_pack("{s:s,s:I,s:I,s:o}", "kind", "command", "runs", (json_int_t)cl->runs, "failed",
+                          (json_int_t)cl->failed, "last_error",
+                          cl->last_error[0] ? json_string(cl->last_error) : json_null());
+    pthread_mutex_unlock(&cl->lock);
+    return o;
+}
+
+static void cmdload_free(void *self) {
+    cmdload *cl = self;
     cmdload_stop(cl);
     fl_hist_free(cl->hist);
     free(cl->windows);
     pthread_mutex_destroy(&cl->lock);
     free(cl);
 }
+
+const load_ops load_command_ops = {.kind = "command",
+                                   .start = cmdload_start,
+                                   .windows = cmdload_windows,
+                                   .wait = cmdload_wait,
+                                   .finished = cmdload_finished,
+                                   .stop = cmdload_stop,
+                                   .result = cmdload_result,
+                                   .free = cmdload_free};

@@ -1,6 +1,6 @@
 /* One line of live progress, shared by the CLI and library users. */
 #include "core/internal.h"
-#include "experiment/internal.h"
+#include "experiment/model/model.h"
 
 #include <string.h>
 

@@ -2,8 +2,8 @@
  * scrapes) and the runner, and the sampler thread itself: a loop that takes
  * one sample per interval until it is told to stop. */
 #include "core/internal.h"
-#include "experiment/internal.h"
-#include "experiment/sampler.h"
+#include "experiment/metrics/sampler.h"
+#include "experiment/metrics/series.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -57,6 +57,37 @@ void store_add(series_store *st, size_t index, sample s) {
     se->samples[se->n++] = s;
     pthread_mutex_unlock(&st->lock);
 }
+
+void store_set_cadence(series_store *st, size_t index, int64_t interval_us, const char *noun) {
+    pthread_mutex_lock(&st->lock);
+    st->all[index].interval_us = interval_us;
+    st->all[index].noun = noun;
+    pthread_mutex_unlock(&st->lock);
+}
+
+series store_describe(series_store *st, size_t index) {
+    pthread_mutex_lock(&st->lock);
+    series d = st->all[index];
+    pthread_mutex_unlock(&st->lock);
+    d.samples = NULL;
+    d.n = d.cap = 0;
+    return d;
+}
+
+static const char *const gap_texts[GAP_COUNT][2] = {
+    [GAP_NONE] = {"not taken", "not_taken"},
+    [GAP_TIMEOUT] = {"timed out", "timeout"},
+    [GAP_UNREACHABLE] = {"could not connect", "unreachable"},
+    [GAP_HTTP_ERROR] = {"answered with an HTTP error", "http_error"},
+    [GAP_ABSENT] = {"lacked the metric", "absent"},
+    [GAP_NO_CHANGE] = {"had no new observation", "no_change"},
+    [GAP_NO_REQUEST] = {"saw no request", "no_request"},
+    [GAP_NO_FINISHED] = {"had no finished request", "no_finished_request"},
+    [GAP_FAILED] = {"failed", "failed"},
+};
+
+const char *sample_gap_text(sample_gap gap) { return gap < GAP_COUNT ? gap_texts[gap][0] : "?"; }
+const char *sample_gap_key(sample_gap gap) { return gap < GAP_COUNT ? gap_texts[gap][1] : "?"; }
 
 size_t store_copy(series_store *st, size_t index, size_t from, sample **out) {
     pthread_mutex_lock(&st->lock);

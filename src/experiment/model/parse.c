@@ -5,8 +5,8 @@
  * and every attack parameter goes through fl_spec_set so that its type and
  * range are checked exactly as `faultline attack` checks them. */
 #include "core/internal.h"
-#include "experiment/internal.h"
-#include "experiment/remote.h"
+#include "experiment/model/model.h"
+#include "experiment/steps/step.h"
 #include "fleet/fleet.h"
 #include "fleet/ssm.h"
 
@@ -19,6 +19,9 @@
 
 #define MAX_FILE_BYTES (1024 * 1024)
 #define MAX_ITEMS 256
+/* A hypothesis passes only when at least this share of the samples its
+ * phase should hold came with a value (docs/experiment.md). */
+#define DEFAULT_MIN_COVERAGE 0.8
 
 typedef struct pctx {
     yaml_document_t *doc;
@@ -200,6 +203,22 @@ static int get_duration(pctx *c, yaml_node_t *map, const char *path, const char 
     }
     if (*out > FL_MAX_DURATION_US)
         return fail_at(c, v, p, "'%s' is longer than 12h", text);
+    return 1;
+}
+
+/* An optional percentage (min-coverage: 80%) as a ratio 0..1; 1 if read. */
+static int get_ratio(pctx *c, yaml_node_t *map, const char *path, const char *key, double *out) {
+    yaml_node_t *node;
+    char p[256];
+    const char *text;
+    int rc = get_scalar(c, map, path, key, &node, p, sizeof(p), &text);
+    if (rc <= 0)
+        return rc;
+    double percent;
+    fl_error e;
+    if (fl_parse_percent(text, key, &percent, &e) != 0)
+        return fail_at(c, node, p, "'%s' is not a percentage from 0%% to 100%%, e.g. 80%%", text);
+    *out = percent / 100.0;
     return 1;
 }
 
@@ -849,16 +868,19 @@ static int parse_step(pctx *c, yaml_node_t *v, const char *path, size_t index) {
         return -1;
     if (st->target) /* measured from the controller, which is not where the fault is */
         return 0;
-    /* A network fault on one host and one port can be measured: TCP
-     * connect time to it before and while the fault is on. */
+    /* A network fault on one host and one port that a TCP connect can see
+     * (fl_attack_info.observe) is measured: connect time to it before and
+     * while the fault is on. */
     int nh, np;
     const char *host = param_value(st, "host", &nh), *port = param_value(st, "port", &np);
-    if (nh == 1 && np == 1 && strchr(host, '/') == NULL && strchr(port, '-') == NULL) {
+    if (info->observe != FL_OBSERVE_NONE && nh == 1 && np == 1 && strchr(host, '/') == NULL &&
+        strchr(port, '-') == NULL) {
+        st->observe = info->observe;
         st->verify_host = strdup(host);
         st->verify_port = atoi(port);
         int nd;
         const char *delay = param_value(st, "delay", &nd);
-        if (delay && strcmp(st->attack, "latency") == 0)
+        if (delay && info->observe == FL_OBSERVE_DELAY)
             fl_parse_duration(delay, "delay", &st->verify_delay_us, &e);
     }
     return 0;
@@ -890,7 +912,8 @@ static int parse_phase(pctx *c, yaml_node_t *v, const char *path, condition_def 
 }
 
 static int parse_condition(pctx *c, yaml_node_t *v, const char *path, condition_def *cd, bool is_stop) {
-    static const char *const hkeys[] = {"name", "metric", "probe", "phase", "during", "below", "above", NULL};
+    static const char *const hkeys[] = {"name",  "metric", "probe", "phase", "during",
+                                        "below", "above",  "min-coverage", NULL};
     static const char *const skeys[] = {"name", "metric", "below", "above", "for", NULL};
     if (want_kind(c, v, path, YAML_MAPPING_NODE) != 0 || check_keys(c, v, path, is_stop ? skeys : hkeys) != 0)
         return -1;
@@ -960,6 +983,9 @@ static int parse_condition(pctx *c, yaml_node_t *v, const char *path, condition_
             return fail_at(c, during, p, "during: takes 'attack' or a step's name; use phase: for before/after/all");
     }
     if (is_stop && get_duration(c, v, path, "for", 0, &cd->for_us) < 0)
+        return -1;
+    cd->min_coverage = c->exp->min_coverage;
+    if (!is_stop && get_ratio(c, v, path, "min-coverage", &cd->min_coverage) < 0)
         return -1;
     if (!cd->name) {
         static const char *const bn[] = {"below", "above"};
@@ -1051,8 +1077,9 @@ static int plan_times(pctx *c, yaml_node_t *root) {
 }
 
 static int parse_root(pctx *c, yaml_node_t *root) {
-    static const char *const keys[] = {"title",      "description", "targets",    "duration",  "load",     "probes",
-                                       "prometheus", "method",      "hypothesis", "stop-when", "rollback", NULL};
+    static const char *const keys[] = {"title",      "description", "targets",  "duration",     "load",
+                                       "probes",     "prometheus",  "method",   "hypothesis",   "stop-when",
+                                       "rollback",   "min-coverage", NULL};
     fl_experiment *exp = c->exp;
     if (want_kind(c, root, "", YAML_MAPPING_NODE) != 0 || check_keys(c, root, "", keys) != 0)
         return -1;
@@ -1094,6 +1121,9 @@ static int parse_root(pctx *c, yaml_node_t *root) {
     if (exp->n_steps == 0)
         return fail_at(c, method, "method", "empty: give at least one attack");
     if (plan_times(c, root) != 0)
+        return -1;
+    exp->min_coverage = DEFAULT_MIN_COVERAGE;
+    if (get_ratio(c, root, "", "min-coverage", &exp->min_coverage) < 0)
         return -1;
     PARSE_LIST(c, root, "hypothesis", exp->hypotheses, exp->n_hypotheses,
                parse_condition(c, item_, ipath, &exp->hypotheses[i_], false));

@@ -2,7 +2,6 @@
  * hypotheses are evaluated here, over the phases as they really happened,
  * and the final verdict and exit code are settled. */
 #include "core/internal.h"
-#include "experiment/remote.h"
 #include "experiment/run.h"
 
 #include <math.h>
@@ -45,19 +44,20 @@ static json_t *params_json(const step_def *st) {
 }
 
 static json_t *faults_json(run_state *rs) {
-    static const char *const states[] = {"pending", "applying", "active", "ended", "failed", "skipped"};
+    static const char *const states[] = {"pending", "applying", "verifying", "active", "ended", "failed", "skipped"};
     json_t *faults = json_array();
     for (size_t i = 0; i < rs->exp->n_steps; i++) {
         const step_def *st = &rs->exp->steps[i];
         const step_run *sr = &rs->steps[i];
         json_t *f = json_object();
         json_object_set_new(f, "name", json_string(st->name));
-        json_object_set_new(f, "id", sr->id[0] ? json_string(sr->id) : json_null());
+        json_object_set_new(f, "id", json_null());
         json_object_set_new(f, "attack", json_string(st->attack));
         json_object_set_new(f, "params", params_json(st));
         json_object_set_new(f, "planned_start_ms", json_integer((json_int_t)(st->planned_start_us / 1000)));
         json_object_set_new(f, "planned_end_ms", json_integer((json_int_t)(st->planned_end_us / 1000)));
         json_object_set_new(f, "applied_ms", ms_or_null(sr->applied_us));
+        json_object_set_new(f, "in_place_ms", ms_or_null(sr->in_place_us));
         json_object_set_new(f, "verified_ms", ms_or_null(sr->verified_us));
         json_object_set_new(f, "rolled_back_ms", ms_or_null(sr->rolled_back_us));
         json_object_set_new(f, "verified", json_boolean(sr->verified && sr->verified_us >= 0));
@@ -65,15 +65,9 @@ static json_t *faults_json(run_state *rs) {
         json_object_set_new(f, "applied", lines_array(sr->applied_text));
         json_object_set_new(f, "error", sr->error[0] ? json_string(sr->error) : json_null());
         json_object_set_new(f, "state", json_string(states[sr->state]));
-        /* Where it ran: this host, or every host of the selection. */
-        if (sr->remote) {
-            json_object_set_new(f, "targets", sr->rops->targets_json(sr->remote));
-            json_object_set_new(f, "hosts", sr->rops->hosts_json(sr->remote, rs->t0_mono_us));
-        } else {
-            json_object_set_new(f, "targets",
-                                st->target ? json_pack("{s:s}", "kind", st->target->kind == TARGET_SSH ? "ssh" : "ssm")
-                                           : json_pack("{s:s}", "kind", "local"));
-        }
+        /* Where it ran (this host, or every host of the selection), its id. */
+        if (sr->self)
+            sr->ops->describe(sr->self, f, rs->t0_mono_us);
         json_array_append_new(faults, f);
     }
     return faults;
@@ -98,14 +92,16 @@ static json_t *series_json(run_state *rs) {
     for (size_t i = 0; i < rs->n_windows; i++) {
         const exp_window *w = &rs->windows[i];
         double secs = w->len_us > 0 ? (double)w->len_us / 1e6 : 1;
-        json_t *lat = w->has_latency ? json_pack("{s:o,s:o,s:o,s:o,s:o}", "p50", num(w->p50), "p90", num(w->p90), "p99",
-                                                 num(w->p99), "p999", num(w->p999), "max", num(w->max))
-                                     : json_null();
+        json_t *lat = w->latency_count ? json_pack("{s:o,s:o,s:o,s:o,s:o}", "p50", num(w->p50), "p90", num(w->p90),
+                                                   "p99", num(w->p99), "p999", num(w->p999), "max", num(w->max))
+                                       : json_null();
         json_array_append_new(
-            windows, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o}", "t_ms", (json_int_t)(w->t_us / 1000), "length_ms",
-                               (json_int_t)(w->len_us / 1000), "requests", (json_int_t)w->requests, "errors",
-                               (json_int_t)w->errors, "late", (json_int_t)w->late, "sent", (json_int_t)w->sent, "rate",
-                               num((double)w->sent / secs), "latency_ms", lat));
+            windows, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "t_ms", (json_int_t)(w->t_us / 1000),
+                               "length_ms", (json_int_t)(w->len_us / 1000), "requests", (json_int_t)w->requests,
+                               "errors", (json_int_t)w->errors, "late", (json_int_t)w->late, "sent",
+                               (json_int_t)w->sent, "waiting", (json_int_t)w->waiting, "rate",
+                               num((double)w->sent / secs), "latency_ms", lat, "oldest_waiting_ms",
+                               num(w->oldest_waiting)));
     }
     json_t *metrics = json_array();
     pthread_mutex_lock(&rs->store.lock);
@@ -115,12 +111,19 @@ static json_t *series_json(run_state *rs) {
             continue;
         json_t *points = json_array();
         double to_unit = se->to_unit > 0 ? se->to_unit : 1.0;
-        for (size_t k = 0; k < se->n; k++)
-            json_array_append_new(points,
-                                  json_pack("{s:I,s:o}", "t_ms", (json_int_t)(se->samples[k].t_us / 1000), "value",
-                                            se->samples[k].valid ? num(se->samples[k].value * to_unit) : json_null()));
-        json_array_append_new(metrics, json_pack("{s:s,s:s,s:o}", "name", se->name, "unit", metric_unit_name(se->unit),
-                                                 "points", points));
+        for (size_t k = 0; k < se->n; k++) {
+            const sample *sm = &se->samples[k];
+            json_t *pt = json_pack("{s:I,s:I,s:o}", "t_ms", (json_int_t)(sm->t_us / 1000), "length_ms",
+                                   (json_int_t)(sm->len_us / 1000), "value",
+                                   sm->valid ? num(sm->value * to_unit) : json_null());
+            if (!sm->valid) /* why there is no value */
+                json_object_set_new(pt, "gap", json_string(sample_gap_key((sample_gap)sm->gap)));
+            json_array_append_new(points, pt);
+        }
+        json_t *m = json_pack("{s:s,s:s,s:o}", "name", se->name, "unit", metric_unit_name(se->unit), "points", points);
+        if (se->interval_us > 0)
+            json_object_set_new(m, "interval_ms", json_integer((json_int_t)(se->interval_us / 1000)));
+        json_array_append_new(metrics, m);
     }
     pthread_mutex_unlock(&rs->store.lock);
     return json_pack("{s:i,s:o,s:o}", "window_ms", 1000, "windows", windows, "metrics", metrics);
@@ -131,45 +134,67 @@ static const char *phase_name(const fl_experiment *exp, const condition_def *cd)
     return cd->phase == PHASE_STEP ? exp->steps[cd->step].name : names[cd->phase];
 }
 
-static json_t *hypotheses_json(run_state *rs, bool *all_pass, char *first_failed, size_t len) {
+static json_t *coverage_json(const evaluation *ev, const condition_def *cd, const char *noun) {
+    json_t *missing = json_object();
+    for (int g = 0; g < GAP_COUNT; g++)
+        if (ev->gaps[g])
+            json_object_set_new(missing, sample_gap_key((sample_gap)g), json_integer((json_int_t)ev->gaps[g]));
+    return json_pack("{s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:s}", "unit", noun ? noun : "samples", "expected",
+                     (json_int_t)ev->expected, "evaluated", (json_int_t)ev->evaluated, "failed",
+                     (json_int_t)ev->failed, "missing", (json_int_t)(ev->expected - ev->evaluated), "ratio",
+                     num(ev->coverage), "min", num(cd->min_coverage), "missing_by", missing, "text",
+                     ev->coverage_text);
+}
+
+static json_t *hypothesis_json(run_state *rs, size_t i, evaluation *ev) {
     const fl_experiment *exp = rs->exp;
+    const condition_def *cd = &exp->hypotheses[i];
+    int64_t start, end;
+    run_phase_bounds(rs, cd->phase, cd->step, &start, &end);
+    series_view sv = run_series_view(rs, i);
+    evaluate_condition(cd, &sv, start, end, ev);
+    free((void *)sv.samples);
+    static const char *const bounds[] = {"below", "above"};
+    char measured[48] = "";
+    if (ev->evaluated)
+        metric_format(&cd->metric, ev->worst, measured, sizeof(measured));
+    char reason[400] = "";
+    if (ev->verdict == VERDICT_NO_DATA)
+        snprintf(reason, sizeof(reason), "%s; at least %.0f%% needed", ev->coverage_text, cd->min_coverage * 100);
+    json_t *h = json_object();
+    json_object_set_new(h, "name", json_string(cd->name));
+    json_object_set_new(h, "metric", json_string(cd->metric.text));
+    json_object_set_new(h, "phase", json_string(phase_name(exp, cd)));
+    json_object_set_new(h, "bound", json_string(bounds[cd->bound]));
+    json_object_set_new(h, "threshold", num(cd->threshold));
+    json_object_set_new(h, "unit", json_string(metric_unit_name(cd->metric.unit)));
+    json_object_set_new(h, "threshold_text", json_string(cd->threshold_text));
+    json_object_set_new(h, "measured", ev->evaluated ? num(ev->worst) : json_null());
+    json_object_set_new(h, "measured_text", ev->evaluated ? json_string(measured) : json_null());
+    json_object_set_new(h, "measured_is_lower_bound", json_boolean(ev->evaluated && ev->worst_lower_bound));
+    json_object_set_new(h, "verdict", json_string(verdict_name(ev->verdict)));
+    json_object_set_new(h, "reason", reason[0] ? json_string(reason) : json_null());
+    json_object_set_new(h, "coverage", coverage_json(ev, cd, sv.noun));
+    json_object_set_new(h, "windows_evaluated", json_integer((json_int_t)ev->evaluated));
+    json_object_set_new(h, "windows_failed", json_integer((json_int_t)ev->failed));
+    json_object_set_new(h, "windows_missing", json_integer((json_int_t)(ev->expected - ev->evaluated)));
+    json_object_set_new(h, "worst_t_ms",
+                        ev->worst_t_us >= 0 ? json_integer((json_int_t)(ev->worst_t_us / 1000)) : json_null());
+    json_object_set_new(h, "phase_start_ms", json_integer((json_int_t)(start / 1000)));
+    json_object_set_new(h, "phase_end_ms", json_integer((json_int_t)(end / 1000)));
+    return h;
+}
+
+static json_t *hypotheses_json(run_state *rs, bool *all_pass, char *first_failed, size_t len) {
     json_t *out = json_array();
     *all_pass = true;
-    for (size_t i = 0; i < exp->n_hypotheses; i++) {
-        const condition_def *cd = &exp->hypotheses[i];
-        int64_t start, end;
-        run_phase_bounds(rs, cd->phase, cd->step, &start, &end);
-        sample *s;
-        size_t n = store_copy(&rs->store, rs->metric_series[i], 0, &s);
+    for (size_t i = 0; i < rs->exp->n_hypotheses; i++) {
         evaluation ev;
-        evaluate_condition(cd, s, n, start, end, cd->metric.seconds_to_ms ? 1000.0 : 1.0, &ev);
-        free(s);
-        static const char *const bounds[] = {"below", "above"};
-        char measured[48] = "";
-        if (ev.evaluated)
-            metric_format(&cd->metric, ev.worst, measured, sizeof(measured));
-        json_t *h = json_object();
-        json_object_set_new(h, "name", json_string(cd->name));
-        json_object_set_new(h, "metric", json_string(cd->metric.text));
-        json_object_set_new(h, "phase", json_string(phase_name(exp, cd)));
-        json_object_set_new(h, "bound", json_string(bounds[cd->bound]));
-        json_object_set_new(h, "threshold", num(cd->threshold));
-        json_object_set_new(h, "unit", json_string(metric_unit_name(cd->metric.unit)));
-        json_object_set_new(h, "threshold_text", json_string(cd->threshold_text));
-        json_object_set_new(h, "measured", ev.evaluated ? num(ev.worst) : json_null());
-        json_object_set_new(h, "measured_text", ev.evaluated ? json_string(measured) : json_null());
-        json_object_set_new(h, "verdict", json_string(verdict_name(ev.verdict)));
-        json_object_set_new(h, "windows_evaluated", json_integer((json_int_t)ev.evaluated));
-        json_object_set_new(h, "windows_failed", json_integer((json_int_t)ev.failed));
-        json_object_set_new(h, "windows_missing", json_integer((json_int_t)ev.missing));
-        json_object_set_new(h, "worst_t_ms",
-                            ev.worst_t_us >= 0 ? json_integer((json_int_t)(ev.worst_t_us / 1000)) : json_null());
-        json_object_set_new(h, "phase_start_ms", json_integer((json_int_t)(start / 1000)));
-        json_object_set_new(h, "phase_end_ms", json_integer((json_int_t)(end / 1000)));
-        json_array_append_new(out, h);
+        json_array_append_new(out, hypothesis_json(rs, i, &ev));
         if (ev.verdict != VERDICT_PASS) {
             if (*all_pass)
-                snprintf(first_failed, len, "%s", cd->name);
+                snprintf(first_failed, len, "%s%s", rs->exp->hypotheses[i].name,
+                         ev.verdict == VERDICT_NO_DATA ? " (no data)" : "");
             *all_pass = false;
         }
     }
@@ -238,28 +263,7 @@ char *result_json(run_state *rs) {
     json_object_set_new(doc, "series", series_json(rs));
     json_object_set_new(doc, "hypotheses", hyps);
     json_object_set_new(doc, "stop_conditions", stops_json(exp));
-    json_t *load = json_null();
-    if (rs->load) {
-        char *text = fl_load_result_json(rs->load);
-        if (text) {
-            json_error_t je;
-            json_t *parsed = json_loads(text, 0, &je);
-            if (parsed)
-                load = parsed;
-            free(text);
-        }
-    } else if (rs->cmd) {
-        uint64_t runs, failed;
-        char last[256];
-        cmdload_totals(rs->cmd, &runs, &failed, last, sizeof(last));
-        load = json_pack("{s:s,s:I,s:I,s:o}", "kind", "command", "runs", (json_int_t)runs, "failed", (json_int_t)failed,
-                         "last_error", last[0] ? json_string(last) : json_null());
-    }
-    if (rs->rload) {
-        load = remote_load_json(rs->rload, rs->t0_mono_us);
-        json_object_set_new(load, "kind", json_string("http"));
-        json_object_set_new(load, "from", json_string("hosts"));
-    }
+    json_t *load = rs->load_result ? json_incref(rs->load_result) : json_null();
     json_object_set_new(doc, "load", load);
     json_object_set_new(doc, "seed", json_integer((json_int_t)rs->seed));
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

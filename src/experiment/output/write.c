@@ -1,7 +1,7 @@
 /* What a run leaves in its output directory: result.json, junit.xml and
  * report.html, written by the report subsystem (fl_report_write_all). */
 #include "core/internal.h"
-#include "experiment/internal.h"
+#include "experiment/model/model.h"
 
 #include <errno.h>
 #include <string.h>

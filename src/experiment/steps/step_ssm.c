@@ -7,7 +7,8 @@
  * command. SSM's AlarmConfiguration stopping the command is a stop
  * condition of the experiment. */
 #include "core/internal.h"
-#include "experiment/remote.h"
+#include "experiment/steps/step.h"
+#include "fleet/fleet.h"
 #include "fleet/ssm.h"
 
 #include <stdlib.h>
@@ -44,26 +45,36 @@ int remote_ssm_config(const target_def *t, fl_ssm_config *cfg, fl_error *err) {
     return fl_ssm_config_load(cfg, err);
 }
 
-static void *ssm_start(const step_def *st, uint64_t seed, fl_error *err) {
+static void *ssm_create(const step_def *st, uint64_t seed, fl_error *err) {
     (void)seed; /* SSM selects the instances itself (tags, MaxConcurrency) */
     ssm_fault *sf = calloc(1, sizeof(*sf));
-    sf->st = st;
-    const target_def *t = st->target;
-    sf->poll_us = t->ssm_poll_us;
-    if (remote_ssm_config(t, &sf->cfg, err) != 0 || !(sf->cmd = fl_ssm_command_send(&sf->cfg, st->ssm, err))) {
-        free(sf);
+    if (!sf) {
+        fl_fail(err, FL_EAPPLY, "targets", "out of memory");
         return NULL;
     }
-    sf->last_poll_us = fl_fleet_mono_us();
+    sf->st = st;
+    sf->poll_us = st->target->ssm_poll_us;
     return sf;
+}
+
+static int ssm_start(void *self, fl_error *err) {
+    ssm_fault *sf = self;
+    if (remote_ssm_config(sf->st->target, &sf->cfg, err) != 0 ||
+        !(sf->cmd = fl_ssm_command_send(&sf->cfg, sf->st->ssm, err)))
+        return -1;
+    sf->last_poll_us = fl_fleet_mono_us();
+    return 0;
 }
 
 static bool ran(const fl_ssm_invocation *v) {
     return v->running_us > 0 || strcmp(v->status, "InProgress") == 0 || strcmp(v->status, "Success") == 0;
 }
 
-static int ssm_applied(void *self, char *why, size_t len) {
-    ssm_fault *sf = self;
+static void ssm_summary(ssm_fault *sf, char *buf, size_t len);
+
+/* 0 while the invocations wait; 1 once running (or over with some that
+ * ran); -1 when over without any. */
+static int invocations_applied(ssm_fault *sf, char *why, size_t len) {
     maybe_poll(sf);
     const fl_ssm_invocation *inv;
     size_t n = fl_ssm_command_invocations(sf->cmd, &inv), running = 0, waiting = 0, failed = 0;
@@ -91,8 +102,26 @@ static int ssm_applied(void *self, char *why, size_t len) {
     return 0;
 }
 
+static int ssm_applied(void *self, step_outcome *out) {
+    ssm_fault *sf = self;
+    char why[1500] = "";
+    int a = invocations_applied(sf, why, sizeof(why));
+    if (a < 0)
+        snprintf(out->error, sizeof(out->error), "%s", why);
+    if (a != 1)
+        return a;
+    char summary[700];
+    ssm_summary(sf, summary, sizeof(summary));
+    if (why[0])
+        snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary), "; %s", why);
+    out->applied_text = strdup(summary);
+    return 1;
+}
+
 static int ssm_ended(void *self, char *why, size_t len) {
     ssm_fault *sf = self;
+    if (!sf->cmd)
+        return 1;
     maybe_poll(sf);
     if (!sf->over)
         return 0;
@@ -107,6 +136,8 @@ static int ssm_ended(void *self, char *why, size_t len) {
 
 static int ssm_stop(void *self, char *why, size_t len) {
     ssm_fault *sf = self;
+    if (!sf->cmd) /* never sent */
+        return 1;
     fl_error e;
     int rc = 0;
     sf->last_poll_us = 0;
@@ -124,8 +155,7 @@ static int ssm_stop(void *self, char *why, size_t len) {
     return rc;
 }
 
-static void ssm_summary(void *self, char *buf, size_t len) {
-    ssm_fault *sf = self;
+static void ssm_summary(ssm_fault *sf, char *buf, size_t len) {
     const fl_ssm_invocation *inv;
     size_t n = fl_ssm_command_invocations(sf->cmd, &inv), running = 0;
     char names[500] = "";
@@ -138,8 +168,7 @@ static void ssm_summary(void *self, char *buf, size_t len) {
              names);
 }
 
-static json_t *ssm_targets_json(void *self) {
-    ssm_fault *sf = self;
+static json_t *ssm_targets_json(ssm_fault *sf) {
     json_t *body = fl_ssm_request_body(sf->st->ssm);
     json_t *t = json_pack("{s:s, s:s, s:s, s:s}", "kind", "ssm", "region", sf->cfg.region, "document",
                           fl_ssm_request_document(sf->st->ssm), "command_id", fl_ssm_command_id(sf->cmd));
@@ -169,8 +198,7 @@ static json_t *excerpt(const char *text) {
     return n > 2000 ? json_stringn(text + n - 2000, 2000) : json_string(text);
 }
 
-static json_t *ssm_hosts_json(void *self, int64_t t0) {
-    ssm_fault *sf = self;
+static json_t *ssm_hosts_json(ssm_fault *sf, int64_t t0) {
     const fl_ssm_invocation *inv;
     size_t n = fl_ssm_command_invocations(sf->cmd, &inv);
     json_t *rows = json_array();
@@ -189,17 +217,28 @@ static json_t *ssm_hosts_json(void *self, int64_t t0) {
     return rows;
 }
 
+static void ssm_describe(void *self, json_t *fault, int64_t t0_mono_us) {
+    ssm_fault *sf = self;
+    if (!sf->cmd) {
+        json_object_set_new(fault, "targets", json_pack("{s:s}", "kind", "ssm"));
+        return;
+    }
+    json_object_set_new(fault, "targets", ssm_targets_json(sf));
+    json_object_set_new(fault, "hosts", ssm_hosts_json(sf, t0_mono_us));
+}
+
 static void ssm_free(void *self) {
     ssm_fault *sf = self;
     fl_ssm_command_free(sf->cmd);
     free(sf);
 }
 
-const remote_ops remote_ssm_ops = {.start = ssm_start,
-                                   .applied = ssm_applied,
-                                   .ended = ssm_ended,
-                                   .stop = ssm_stop,
-                                   .summary = ssm_summary,
-                                   .targets_json = ssm_targets_json,
-                                   .hosts_json = ssm_hosts_json,
-                                   .free = ssm_free};
+const step_ops step_ssm_ops = {.starting = "through SSM",
+                               .create = ssm_create,
+                               .start = ssm_start,
+                               .applied = ssm_applied,
+                               .verified = step_verified_by_hosts,
+                               .ended = ssm_ended,
+                               .stop = ssm_stop,
+                               .describe = ssm_describe,
+                               .free = ssm_free};

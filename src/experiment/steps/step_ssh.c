@@ -4,99 +4,12 @@
  * step closes them, and each host rolls back at once (or, if the controller
  * is gone, when its lease runs out). */
 #include "core/internal.h"
-#include "experiment/remote.h"
+#include "experiment/steps/fleet_thread.h"
+#include "experiment/steps/step.h"
 
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the fan-out thread ------------------------------------------------- */
-typedef struct thread_args {
-    fleet_thread *ft;
-    fl_fanout_opts opts;
-} thread_args;
-
-static char *build_remote(const fl_host *h, void *user) {
-    const fleet_thread *ft = user;
-    return fl_remote_faultline(h, ft->words, ft->n_words);
-}
-
-static void *fanout_main(void *arg) {
-    thread_args *ta = arg;
-    fleet_thread *ft = ta->ft;
-    fl_error err;
-    int errors = fl_fanout(ft->plan->hosts, ft->plan->n, build_remote, ft, &ta->opts, ft->res, &err);
-    pthread_mutex_lock(&ft->lock);
-    ft->errors = errors;
-    if (errors < 0)
-        ft->err = err;
-    ft->done = true;
-    pthread_mutex_unlock(&ft->lock);
-    free(ta);
-    return NULL;
-}
-
-int fleet_thread_start(fleet_thread *ft, fl_fleet_plan *plan, char **words, size_t n_words, const fl_fanout_opts *opts,
-                       fl_error *err) {
-    ft->plan = plan;
-    ft->words = words;
-    ft->n_words = n_words;
-    ft->res = calloc(plan->n ? plan->n : 1, sizeof(*ft->res));
-    for (size_t i = 0; i < plan->n; i++) /* readable before the thread fills them */
-        ft->res[i] = (fl_fleet_result){.host = plan->hosts[i], .exit_code = -1};
-    pthread_mutex_init(&ft->lock, NULL);
-    thread_args *ta = calloc(1, sizeof(*ta));
-    ta->ft = ft;
-    ta->opts = *opts;
-    ta->opts.stop = &ft->stop;
-    ta->opts.max_concurrency = plan->max_conc;
-    ta->opts.max_errors = plan->max_err;
-    if (pthread_create(&ft->thread, NULL, fanout_main, ta) != 0) {
-        free(ta);
-        return fl_fail(err, FL_EAPPLY, "targets", "cannot start the fan-out thread");
-    }
-    ft->running = true;
-    return 0;
-}
-
-bool fleet_thread_done(fleet_thread *ft) {
-    pthread_mutex_lock(&ft->lock);
-    bool done = ft->done;
-    pthread_mutex_unlock(&ft->lock);
-    return done;
-}
-
-void fleet_thread_stop(fleet_thread *ft) {
-    if (!ft->running)
-        return;
-    ft->stop = 1;
-    pthread_join(ft->thread, NULL);
-    ft->running = false;
-}
-
-void fleet_thread_free(fleet_thread *ft) {
-    fleet_thread_stop(ft);
-    if (ft->res)
-        fl_fleet_results_free(ft->res, ft->plan ? ft->plan->n : 0);
-    free(ft->res);
-    exp_free_argv(ft->words, ft->n_words);
-    if (ft->plan)
-        pthread_mutex_destroy(&ft->lock);
-    memset(ft, 0, sizeof(*ft));
-}
-
-size_t fleet_thread_index(const fleet_thread *ft, const fl_fleet_result *r) { return (size_t)(r - ft->res); }
-
-int remote_ssh_plan(const target_def *t, uint64_t seed, fl_fleet_plan *plan, fl_error *err) {
-    fl_fleet_spec spec = {.select = t->select,
-                          .mode = t->mode,
-                          .max_concurrency = t->max_concurrency,
-                          .max_errors = t->max_errors,
-                          .has_seed = true,
-                          .seed = t->has_seed ? t->seed : seed};
-    return fl_fleet_plan_make(&spec, t->inv, plan, err);
-}
-
-/* ---- a step's fault --------------------------------------------------- */
 typedef enum { HOST_WAITING, HOST_APPLYING, HOST_APPLIED, HOST_FAILED, HOST_ENDED } host_phase;
 
 typedef struct host_row {
@@ -108,6 +21,8 @@ typedef struct host_row {
 } host_row;
 
 typedef struct ssh_fault {
+    const step_def *st;
+    uint64_t seed;
     const target_def *target;
     fl_fleet_plan plan;
     fleet_thread ft;
@@ -145,14 +60,24 @@ static void on_event(void *user, const fl_fleet_result *r, const char *event) {
     pthread_mutex_unlock(&sf->ft.lock);
 }
 
-static void *ssh_start(const step_def *st, uint64_t seed, fl_error *err) {
+static void *ssh_create(const step_def *st, uint64_t seed, fl_error *err) {
     ssh_fault *sf = calloc(1, sizeof(*sf));
-    sf->target = st->target;
-    sf->lease_us = st->target->lease_us;
-    if (remote_ssh_plan(st->target, seed, &sf->plan, err) != 0) {
-        free(sf);
+    if (!sf) {
+        fl_fail(err, FL_EAPPLY, "targets", "out of memory");
         return NULL;
     }
+    sf->st = st;
+    sf->seed = seed;
+    sf->target = st->target;
+    sf->lease_us = st->target->lease_us;
+    return sf;
+}
+
+static int ssh_start(void *self, fl_error *err) {
+    ssh_fault *sf = self;
+    const step_def *st = sf->st;
+    if (remote_ssh_plan(st->target, sf->seed, &sf->plan, err) != 0)
+        return -1;
     /* The words are the ones the parser validated with fl_spec_set. */
     size_t cap = 2 * st->n_params + 10, n = 0;
     char **words = calloc(cap, sizeof(char *));
@@ -177,14 +102,7 @@ static void *ssh_start(const step_def *st, uint64_t seed, fl_error *err) {
                          .kill_after_us = sf->lease_us + 5000000,
                          .on_event = on_event,
                          .user = sf};
-    if (fleet_thread_start(&sf->ft, &sf->plan, words, n, &fo, err) != 0) {
-        fleet_thread_free(&sf->ft);
-        fl_fleet_plan_free(&sf->plan);
-        free(sf->rows);
-        free(sf);
-        return NULL;
-    }
-    return sf;
+    return fleet_thread_start(&sf->ft, &sf->plan, words, n, &fo, err);
 }
 
 /* "web-1: message; web-2: message" of the failed hosts. */
@@ -201,8 +119,11 @@ static void failed_hosts(ssh_fault *sf, char *why, size_t len, size_t *n_failed)
     }
 }
 
-static int ssh_applied(void *self, char *why, size_t len) {
-    ssh_fault *sf = self;
+static void ssh_summary(ssh_fault *sf, char *buf, size_t len);
+
+/* 0 while hosts apply; 1 once every launched host answered (failures
+ * within max-errors named in why); -1 beyond max-errors or none applied. */
+static int hosts_applied(ssh_fault *sf, char *why, size_t len) {
     bool done = fleet_thread_done(&sf->ft);
     pthread_mutex_lock(&sf->ft.lock);
     size_t applied = 0, launched = 0, n_failed;
@@ -236,6 +157,22 @@ static int ssh_applied(void *self, char *why, size_t len) {
     return rc;
 }
 
+static int ssh_applied(void *self, step_outcome *out) {
+    ssh_fault *sf = self;
+    char why[1500] = "";
+    int a = hosts_applied(sf, why, sizeof(why));
+    if (a < 0)
+        snprintf(out->error, sizeof(out->error), "%s", why);
+    if (a != 1)
+        return a;
+    char summary[700];
+    ssh_summary(sf, summary, sizeof(summary));
+    if (why[0]) /* applied, with failures within max-errors */
+        snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary), "; failed within max-errors: %s", why);
+    out->applied_text = strdup(summary);
+    return 1;
+}
+
 static int ssh_ended(void *self, char *why, size_t len) {
     ssh_fault *sf = self;
     (void)why, (void)len;
@@ -244,6 +181,8 @@ static int ssh_ended(void *self, char *why, size_t len) {
 
 static int ssh_stop(void *self, char *why, size_t len) {
     ssh_fault *sf = self;
+    if (!sf->ft.res) /* never started */
+        return 1;
     fleet_thread_stop(&sf->ft);
     /* After the join, the results are ours to read. */
     size_t lost = 0;
@@ -270,8 +209,7 @@ static int ssh_stop(void *self, char *why, size_t len) {
     return lost ? -1 : 0;
 }
 
-static void ssh_summary(void *self, char *buf, size_t len) {
-    ssh_fault *sf = self;
+static void ssh_summary(ssh_fault *sf, char *buf, size_t len) {
     pthread_mutex_lock(&sf->ft.lock);
     size_t applied = 0;
     char names[600] = "";
@@ -284,8 +222,7 @@ static void ssh_summary(void *self, char *buf, size_t len) {
     snprintf(buf, len, "on %zu of %zu host(s):%s", applied, sf->plan.n, names);
 }
 
-static json_t *ssh_targets_json(void *self) {
-    ssh_fault *sf = self;
+static json_t *ssh_targets_json(ssh_fault *sf) {
     const target_def *t = sf->target;
     return json_pack("{s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "kind", "ssh", "inventory",
                      t->inventory, "select", t->select ? t->select : "", "mode", t->mode ? t->mode : "all", "seed",
@@ -299,8 +236,7 @@ static json_t *ms_since(int64_t t_us, int64_t t0_us) {
     return t_us > 0 ? json_integer((t_us - t0_us) / 1000) : json_null();
 }
 
-static json_t *ssh_hosts_json(void *self, int64_t t0) {
-    ssh_fault *sf = self;
+static json_t *ssh_hosts_json(ssh_fault *sf, int64_t t0) {
     json_t *rows = json_array();
     for (size_t i = 0; i < sf->plan.n; i++) {
         const host_row *h = &sf->rows[i];
@@ -331,6 +267,16 @@ static json_t *ssh_hosts_json(void *self, int64_t t0) {
     return rows;
 }
 
+static void ssh_describe(void *self, json_t *fault, int64_t t0_mono_us) {
+    ssh_fault *sf = self;
+    if (!sf->ft.res) { /* never started: the selection was not made */
+        json_object_set_new(fault, "targets", json_pack("{s:s}", "kind", "ssh"));
+        return;
+    }
+    json_object_set_new(fault, "targets", ssh_targets_json(sf));
+    json_object_set_new(fault, "hosts", ssh_hosts_json(sf, t0_mono_us));
+}
+
 static void ssh_free(void *self) {
     ssh_fault *sf = self;
     fleet_thread_free(&sf->ft);
@@ -339,11 +285,12 @@ static void ssh_free(void *self) {
     free(sf);
 }
 
-const remote_ops remote_ssh_ops = {.start = ssh_start,
-                                   .applied = ssh_applied,
-                                   .ended = ssh_ended,
-                                   .stop = ssh_stop,
-                                   .summary = ssh_summary,
-                                   .targets_json = ssh_targets_json,
-                                   .hosts_json = ssh_hosts_json,
-                                   .free = ssh_free};
+const step_ops step_ssh_ops = {.starting = "over ssh",
+                               .create = ssh_create,
+                               .start = ssh_start,
+                               .applied = ssh_applied,
+                               .verified = step_verified_by_hosts,
+                               .ended = ssh_ended,
+                               .stop = ssh_stop,
+                               .describe = ssh_describe,
+                               .free = ssh_free};

@@ -4,8 +4,7 @@
  * feeds the series probe.NAME.ok / .latency / .status / .exit / .value. */
 #include "core/buffer.h"
 #include "core/internal.h"
-#include "experiment/internal.h"
-#include "experiment/sampler.h"
+#include "experiment/metrics/sampler.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -77,10 +76,13 @@ static void probe_once(sampler *s) {
     prober *pr = s->data;
     const probe_def *d = pr->def;
     int64_t start = exp_mono_us();
-    sample base = {.t_us = start - s->t0_mono_us, .len_us = s->interval_us};
+    /* A probe sees the state at the moment it runs: its sample covers the
+     * interval from then to the next probe. */
+    sample base = {.t_us = start - s->t0_mono_us, .len_us = s->interval_us, .gap = GAP_FAILED};
     sample ok = base, latency = base;
     ok.valid = true;
-    char why[256];
+    ok.gap = GAP_NONE;
+    char why[256] = "";
     if (d->type == PROBE_HTTP) {
         fl_buffer_reset(&pr->body);
         CURLcode rc = curl_easy_perform(pr->curl);
@@ -89,6 +91,7 @@ static void probe_once(sampler *s) {
         bool status_ok = d->expect_status ? status == d->expect_status : (status >= 200 && status < 400);
         bool body_ok = !pr->has_re || (pr->body.data && regexec(&pr->body_re, pr->body.data, 0, NULL, 0) == 0);
         ok.value = rc == CURLE_OK && status_ok && body_ok;
+        latency.gap = rc == CURLE_OPERATION_TIMEDOUT ? GAP_TIMEOUT : GAP_UNREACHABLE;
         if (rc == CURLE_OK) {
             latency.valid = true;
             latency.value = (double)(exp_mono_us() - start) / 1000.0;
@@ -100,6 +103,7 @@ static void probe_once(sampler *s) {
     } else if (d->type == PROBE_TCP) {
         int64_t t = tcp_connect_time(d->host, d->port, d->timeout_us, why, sizeof(why));
         ok.value = t >= 0;
+        latency.gap = strncmp(why, "no connection within", 20) == 0 ? GAP_TIMEOUT : GAP_UNREACHABLE;
         if (t >= 0) {
             latency.valid = true;
             latency.value = (double)t / 1000.0;
@@ -156,6 +160,9 @@ sampler *probe_sampler_start(const probe_def *probe, series_store *st, int64_t t
     pr->s_exit = store_series(st, name, UNIT_COUNT);
     probe_series_name(probe->name, PROBE_VALUE, name, sizeof(name));
     pr->s_value = store_series(st, name, UNIT_COUNT);
+    size_t all[] = {pr->s_ok, pr->s_latency, pr->s_status, pr->s_exit, pr->s_value};
+    for (size_t i = 0; i < FL_ARRAY_LEN(all); i++)
+        store_set_cadence(st, all[i], probe->interval_us, "probes");
     if (probe->type == PROBE_HTTP) {
         pr->curl = curl_easy_init();
         if (!pr->curl) {

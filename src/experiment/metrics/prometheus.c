@@ -4,8 +4,7 @@
  * interval (a gauge, a counter's rate, a histogram's quantile). */
 #include "core/buffer.h"
 #include "core/internal.h"
-#include "experiment/internal.h"
-#include "experiment/sampler.h"
+#include "experiment/metrics/sampler.h"
 
 #include <curl/curl.h>
 #include <math.h>
@@ -301,24 +300,43 @@ typedef struct scraper {
     fl_buffer body; /* one scrape; over MAX_SCRAPE_BYTES the scrape fails */
     bool have_prev;
     scrape_values prev;
-    int64_t prev_mono_us;
+    int64_t prev_end_us;    /* when the last answered scrape ended (run time) */
+    int64_t last_end_us;    /* when the last scrape, answered or not, ended; -1 before the first */
 } scraper;
 
+/* Why a scrape gave nothing. */
+static sample_gap scrape_gap(CURLcode rc, long status) {
+    if (rc == CURLE_OPERATION_TIMEDOUT)
+        return GAP_TIMEOUT;
+    if (rc != CURLE_OK)
+        return GAP_UNREACHABLE;
+    return status != 200 ? GAP_HTTP_ERROR : GAP_NONE;
+}
+
+/* A scrape describes the time since the scrape before it: a gauge such as
+ * "the slowest call of the last second" looks back, and a histogram's or a
+ * counter's increase is what happened between the two scrapes. So its
+ * sample covers (previous scrape's end, this scrape's end], never the time
+ * after it: a scrape taken just before a fault starts describes the time
+ * before the fault. */
 static void scrape_once(sampler *s) {
     scraper *sc = s->data;
-    int64_t start = exp_mono_us();
     fl_buffer_reset(&sc->body);
     curl_easy_setopt(sc->curl, CURLOPT_TIMEOUT_MS, (long)(sc->timeout_us / 1000));
     CURLcode rc = curl_easy_perform(sc->curl);
     long status = 0;
     curl_easy_getinfo(sc->curl, CURLINFO_RESPONSE_CODE, &status);
-    sample out = {.t_us = start - s->t0_mono_us, .len_us = s->interval_us};
-    if (rc != CURLE_OK || status != 200) {
-        store_add(s->store, sc->series_index, out); /* no data */
+    int64_t end = exp_mono_us() - s->t0_mono_us;
+    int64_t since = sc->last_end_us >= 0 ? sc->last_end_us : end - s->interval_us;
+    sc->last_end_us = end;
+    sample out = {.t_us = since, .len_us = end - since, .gap = scrape_gap(rc, status)};
+    if (out.gap != GAP_NONE) {
+        store_add(s->store, sc->series_index, out);
         return;
     }
     scrape_values now;
     extract(sc->expr, fl_buffer_str(&sc->body), sc->body.len, &now);
+    out.gap = now.found ? GAP_NONE : GAP_ABSENT;
     switch (sc->expr->func) {
     case PROM_VALUE:
     case PROM_MAX:
@@ -330,22 +348,31 @@ static void scrape_once(sampler *s) {
         out.value = now.sum;
         break;
     case PROM_RATE:
-        if (now.found && sc->have_prev && sc->prev.found && start > sc->prev_mono_us) {
+    case PROM_QUANTILE:
+        /* An increase needs the scrape before: the sample spans both. */
+        if (now.found && sc->have_prev && sc->prev.found) {
+            out.t_us = sc->prev_end_us;
+            out.len_us = end - sc->prev_end_us;
+        }
+        if (!now.found || !sc->have_prev || !sc->prev.found)
+            out.gap = now.found ? GAP_NO_CHANGE : GAP_ABSENT;
+        else if (sc->expr->func == PROM_RATE) {
             double inc = now.sum >= sc->prev.sum ? now.sum - sc->prev.sum : now.sum;
-            out.value = inc / ((double)(start - sc->prev_mono_us) / 1e6);
-            out.valid = true;
+            out.value = inc / ((double)out.len_us / 1e6);
+            out.valid = out.len_us > 0;
+        } else {
+            out.valid = bucket_quantile(&now, &sc->prev, sc->expr->quantile, &out.value);
+            out.gap = out.valid ? GAP_NONE : GAP_NO_CHANGE;
         }
         break;
-    case PROM_QUANTILE:
-        if (now.found && sc->have_prev)
-            out.valid = bucket_quantile(&now, &sc->prev, sc->expr->quantile, &out.value);
-        break;
     }
+    bool first = !sc->have_prev;
     sc->prev = now;
     sc->have_prev = true;
-    sc->prev_mono_us = start;
-    /* Rates and quantiles need two scrapes; the first gives no sample. */
-    if (out.valid || !((sc->expr->func == PROM_RATE || sc->expr->func == PROM_QUANTILE) && !sc->have_prev))
+    sc->prev_end_us = end;
+    /* Rates and quantiles need two scrapes: the first one is the baseline
+     * (taken before the run's first second is over), not a missing sample. */
+    if (!(first && (sc->expr->func == PROM_RATE || sc->expr->func == PROM_QUANTILE)))
         store_add(s->store, sc->series_index, out);
 }
 
@@ -362,6 +389,8 @@ sampler *prom_sampler_start(const prom_expr *expr, int64_t interval_us, int64_t 
     sc->expr = expr;
     sc->timeout_us = timeout_us;
     sc->series_index = series_index;
+    sc->last_end_us = -1;
+    store_set_cadence(st, series_index, interval_us, "scrapes");
     fl_buffer_init(&sc->body, MAX_SCRAPE_BYTES, false);
     sc->curl = curl_easy_init();
     if (!sc->curl) {

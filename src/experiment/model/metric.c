@@ -3,7 +3,7 @@
  * unit (latencies in ms, ratios 0..1, rates per second) whatever unit the
  * threshold was written in. */
 #include "core/internal.h"
-#include "experiment/internal.h"
+#include "experiment/model/model.h"
 
 #include <math.h>
 #include <stdlib.h>

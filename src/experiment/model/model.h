@@ -1,8 +1,9 @@
-/* The experiment model shared by the parser, the metric sources and the
- * runner. Every element keeps the line and column it came from, so that
- * errors found late (at the host check) still point into the file. */
-#ifndef FL_EXPERIMENT_INTERNAL_H
-#define FL_EXPERIMENT_INTERNAL_H
+/* The experiment model: what the parser (model/parse.c) builds from the
+ * file and every other part of src/experiment reads. Every element keeps the
+ * line and column it came from, so that errors found late (at the host
+ * check) still point into the file. */
+#ifndef FL_EXPERIMENT_MODEL_H
+#define FL_EXPERIMENT_MODEL_H
 
 #include "faultline.h"
 #include "faultline/experiment.h"
@@ -155,6 +156,7 @@ typedef struct step_def {
     bool instant;
     int64_t planned_start_us, planned_end_us; /* from the start of the run */
     /* network verification, when the attack names one host and one port */
+    fl_observe observe; /* how a TCP connect sees it; FL_OBSERVE_NONE: not checked that way */
     char *verify_host;
     int verify_port;
     int64_t verify_delay_us;    /* latency attacks: the delay expected */
@@ -177,7 +179,8 @@ typedef struct condition_def {
     bound_kind bound;
     double threshold; /* in the metric's unit */
     char *threshold_text;
-    int64_t for_us; /* stop conditions: how long the breach must last */
+    int64_t for_us;      /* stop conditions: how long the breach must last */
+    double min_coverage; /* hypotheses: share of the expected samples needed, 0..1 */
 } condition_def;
 
 typedef struct rollback_def {
@@ -204,6 +207,7 @@ struct fl_experiment {
     size_t n_steps;
     condition_def *hypotheses;
     size_t n_hypotheses;
+    double min_coverage; /* the default for every hypothesis */
     condition_def *stops;
     size_t n_stops;
     rollback_def *rollbacks;
@@ -232,47 +236,7 @@ int prom_expr_parse(const char *text, prom_expr *out, char *why, size_t why_len)
 void prom_expr_free(prom_expr *e);
 bool prom_expr_same(const prom_expr *a, const prom_expr *b);
 
-/* ---- sampled series: what probes and scrapers produce ---------------- */
-typedef struct sample {
-    int64_t t_us;   /* since the start of the run (the sample's time) */
-    int64_t len_us; /* the span it covers (a load window: 1s) */
-    double value;
-    bool valid; /* false: the source produced no value (no data) */
-} sample;
-
-typedef struct series {
-    char *name;
-    metric_unit unit;
-    double to_unit; /* factor from stored values to `unit` (0: 1); a Prometheus metric in seconds shown in ms */
-    sample *samples;
-    size_t n, cap;
-} series;
-
-typedef struct series_store {
-    pthread_mutex_t lock;
-    series *all;
-    size_t n;
-} series_store;
-
-void store_init(series_store *st);
-void store_destroy(series_store *st);
-/* Returns the index of the named series, creating it. */
-size_t store_series(series_store *st, const char *name, metric_unit unit);
-void store_add(series_store *st, size_t index, sample s);
-void store_set_unit(series_store *st, size_t index, metric_unit unit, double to_unit);
-/* Copies samples [from, ...) of a series; returns how many (allocates *out). */
-size_t store_copy(series_store *st, size_t index, size_t from, sample **out);
-
-/* Background samplers (probes.c, prometheus.c): one thread each. */
-typedef struct sampler sampler;
-sampler *probe_sampler_start(const probe_def *probe, series_store *st, int64_t t0_mono_us, fl_error *err);
-sampler *prom_sampler_start(const prom_expr *expr, int64_t interval_us, int64_t timeout_us, series_store *st,
-                            size_t series_index, int64_t t0_mono_us, fl_error *err);
-void sampler_stop(sampler *s);
-/* Names of the series a probe feeds, for metric lookup. */
-void probe_series_name(const char *probe, probe_field field, char *buf, size_t len);
-const char *probe_field_name(probe_field f);
-
+/* ---- helpers shared by the files of src/experiment --------------------- */
 /* One TCP connect to host:port: its time in microseconds, or -1 if it
  * failed within timeout_us (why says how). */
 int64_t tcp_connect_time(const char *host, int port, int64_t timeout_us, char *why, size_t why_len);
@@ -284,24 +248,5 @@ int64_t exp_mono_us(void);
  * (first 4 KiB) when out is non-NULL. Returns the exit status, 128+signal,
  * or -1 if it could not be started (why says why). */
 int exp_run_command(char *const *argv, int64_t timeout_us, char *out, size_t out_len, char *why, size_t why_len);
-
-/* ---- load windows, from either kind of load ---------------------------- */
-typedef struct exp_window {
-    int64_t t_us, len_us; /* since the start of the run */
-    uint32_t requests, errors, late, sent;
-    bool has_latency;
-    double p50, p90, p99, p999, max; /* ms */
-} exp_window;
-
-/* command_load.c: a program run in a loop (one at a time). */
-typedef struct cmdload cmdload;
-cmdload *cmdload_start(const load_def *def, int64_t t0_mono_us, fl_error *err);
-size_t cmdload_windows(cmdload *cl, size_t from, exp_window *out, size_t max);
-bool cmdload_finished(cmdload *cl);
-/* Stops the loop and closes the last window (a run in progress finishes
- * within its timeout first). */
-void cmdload_stop(cmdload *cl);
-void cmdload_free(cmdload *cl);
-void cmdload_totals(cmdload *cl, uint64_t *runs, uint64_t *failed, char *last_error, size_t len);
 
 #endif

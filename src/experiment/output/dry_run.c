@@ -1,8 +1,8 @@
 /* The dry run of an experiment: the timeline and every operation each attack
  * would perform, with its undo (fl_spec_plan). Nothing is applied. */
 #include "core/internal.h"
-#include "experiment/internal.h"
-#include "experiment/remote.h"
+#include "experiment/model/model.h"
+#include "experiment/steps/fleet_thread.h"
 #include "fleet/ssm.h"
 
 #include <stdarg.h>
