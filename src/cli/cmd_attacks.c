@@ -55,8 +55,10 @@ static void kind_json(const fl_attack_info *a, bool first)
     printf(",\"params\":[");
     for (size_t i = 0; i < a->n_params; i++)
         param_json(&a->params[i], i == 0);
-    if (!a->instant)
+    if (!a->instant) {
         param_json(fl_common_param("duration"), a->n_params == 0);
+        param_json(fl_common_param("tag"), false);
+    }
     if (a->uses_cgroup)
         param_json(fl_common_param("cgroup"), false);
     printf("]}");
@@ -68,8 +70,10 @@ static void kind_text(const fl_attack_info *a)
     printf("%s\n\nparameters:\n", a->details);
     for (size_t i = 0; i < a->n_params; i++)
         param_line(&a->params[i]);
-    if (!a->instant)
+    if (!a->instant) {
         param_line(fl_common_param("duration"));
+        param_line(fl_common_param("tag"));
+    }
     if (a->uses_cgroup)
         param_line(fl_common_param("cgroup"));
     printf("\nthe host needs: %s\n", a->requires);

@@ -275,13 +275,6 @@ void fl_net_match_claims(fl_spec *spec, const fl_net_match *m) {
     }
 }
 
-void fl_net_table_name(const char *id, char *buf, size_t len) {
-    snprintf(buf, len, "faultline_%s", id);
-    for (char *c = buf; *c; c++)
-        if (*c == '-')
-            *c = '_';
-}
-
 /* ---- rule text ---- */
 static void print_ports(FILE *f, const fl_net_ports *ports, size_t n) {
     fputs("{ ", f);

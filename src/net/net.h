@@ -148,7 +148,8 @@ typedef struct fl_net_action {
     bool queue_expr; /* the kernel has the nft queue expression */
 } fl_net_action;
 
-/* The table name of a fault: "faultline_" + the id with '-' as '_'. */
+/* The table name of a fault: "faultline_", 8 hex digits naming the state
+ * directory whose journal owns it, "_", and the id with '-' as '_' (nft.c). */
 void fl_net_table_name(const char *id, char *buf, size_t len);
 /* nft commands (one per line) creating the fault's table. With a queue
  * verdict, the "fl_queue" chain's rule is included only if queue_expr; the
@@ -175,6 +176,15 @@ bool fl_nft_queue_expr_available(const fl_netns *ns);
  * to table/chain with libnftnl, for kernels without the queue expression. */
 int fl_nft_add_compat_queue(const fl_netns *ns, const char *table, const char *chain, uint16_t queue_num,
                             fl_error *err);
+/* Creates the fault's table, owned (NFT_TABLE_F_OWNER, Linux 5.12+) by a
+ * netlink socket this process keeps until the table is deleted: the kernel
+ * removes the table when the process dies, and every later change of it in
+ * this process (fl_nft_run, fl_nft_add_compat_queue) and in the workers it
+ * starts afterwards goes through that socket. *owned says whether the
+ * kernel took the flag (older kernels: an ordinary table). The comment names
+ * the state directory and when the table outlives any fault (lifetime_us
+ * from now). */
+int fl_nft_own_table(const fl_netns *ns, const char *table, int64_t lifetime_us, bool *owned, fl_error *err);
 /* Deletes table inet NAME; a table already gone counts as done. */
 int fl_nft_delete_table(const fl_netns *ns, const char *name, fl_error *err);
 /* Packets counted by the table's rules outside the fl_queue chain. */
