@@ -29,6 +29,16 @@ static inline bool fl_mul_u64(uint64_t a, uint64_t b, uint64_t *out) { return !_
 static inline bool fl_add_u64(uint64_t a, uint64_t b, uint64_t *out) { return !__builtin_add_overflow(a, b, out); }
 static inline bool fl_add_i64(int64_t a, int64_t b, int64_t *out) { return !__builtin_add_overflow(a, b, out); }
 
+/* ---- YAML input bounds (experiment files, inventories) ---- */
+#define FL_YAML_MAX_DEPTH 64
+#define FL_YAML_MAX_NODES 1000000
+/* 0 if `text` nests at most FL_YAML_MAX_DEPTH levels and holds at most
+ * FL_YAML_MAX_NODES values (and, if asked, no alias); else -1 with the
+ * 1-based position and why.
+ * Takes time linear in what it reads, whatever the input. */
+int fl_yaml_bounded(const char *text, size_t len, bool refuse_aliases, int *line, int *col, char *why,
+                    size_t why_len);
+
 /* ---- capabilities, notices ---- */
 /* True if `cap` (CAP_NET_ADMIN = 12, ...) is in the effective set. */
 bool fl_have_cap(int cap);

@@ -218,6 +218,8 @@ int fl_net_apply(fl_ctx *ctx, fl_error *err) {
             fl_nft_add_compat_queue(ns, table, "fl_queue", a.queue_num, err) != 0)
             return -1;
     }
+    if (!fl_spec_bool(ctx->spec, "include-controller"))
+        fl_net_find_controllers(&p->match, false); /* sessions opened since validation */
     char *text = fl_net_rules_text(&p->match, &a, table);
     if (!text)
         return fl_fail(err, FL_EAPPLY, "nftables", "out of memory");
@@ -235,10 +237,11 @@ int fl_net_apply(fl_ctx *ctx, fl_error *err) {
     fl_ctx_applied(ctx, "nftables table inet %s%s%s: %zu rules%s", table, ns->set ? " in " : "",
                    ns->set ? ns->path : "", rules + (p->uses_engine && !a.queue_expr),
                    p->uses_engine ? (a.queue_expr ? " (nft queue)" : " (xt NFQUEUE via nft_compat)") : "");
-    if (p->match.has_controller) {
+    for (size_t i = 0; i < p->match.n_controllers; i++) {
         char c[64];
-        fl_ctx_applied(ctx, "excluded the controlling SSH connection %s:%u",
-                       fl_net_format_prefix(&p->match.controller, c, sizeof(c)), p->match.controller_port);
+        fl_ctx_applied(ctx, "excluded the SSH session from %s:%u (to port %u)",
+                       fl_net_format_prefix(&p->match.controllers[i].peer, c, sizeof(c)),
+                       p->match.controllers[i].peer_port, p->match.controllers[i].own_port);
     }
 
     if (p->match.n_hostnames) {

@@ -70,7 +70,7 @@
          NULL,    "inject in another network namespace: NAME (/run/netns/NAME), PATH, or PID (a container's process)"}, \
     {                                                                                                                   \
         "include-controller", FL_PARAM_BOOL, 0, NULL, NULL, NULL, NULL,                                                 \
-            "also hit the SSH connection in $SSH_CONNECTION (excluded by default)"                                      \
+            "also hit this host's live SSH sessions (sshd's connections; excluded by default)"                                      \
     }
 
 enum { FL_NET_TCP = 1, FL_NET_UDP = 2, FL_NET_ICMP = 4 };
@@ -96,6 +96,7 @@ typedef struct fl_netns {
 
 #define FL_NET_MAX_PORTS 64
 #define FL_NET_MAX_NAMES 16
+#define FL_NET_MAX_CONTROLLERS 64
 
 typedef struct fl_net_match {
     fl_net_prefix *hosts; /* literal and resolved */
@@ -115,10 +116,19 @@ typedef struct fl_net_match {
     char ifname[IF_NAMESIZE];
     fl_netns netns;
     uint64_t netns_ino; /* the namespace the fault lives in (ours if no --netns) */
-    bool has_controller;
-    fl_net_prefix controller; /* SSH client address */
-    uint16_t controller_port, controller_server_port;
+    /* Live SSH sessions into this host (the controller's among them): never
+     * touched unless --include-controller. */
+    struct fl_net_conn {
+        fl_net_prefix peer; /* the SSH client */
+        uint16_t peer_port, own_port;
+    } controllers[FL_NET_MAX_CONTROLLERS];
+    size_t n_controllers;
 } fl_net_match;
+
+/* Finds the host's live SSH sessions in the fault's namespace (the
+ * established TCP connections of sshd's processes, and $SSH_CONNECTION)
+ * into m->controllers. With notice, says on stderr (fl_notice) which. */
+void fl_net_find_controllers(fl_net_match *m, bool notice);
 
 /* Parses and checks the matching parameters (field-named errors, FL_EINVAL);
  * resolves hostnames once. */
