@@ -1,7 +1,8 @@
 /* faultline ssm send <kind> [params] --duration D --region R --tag K=V ...
  * (also: faultline attack <kind> ... --ssm): SendCommand of the kind's
  * document to the targeted instances, per-instance status by polling, and on
- * Ctrl-C/SIGTERM CancelCommand plus a `faultline stop --all` command. */
+ * Ctrl-C/SIGTERM CancelCommand plus a `faultline stop --tag T` command for
+ * the faults this command started. */
 #include "cli.h"
 #include "core/internal.h"
 #include "fleet/ssm.h"
@@ -23,7 +24,8 @@ static void help(void) {
            "created in your account as faultline-<kind> by default) to the targeted\n"
            "instances, then polls ListCommands/ListCommandInvocations for each instance's\n"
            "status until the command ends. Ctrl-C or SIGTERM sends CancelCommand and a\n"
-           "'faultline stop --all' command to the same targets (exit 3). faultline on the\n"
+           "'faultline stop --tag T' command (T: this command's tag) to the same targets\n"
+           "(exit 3): faults started otherwise are left alone. faultline on the\n"
            "instance bounds the fault by --duration itself, so a lost command cannot\n"
            "leave it behind. Parameters are validated here first (exit 2, nothing sent).\n\n"
            "  --tag K=V          target instances with this tag (repeatable: all must match)\n"
@@ -203,7 +205,7 @@ int cmd_ssm_send(int argc, char **argv) {
         /* Stop: cancel the command, then ask every targeted instance to stop
          * its faults. Each instance's faultline would roll back on its own
          * at the end of --duration anyway. */
-        fprintf(stderr, "faultline: stopping: CancelCommand %s and faultline stop --all on the targets\n", cmd_id);
+        fprintf(stderr, "faultline: stopping: CancelCommand %s and faultline stop --tag (its faults) on the targets\n", cmd_id);
         if (fl_ssm_command_cancel(cmd, &err) != 0)
             fprintf(stderr, "faultline: %s\n", err.message);
         rc = FL_EABORTED;
