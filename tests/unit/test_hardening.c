@@ -83,6 +83,49 @@ static void sizes_at_their_limits(void **state)
     fl_spec_free(spec);
 }
 
+/* Item 4: io-stress never writes through something planted at its file
+ * name (a symlink to a file of root's): the attack is applied here by hand
+ * with a known id, as a supervisor would. */
+static void io_stress_never_writes_through_a_planted_symlink(void **state)
+{
+    (void)state;
+    char work[128], victim[160], planted[200];
+    snprintf(work, sizeof(work), "%s.io", dir);
+    mkdir(work, 0700);
+    snprintf(victim, sizeof(victim), "%s.victim", dir);
+    FILE *f = fopen(victim, "w");
+    fputs("precious", f);
+    fclose(f);
+    snprintf(planted, sizeof(planted), "%s/faultline-io-io-stress-0000000a-0.tmp", work);
+    assert_int_equal(symlink(victim, planted), 0);
+    fl_error err;
+    fl_spec *spec = fl_spec_new("io-stress", &err);
+    assert_int_equal(fl_spec_set(spec, "path", work, &err), 0);
+    assert_int_equal(fl_spec_set(spec, "size", "1M", &err), 0);
+    assert_int_equal(fl_spec_set(spec, "duration", "1s", &err), 0);
+    assert_int_equal(fl_spec_validate(spec, &err), 0);
+    assert_int_equal(fl_state_prepare(&err), 0);
+    fl_ctx ctx = {.spec = spec, .rec = json_pack("{s:s, s:s, s:[]}", "id", "io-stress-0000000a", "kind", "io-stress", "undo")};
+    int rc = spec->attack->apply(&ctx, &err);
+    for (size_t i = 0; i < ctx.n_workers; i++) { /* only if it was not refused */
+        usleep(200000);
+        kill(ctx.workers[i], SIGKILL);
+    }
+    assert_int_equal(rc, -1);
+    assert_non_null(strstr(err.message, "already there"));
+    char text[32] = "";
+    f = fopen(victim, "r");
+    assert_non_null(fgets(text, sizeof(text), f));
+    fclose(f);
+    assert_string_equal(text, "precious");
+    json_decref(ctx.rec);
+    fl_journal_remove("io-stress-0000000a"); /* a bare record of this test's own */
+    fl_spec_free(spec);
+    unlink(planted);
+    unlink(victim);
+    rmdir(work);
+}
+
 static pid_t worker_pid(const fl_fault *fault)
 {
     const char *p = strstr(fl_fault_applied(fault), "pid ");
@@ -261,6 +304,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sizes_at_their_limits),
+        cmocka_unit_test(io_stress_never_writes_through_a_planted_symlink),
         cmocka_unit_test_teardown(memory_worker_goes_first_under_oom, teardown),
         cmocka_unit_test_teardown(memory_reserve_is_rechecked_when_taking, teardown),
         cmocka_unit_test(yaml_bounds),
