@@ -9,6 +9,8 @@
 #include <libmnl/libmnl.h>
 #include <libnftnl/expr.h>
 #include <libnftnl/rule.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
@@ -119,9 +121,8 @@ static char *without_add_table(const char *commands) {
     return out;
 }
 
-/* format: text (plain listing) instead of JSON for json_out. */
-static int run_in_fmt(const fl_netns *ns, const char *commands, bool dry_run, char **json_out, bool text_out,
-                      fl_error *err, bool *ns_gone) {
+static int run_in(const fl_netns *ns, const char *commands, bool dry_run, char **json_out, fl_error *err,
+                  bool *ns_gone) {
     /* Without CAP_NET_ADMIN the kernel refuses every request, and libnftables
      * says so on stderr by itself: do not ask. */
     if (!fl_have_cap(CAP_NET_ADMIN_BIT))
@@ -143,7 +144,7 @@ static int run_in_fmt(const fl_netns *ns, const char *commands, bool dry_run, ch
     char *filtered = owned ? without_add_table(commands) : NULL;
     nft_ctx_buffer_output(nft);
     nft_ctx_buffer_error(nft);
-    if (json_out && !text_out)
+    if (json_out)
         nft_ctx_output_set_flags(nft, NFT_CTX_OUTPUT_JSON);
     nft_ctx_set_dry_run(nft, dry_run);
     rc = nft_run_cmd_from_buffer(nft, filtered ? filtered : commands);
@@ -161,10 +162,7 @@ static int run_in_fmt(const fl_netns *ns, const char *commands, bool dry_run, ch
     return rc == 0 ? 0 : -1;
 }
 
-static int run_in(const fl_netns *ns, const char *commands, bool dry_run, char **json_out, fl_error *err,
-                  bool *ns_gone) {
-    return run_in_fmt(ns, commands, dry_run, json_out, false, err, ns_gone);
-}
+
 
 int fl_nft_run(const fl_netns *ns, const char *commands, bool dry_run, char **json_out, fl_error *err) {
     return run_in(ns, commands, dry_run, json_out, err, NULL);
@@ -515,18 +513,66 @@ static bool table_owner(const char *name, uint32_t *hash, char *id, size_t len) 
     return fl_fault_id_valid(id);
 }
 
-/* The comment of a table, from its plain listing. */
-static bool table_comment(const char *name, char *path, size_t len, long long *until) {
-    char cmd[200], *out = NULL;
-    snprintf(cmd, sizeof(cmd), "list table inet %s\n", name);
-    fl_error e;
-    if (run_in_fmt(NULL, cmd, false, &out, true, &e, NULL) != 0)
-        return false;
-    const char *c = strstr(out, "comment \"faultline state=");
-    bool ok = c && sscanf(c, "comment \"faultline state=%1023s until=%lld\"", path, until) == 2;
-    (void)len;
-    free(out);
-    return ok;
+/* Every inet table of this namespace with its comment ("" if none), read
+ * with one netlink dump (libnftnl): names and comments only, nothing else
+ * of the tables is parsed. */
+typedef struct table_list {
+    json_t *tables; /* [{name, comment}] */
+} table_list;
+
+static int comment_cb(const struct nftnl_udata *attr, void *data) {
+    const struct nftnl_udata **tb = data;
+    if (nftnl_udata_type(attr) == NFTNL_UDATA_TABLE_COMMENT)
+        tb[NFTNL_UDATA_TABLE_COMMENT] = attr;
+    return 0;
+}
+
+static int table_cb(const struct nlmsghdr *nlh, void *data) {
+    table_list *list = data;
+    struct nftnl_table *t = nftnl_table_alloc();
+    if (!t)
+        return MNL_CB_OK;
+    if (nftnl_table_nlmsg_parse(nlh, t) == 0 && nftnl_table_get_u32(t, NFTNL_TABLE_FAMILY) == NFPROTO_INET) {
+        const char *name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
+        char comment[256] = "";
+        uint32_t len = 0;
+        const void *udata = nftnl_table_is_set(t, NFTNL_TABLE_USERDATA)
+                                ? nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len)
+                                : NULL;
+        const struct nftnl_udata *tb[NFTNL_UDATA_TABLE_MAX + 1] = {0};
+        if (udata && nftnl_udata_parse(udata, len, comment_cb, tb) >= 0 && tb[NFTNL_UDATA_TABLE_COMMENT]) {
+            uint32_t cl = nftnl_udata_len(tb[NFTNL_UDATA_TABLE_COMMENT]);
+            snprintf(comment, sizeof(comment), "%.*s", (int)(cl ? cl : 1) - 1,
+                     (const char *)nftnl_udata_get(tb[NFTNL_UDATA_TABLE_COMMENT]));
+        }
+        if (name)
+            json_array_append_new(list->tables, json_pack("{s:s, s:s}", "name", name, "comment", comment));
+    }
+    nftnl_table_free(t);
+    return MNL_CB_OK;
+}
+
+static json_t *list_tables(void) {
+    table_list list = {json_array()};
+    struct mnl_socket *nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
+    if (!nl || mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0) {
+        if (nl)
+            mnl_socket_close(nl);
+        return list.tables;
+    }
+    char buf[MNL_SOCKET_BUFFER_SIZE];
+    uint32_t seq = (uint32_t)time(NULL);
+    struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_DUMP, seq);
+    unsigned portid = mnl_socket_get_portid(nl);
+    if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) >= 0) {
+        for (;;) {
+            int n = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
+            if (n <= 0 || mnl_cb_run(buf, (size_t)n, seq, portid, table_cb, &list) <= 0)
+                break;
+        }
+    }
+    mnl_socket_close(nl);
+    return list.tables;
 }
 
 /* Whether the journal that owns a foreign table is gone: its state
@@ -549,12 +595,7 @@ static bool owner_journal_gone(const char *state, const char *id) {
 int fl_net_remove_leftovers(fl_recover_cb cb, void *user) {
     if (!fl_have_cap(CAP_NET_ADMIN_BIT))
         return 0; /* nothing of ours can exist where we could not have made it */
-    char *out = NULL;
-    fl_error err;
-    if (fl_nft_run(NULL, "list tables inet\n", false, &out, &err) != 0)
-        return 0; /* no nftables here: nothing of ours either */
-    json_t *doc = json_loads(out, 0, NULL);
-    free(out);
+    json_t *tables = list_tables();
     char mine_path[PATH_MAX];
     state_identity(mine_path, sizeof(mine_path));
     uint32_t mine = state_hash(mine_path);
@@ -562,15 +603,16 @@ int fl_net_remove_leftovers(fl_recover_cb cb, void *user) {
     int removed = 0;
     size_t i;
     json_t *item;
-    json_array_foreach(json_object_get(doc, "nftables"), i, item) {
-        const char *name = json_string_value(json_object_get(json_object_get(item, "table"), "name"));
+    json_array_foreach(tables, i, item) {
+        const char *name = json_string_value(json_object_get(item, "name"));
+        const char *comment = json_string_value(json_object_get(item, "comment"));
         uint32_t hash;
         char id[128];
         if (!name || !table_name_ok(name) || !table_owner(name, &hash, id, sizeof(id)))
             continue; /* not a fault's table (faultline_probe, another format) */
         char state[1024] = "";
         long long until = 0;
-        bool commented = table_comment(name, state, sizeof(state), &until);
+        bool commented = comment && sscanf(comment, "faultline state=%1023s until=%lld", state, &until) == 2;
         bool ours = hash == mine && (!commented || strcmp(state, "?") == 0 || strcmp(state, mine_path) == 0);
         if (ours) {
             if (!records) {
@@ -609,6 +651,6 @@ int fl_net_remove_leftovers(fl_recover_cb cb, void *user) {
                rc == 0 ? NULL : e.message);
     }
     json_decref(records);
-    json_decref(doc);
+    json_decref(tables);
     return removed;
 }
