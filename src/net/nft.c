@@ -402,117 +402,6 @@ int fl_nft_own_table(const fl_netns *ns, const char *table, int64_t lifetime_us,
     return 0;
 }
 
-static bool table_exists(const fl_netns *ns, const char *name, bool *known) {
-    char cmd[200];
-    snprintf(cmd, sizeof(cmd), "list table inet %s\n", name);
-    char *out = NULL;
-    fl_error e;
-    int rc = fl_nft_run(ns, cmd, false, &out, &e);
-    free(out);
-    /* "No such file or directory" is the only answer meaning absent. */
-    *known = rc == 0 || strstr(e.message, "No such file or directory") != NULL;
-    return rc == 0;
-}
-
-int fl_nft_delete_table(const fl_netns *ns, const char *name, fl_error *err) {
-    if (!table_name_ok(name))
-        return fl_fail(err, FL_EAPPLY, "undo", "nft_delete_table: '%s' is not a faultline table name",
-                       name ? name : "?");
-    char cmd[200];
-    snprintf(cmd, sizeof(cmd), "delete table inet %s\n", name);
-    bool mine = session_for(name) && session.pid == getpid();
-    bool gone = false;
-    fl_error e;
-    int rc = run_in(ns, cmd, false, NULL, &e, &gone);
-    if (mine)
-        session_close(); /* its table is gone either way once the socket closes */
-    if (rc == 0 || gone)
-        return 0; /* deleted, or its namespace (and so the table) is gone */
-    bool known;
-    if (!table_exists(ns, name, &known) && known)
-        return 0; /* already deleted */
-    if (err) {
-        *err = e;
-        if (strstr(e.message, "Operation not permitted"))
-            snprintf(err->message, sizeof(err->message),
-                     "table %s is owned by the live process that holds its fault (kernel-owned table): stop that "
-                     "fault instead",
-                     name);
-    }
-    return -1;
-}
-
-int fl_nft_table_packets(const fl_netns *ns, const char *name, uint64_t *packets, fl_error *err) {
-    char cmd[200];
-    snprintf(cmd, sizeof(cmd), "list table inet %s\n", name);
-    char *out = NULL;
-    if (fl_nft_run(ns, cmd, false, &out, err) != 0)
-        return -1;
-    json_t *doc = json_loads(out, 0, NULL);
-    free(out);
-    *packets = 0;
-    size_t i;
-    json_t *item;
-    json_array_foreach(json_object_get(doc, "nftables"), i, item) {
-        json_t *rule = json_object_get(item, "rule");
-        const char *chain = json_string_value(json_object_get(rule, "chain"));
-        if (!rule || !chain || strcmp(chain, "fl_queue") == 0)
-            continue;
-        size_t j;
-        json_t *expr;
-        json_array_foreach(json_object_get(rule, "expr"), j, expr) {
-            json_t *counter = json_object_get(expr, "counter");
-            if (counter)
-                *packets += (uint64_t)json_integer_value(json_object_get(counter, "packets"));
-        }
-    }
-    json_decref(doc);
-    return 0;
-}
-
-/* ---- undo operations and leftovers ---- */
-json_t *fl_undo_nft_delete_table(const char *name, const char *netns_path, uint64_t netns_dev, uint64_t netns_ino) {
-    json_t *op = json_pack("{s:s, s:s, s:s}", "op", "nft_delete_table", "family", "inet", "name", name);
-    if (op && netns_path)
-        json_object_set_new(op, "netns",
-                            json_pack("{s:s, s:I, s:I}", "path", netns_path, "dev", (json_int_t)netns_dev, "ino",
-                                      (json_int_t)netns_ino));
-    return op;
-}
-
-int fl_net_undo_delete_table(json_t *op, fl_error *err) {
-    const char *name = json_string_value(json_object_get(op, "name"));
-    if (!table_name_ok(name))
-        return fl_fail(err, FL_EAPPLY, "undo", "nft_delete_table: not a faultline table");
-    fl_netns ns = {0};
-    json_t *j = json_object_get(op, "netns");
-    if (j) {
-        ns.set = true;
-        snprintf(ns.path, sizeof(ns.path), "%s", json_string_value(json_object_get(j, "path")));
-        ns.dev = (uint64_t)json_integer_value(json_object_get(j, "dev"));
-        ns.ino = (uint64_t)json_integer_value(json_object_get(j, "ino"));
-    }
-    return fl_nft_delete_table(&ns, name, err);
-}
-
-/* The fault id a table name carries: faultline_<8 hex>_<kind>_<8 hex>, with
- * the kind's '-' written '_'. */
-static bool table_owner(const char *name, uint32_t *hash, char *id, size_t len) {
-    unsigned h;
-    int used = 0;
-    if (sscanf(name, "faultline_%8x_%n", &h, &used) != 1 || used != 19)
-        return false;
-    *hash = h;
-    snprintf(id, len, "%s", name + used);
-    size_t n = strlen(id);
-    for (size_t i = 0; n > 9 && i < n - 9; i++)
-        if (id[i] == '_')
-            id[i] = '-';
-    if (n > 9)
-        id[n - 9] = '-';
-    return fl_fault_id_valid(id);
-}
-
 /* Every inet table of this namespace with its comment ("" if none), read
  * with one netlink dump (libnftnl): names and comments only, nothing else
  * of the tables is parsed. */
@@ -573,6 +462,172 @@ static json_t *list_tables(void) {
     }
     mnl_socket_close(nl);
     return list.tables;
+}
+
+static bool table_exists(const fl_netns *ns, const char *name, bool *known) {
+    int saved;
+    fl_error e;
+    int rc = fl_netns_enter_if_present(ns, &saved, &e);
+    *known = rc >= 0;
+    if (rc != 0)
+        return false; /* its namespace is gone, or cannot be entered */
+    bool exists = false;
+    json_t *tables = list_tables();
+    size_t i;
+    json_t *t;
+    json_array_foreach(tables, i, t) exists = exists || strcmp(json_string_value(json_object_get(t, "name")), name) == 0;
+    json_decref(tables);
+    fl_netns_leave(saved);
+    return exists;
+}
+
+int fl_nft_delete_table(const fl_netns *ns, const char *name, fl_error *err) {
+    if (!table_name_ok(name))
+        return fl_fail(err, FL_EAPPLY, "undo", "nft_delete_table: '%s' is not a faultline table name",
+                       name ? name : "?");
+    char cmd[200];
+    snprintf(cmd, sizeof(cmd), "delete table inet %s\n", name);
+    bool mine = session_for(name) && session.pid == getpid();
+    bool gone = false;
+    fl_error e;
+    int rc = run_in(ns, cmd, false, NULL, &e, &gone);
+    if (mine)
+        session_close(); /* its table is gone either way once the socket closes */
+    if (rc == 0 || gone)
+        return 0; /* deleted, or its namespace (and so the table) is gone */
+    bool known;
+    if (!table_exists(ns, name, &known) && known)
+        return 0; /* already deleted */
+    if (err) {
+        *err = e;
+        if (strstr(e.message, "Operation not permitted"))
+            snprintf(err->message, sizeof(err->message),
+                     "table %s is owned by the live process that holds its fault (kernel-owned table): stop that "
+                     "fault instead",
+                     name);
+    }
+    return -1;
+}
+
+/* The table's rule counters, read with a libnftnl rule dump. (Listing
+ * the table through libnftables' JSON output is avoided: nftables 1.0.6
+ * frees a JSON value it still prints when a rule matches a port that has a
+ * service name, e.g. the SSH exclusions' "tcp sport 22".) */
+typedef struct counter_sum {
+    uint64_t packets;
+} counter_sum;
+
+static int rule_counters_cb(const struct nlmsghdr *nlh, void *data) {
+    counter_sum *sum = data;
+    struct nftnl_rule *r = nftnl_rule_alloc();
+    if (!r)
+        return MNL_CB_OK;
+    const char *chain;
+    if (nftnl_rule_nlmsg_parse(nlh, r) == 0 && (chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)) &&
+        strcmp(chain, "fl_queue") != 0) {
+        struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
+        struct nftnl_expr *e;
+        while (it && (e = nftnl_expr_iter_next(it)))
+            if (strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_NAME), "counter") == 0)
+                sum->packets += nftnl_expr_get_u64(e, NFTNL_EXPR_CTR_PACKETS);
+        if (it)
+            nftnl_expr_iter_destroy(it);
+    }
+    nftnl_rule_free(r);
+    return MNL_CB_OK;
+}
+
+int fl_nft_table_packets(const fl_netns *ns, const char *name, uint64_t *packets, fl_error *err) {
+    *packets = 0;
+    if (!table_name_ok(name))
+        return fl_fail(err, FL_EAPPLY, "nftables", "not a faultline table name");
+    int saved;
+    if (fl_netns_enter(ns, &saved, err) != 0)
+        return -1;
+    bool exists = false;
+    json_t *tables = list_tables();
+    size_t i;
+    json_t *t;
+    json_array_foreach(tables, i, t) exists = exists || strcmp(json_string_value(json_object_get(t, "name")), name) == 0;
+    json_decref(tables);
+    int rc = -1;
+    counter_sum sum = {0};
+    struct mnl_socket *nl = exists ? mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC) : NULL;
+    struct nftnl_rule *filter = nftnl_rule_alloc();
+    if (!exists) {
+        fl_fail(err, FL_EAPPLY, "nftables", "No such file or directory: no table inet %s", name);
+    } else if (nl && filter && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == 0) {
+        char buf[MNL_SOCKET_BUFFER_SIZE];
+        uint32_t seq = (uint32_t)time(NULL);
+        struct nlmsghdr *nlh = nftnl_rule_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET, NLM_F_DUMP, seq);
+        nftnl_rule_set_str(filter, NFTNL_RULE_TABLE, name);
+        nftnl_rule_nlmsg_build_payload(nlh, filter);
+        unsigned portid = mnl_socket_get_portid(nl);
+        if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) >= 0) {
+            for (;;) {
+                int n = (int)mnl_socket_recvfrom(nl, buf, sizeof(buf));
+                int r = n > 0 ? mnl_cb_run(buf, (size_t)n, seq, portid, rule_counters_cb, &sum) : -1;
+                if (r <= 0) {
+                    rc = r == 0 ? 0 : -1;
+                    break;
+                }
+            }
+        }
+        if (rc != 0)
+            fl_fail(err, FL_EAPPLY, "nftables", "cannot read the rules of %s: %s", name, strerror(errno));
+    } else {
+        fl_fail(err, FL_EAPPLY, "nftables", "netlink: %s", strerror(errno));
+    }
+    if (filter)
+        nftnl_rule_free(filter);
+    if (nl)
+        mnl_socket_close(nl);
+    fl_netns_leave(saved);
+    *packets = sum.packets;
+    return rc;
+}
+
+/* ---- undo operations and leftovers ---- */
+json_t *fl_undo_nft_delete_table(const char *name, const char *netns_path, uint64_t netns_dev, uint64_t netns_ino) {
+    json_t *op = json_pack("{s:s, s:s, s:s}", "op", "nft_delete_table", "family", "inet", "name", name);
+    if (op && netns_path)
+        json_object_set_new(op, "netns",
+                            json_pack("{s:s, s:I, s:I}", "path", netns_path, "dev", (json_int_t)netns_dev, "ino",
+                                      (json_int_t)netns_ino));
+    return op;
+}
+
+int fl_net_undo_delete_table(json_t *op, fl_error *err) {
+    const char *name = json_string_value(json_object_get(op, "name"));
+    if (!table_name_ok(name))
+        return fl_fail(err, FL_EAPPLY, "undo", "nft_delete_table: not a faultline table");
+    fl_netns ns = {0};
+    json_t *j = json_object_get(op, "netns");
+    if (j) {
+        ns.set = true;
+        snprintf(ns.path, sizeof(ns.path), "%s", json_string_value(json_object_get(j, "path")));
+        ns.dev = (uint64_t)json_integer_value(json_object_get(j, "dev"));
+        ns.ino = (uint64_t)json_integer_value(json_object_get(j, "ino"));
+    }
+    return fl_nft_delete_table(&ns, name, err);
+}
+
+/* The fault id a table name carries: faultline_<8 hex>_<kind>_<8 hex>, with
+ * the kind's '-' written '_'. */
+static bool table_owner(const char *name, uint32_t *hash, char *id, size_t len) {
+    unsigned h;
+    int used = 0;
+    if (sscanf(name, "faultline_%8x_%n", &h, &used) != 1 || used != 19)
+        return false;
+    *hash = h;
+    snprintf(id, len, "%s", name + used);
+    size_t n = strlen(id);
+    for (size_t i = 0; n > 9 && i < n - 9; i++)
+        if (id[i] == '_')
+            id[i] = '-';
+    if (n > 9)
+        id[n - 9] = '-';
+    return fl_fault_id_valid(id);
 }
 
 /* Whether the journal that owns a foreign table is gone: its state
