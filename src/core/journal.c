@@ -705,9 +705,10 @@ json_t *fl_journal_salvage(const char *id, const char *text, size_t len, json_t 
             json_array_append(ops, v);
         json_decref(v);
     }
-    const char *o = owner ? strstr(text, "\"owner\"") : NULL;
-    const char *brace = o ? strchr(o, '{') : NULL;
-    if (brace && (size_t)(brace - text) < len) {
+    /* The text need not end with a NUL: search within len only. */
+    const char *o = owner ? memmem(text, len, "\"owner\"", 7) : NULL;
+    const char *brace = o ? memchr(o, '{', len - (size_t)(o - text)) : NULL;
+    if (brace) {
         json_error_t jerr;
         json_t *v = json_loadb(brace, len - (size_t)(brace - text), JSON_DISABLE_EOF_CHECK, &jerr);
         if (v && process_ok(v, "owner", NULL, 0))
