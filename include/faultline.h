@@ -194,9 +194,9 @@ typedef struct fl_fault_status {
     int64_t expires_us;
     pid_t owner_pid;      /* the supervisor */
     bool owner_alive;
-    pid_t guardian_pid;   /* rolls back if the supervisor dies; 0 if none */
+    pid_t guardian_pid; /* rolls back if the supervisor dies; 0 if none */
     bool guardian_alive;
-    char tag[64];         /* the --tag it was started with, "" if none */
+    char tag[64]; /* the --tag it was started with, "" if none */
     /* state "corrupt": a record that cannot be trusted (unreadable,
      * truncated, or with a field faultline never writes). `file` names it
      * and `problem` says what is wrong; the other fields are empty. */

@@ -12,8 +12,7 @@
 #include <sys/time.h>
 #include <time.h>
 
-static long long offset_s(void)
-{
+static long long offset_s(void) {
     const char *file = getenv("FL_FAKE_REALTIME_FILE");
     long long off = 0;
     FILE *f = file ? fopen(file, "re") : NULL;
@@ -25,8 +24,7 @@ static long long offset_s(void)
     return off;
 }
 
-int clock_gettime(clockid_t id, struct timespec *ts)
-{
+int clock_gettime(clockid_t id, struct timespec *ts) {
     static int (*real)(clockid_t, struct timespec *);
     if (!real)
         real = (int (*)(clockid_t, struct timespec *))dlsym(RTLD_NEXT, "clock_gettime");
@@ -36,8 +34,7 @@ int clock_gettime(clockid_t id, struct timespec *ts)
     return rc;
 }
 
-time_t time(time_t *out)
-{
+time_t time(time_t *out) {
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     if (out)
@@ -45,8 +42,7 @@ time_t time(time_t *out)
     return ts.tv_sec;
 }
 
-int gettimeofday(struct timeval *tv, void *tz)
-{
+int gettimeofday(struct timeval *tv, void *tz) {
     (void)tz;
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);

@@ -88,8 +88,7 @@ static void plan(const fl_spec *spec, fl_plan_cb step, void *user)
 
 /* Whether taking `remaining` more bytes now would leave less than the
  * reserve: memory others took since validation counts. */
-static bool past_reserve(const mem_plan *p, uint64_t remaining)
-{
+static bool past_reserve(const mem_plan *p, uint64_t remaining) {
     uint64_t avail;
     if (!p->reserve || meminfo("MemAvailable", &avail) != 0)
         return false;

@@ -14,8 +14,7 @@
 #include <unistd.h>
 
 /* A supervisor or guardian, or a process started by one (up the parents). */
-static bool started_by_faultline(pid_t pid)
-{
+static bool started_by_faultline(pid_t pid) {
     for (int depth = 0; pid > 1 && depth < 64; depth++) {
         char comm[32];
         if (fl_proc_comm(pid, comm, sizeof(comm)) != 0)
@@ -37,8 +36,7 @@ static bool started_by_faultline(pid_t pid)
 }
 
 /* Every process the journal names: owners, guardians, callers, workers. */
-static bool journaled(json_t *records, pid_t pid)
-{
+static bool journaled(json_t *records, pid_t pid) {
     size_t i, j;
     json_t *rec, *op;
     json_array_foreach(records, i, rec) {
@@ -117,9 +115,13 @@ int fl_select_processes(const fl_spec *spec, fl_proc_target **out, size_t *n, fl
     if (count_found == 0) {
         free(list);
         const char *field = pids->given ? "pid" : name ? "name" : "pattern";
-        return fl_fail(err, FL_EINVAL, field, "--%s: no process matches %s (pid 1, kernel threads, faultline itself and every process it "
+        return fl_fail(err, FL_EINVAL, field,
+                       "--%s: no process matches %s (pid 1, kernel threads, faultline itself and every process it "
                        "started are never chosen)",
-                       field, pids->given ? pids->text : name ? name : pattern);
+                       field,
+                       pids->given ? pids->text
+                       : name      ? name
+                                   : pattern);
     }
     /* /proc lists in pid order; --count takes the first ones. */
     if (count > 0 && (size_t)count < count_found)

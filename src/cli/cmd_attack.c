@@ -106,8 +106,7 @@ static void print_json_result(const fl_fault *fault, fl_spec *spec, const char *
  * it ended early, or NULL. */
 /* The lease runs on the boot clock: a wall clock step (NTP, an operator)
  * neither ends it early nor keeps a cut-off host's fault past it. */
-static int64_t lease_clock_us(void)
-{
+static int64_t lease_clock_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_BOOTTIME, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;

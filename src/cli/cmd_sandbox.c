@@ -8,11 +8,11 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -47,8 +47,7 @@ static int loopback_up(void)
 
 /* Removes the sandbox's own state directory (files and one level of
  * subdirectories: faults/, corrupt/), never following a symlink. */
-static void remove_tree(const char *dir)
-{
+static void remove_tree(const char *dir) {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0)
         return;

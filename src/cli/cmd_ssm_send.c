@@ -205,7 +205,8 @@ int cmd_ssm_send(int argc, char **argv) {
         /* Stop: cancel the command, then ask every targeted instance to stop
          * its faults. Each instance's faultline would roll back on its own
          * at the end of --duration anyway. */
-        fprintf(stderr, "faultline: stopping: CancelCommand %s and faultline stop --tag (its faults) on the targets\n", cmd_id);
+        fprintf(stderr, "faultline: stopping: CancelCommand %s and faultline stop --tag (its faults) on the targets\n",
+                cmd_id);
         if (fl_ssm_command_cancel(cmd, &err) != 0)
             fprintf(stderr, "faultline: %s\n", err.message);
         rc = FL_EABORTED;

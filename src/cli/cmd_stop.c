@@ -34,8 +34,9 @@ int cmd_stop(int argc, char **argv)
             ids++;
     }
     if ((all || tag) == (ids > 0) || (all && tag))
-        return cli_usage_error(USAGE, ids ? "give ids, --all or --tag, not several"
-                                          : all && tag ? "give --all or --tag, not both" : "which fault? give ids, --all or --tag");
+        return cli_usage_error(USAGE, ids          ? "give ids, --all or --tag, not several"
+                                      : all && tag ? "give --all or --tag, not both"
+                                                   : "which fault? give ids, --all or --tag");
     fl_error err;
     int rc = 0;
     if (tag) {

@@ -54,8 +54,7 @@ static void make_id(const char *kind, char *buf, size_t len)
 
 /* This boot's id: boot-clock times in a record mean something only within
  * the boot that wrote them. */
-static void boot_id(char *buf, size_t len)
-{
+static void boot_id(char *buf, size_t len) {
     buf[0] = '\0';
     FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
     if (f) {
@@ -77,8 +76,8 @@ static json_t *new_record(fl_spec *spec, const char *id, int64_t duration_us)
     boot_id(boot, sizeof(boot));
     /* expires_us (wall clock) is for people; every decision uses
      * expires_boot_us, which no clock step moves. */
-    return json_pack("{s:i, s:s, s:s, s:o, s:o, s:s, s:{s:i, s:I}, s:I, s:I, s:I, s:s, s:[]}", "version", 1, "id",
-                     id, "kind", fl_spec_kind(spec), "params", fl_spec_params_json(spec), "claims", claims, "state",
+    return json_pack("{s:i, s:s, s:s, s:o, s:o, s:s, s:{s:i, s:I}, s:I, s:I, s:I, s:s, s:[]}", "version", 1, "id", id,
+                     "kind", fl_spec_kind(spec), "params", fl_spec_params_json(spec), "claims", claims, "state",
                      "applying", "owner", "pid", (int)getpid(), "start", (json_int_t)start, "started_us",
                      (json_int_t)now, "expires_us", (json_int_t)(now + duration_us), "expires_boot_us",
                      (json_int_t)(fl_boot_us() + duration_us + APPLY_ALLOWANCE_US), "boot_id", boot, "undo");
@@ -87,8 +86,7 @@ static json_t *new_record(fl_spec *spec, const char *id, int64_t duration_us)
 /* When a supervisor that is still there has held its fault too long: the
  * boot clock against the record's boot-clock expiry, and never across a
  * reboot (a record from another boot has no live supervisor anyway). */
-static bool past_expiry(json_t *rec, int64_t margin_us)
-{
+static bool past_expiry(json_t *rec, int64_t margin_us) {
     json_t *exp = json_object_get(rec, "expires_boot_us");
     const char *rec_boot = json_string_value(json_object_get(rec, "boot_id"));
     char boot[64];
@@ -102,8 +100,7 @@ static bool past_expiry(json_t *rec, int64_t margin_us)
 static int worker_ready_fd = -1;
 static int inherited_fds[4] = {-1, -1, -1, -1};
 
-void fl_workers_keep_fd(int fd)
-{
+void fl_workers_keep_fd(int fd) {
     for (size_t i = 0; i < FL_ARRAY_LEN(inherited_fds); i++)
         if (inherited_fds[i] < 0) {
             inherited_fds[i] = fd;
@@ -111,8 +108,7 @@ void fl_workers_keep_fd(int fd)
         }
 }
 
-void fl_workers_forget_fd(int fd)
-{
+void fl_workers_forget_fd(int fd) {
     for (size_t i = 0; i < FL_ARRAY_LEN(inherited_fds); i++)
         if (inherited_fds[i] == fd)
             inherited_fds[i] = -1;
@@ -254,8 +250,7 @@ static void report(int fd, const fl_error *err, const fl_ctx *ctx)
 /* The guardian's pipe carries 'A' + an int64 boot-clock deadline once the
  * fault is active, and 'D' once the supervisor has rolled back. */
 static void run_guardian(const char *id, int fd, pid_t supervisor, unsigned long long supervisor_start,
-                         int64_t deadline_boot)
-{
+                         int64_t deadline_boot) {
     prctl(PR_SET_NAME, "fl-guardian");
     signal(SIGINT, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
@@ -663,8 +658,8 @@ int fl_stop_id(const char *id, fl_error *err)
 {
     fl_error_clear(err);
     if (!fl_fault_id_valid(id))
-        return fl_fail(err, FL_EINVAL, "id", "'%s' is not a fault id (ids look like cpu-1a2b3c4d; see faultline status)",
-                       id ? id : "");
+        return fl_fail(err, FL_EINVAL, "id",
+                       "'%s' is not a fault id (ids look like cpu-1a2b3c4d; see faultline status)", id ? id : "");
     json_t *rec;
     int found = fl_journal_read(id, &rec, err);
     if (found < 0)
@@ -678,8 +673,7 @@ int fl_stop_id(const char *id, fl_error *err)
     return stop_supervisor(id, pid, start, false, err);
 }
 
-bool fl_tag_valid(const char *tag)
-{
+bool fl_tag_valid(const char *tag) {
     size_t n = tag ? strlen(tag) : 0;
     if (n == 0 || n > 64)
         return false;
@@ -689,8 +683,7 @@ bool fl_tag_valid(const char *tag)
     return true;
 }
 
-int fl_stop_tag(const char *tag, fl_error *err)
-{
+int fl_stop_tag(const char *tag, fl_error *err) {
     fl_error_clear(err);
     if (!fl_tag_valid(tag))
         return fl_fail(err, FL_EINVAL, "tag", "--tag: '%s' is not a tag (1-64 of a-z A-Z 0-9 _ . -)", tag ? tag : "");
@@ -716,8 +709,7 @@ int fl_stop_tag(const char *tag, fl_error *err)
 }
 
 /* ---- status and recovery ---- */
-static void status_of_record(json_t *rec, fl_fault_status *s)
-{
+static void status_of_record(json_t *rec, fl_fault_status *s) {
     snprintf(s->id, sizeof(s->id), "%s", json_string_value(json_object_get(rec, "id")));
     snprintf(s->kind, sizeof(s->kind), "%s", json_string_value(json_object_get(rec, "kind")));
     s->params_json = json_dumps(json_object_get(rec, "params"), JSON_COMPACT);
@@ -729,7 +721,8 @@ static void status_of_record(json_t *rec, fl_fault_status *s)
     s->owner_alive = fl_journal_owner_alive(rec);
     json_t *g = json_object_get(rec, "guardian");
     s->guardian_pid = (pid_t)json_integer_value(json_object_get(g, "pid"));
-    s->guardian_alive = g && fl_proc_is(s->guardian_pid, (unsigned long long)json_integer_value(json_object_get(g, "start")));
+    s->guardian_alive =
+        g && fl_proc_is(s->guardian_pid, (unsigned long long)json_integer_value(json_object_get(g, "start")));
     const char *tag = json_string_value(json_object_get(json_object_get(rec, "params"), "tag"));
     snprintf(s->tag, sizeof(s->tag), "%s", tag ? tag : "");
     const char *state = json_string_value(json_object_get(rec, "state"));
@@ -786,8 +779,7 @@ void fl_status_free(fl_fault_status *list, size_t count)
     free(list);
 }
 
-static bool is_network_kind(const char *kind)
-{
+static bool is_network_kind(const char *kind) {
     static const char *const net[] = {"latency", "packet-loss", "blackhole", "reset", "bandwidth", "dns"};
     for (size_t i = 0; i < FL_ARRAY_LEN(net); i++)
         if (strcmp(kind, net[i]) == 0)
@@ -800,8 +792,7 @@ static bool is_network_kind(const char *kind)
  * on its own, is undone, and so is what faultline names after the id (a
  * network fault's table); the file is moved to corrupt/. Always reported
  * as a failure: nobody can tell from the record that nothing is left. */
-static void recover_corrupt(json_t *c, fl_recover_cb cb, void *user, int *failed, fl_error *err)
-{
+static void recover_corrupt(json_t *c, fl_recover_cb cb, void *user, int *failed, fl_error *err) {
     const char *name = json_string_value(json_object_get(c, "name"));
     const char *id = json_string_value(json_object_get(c, "id"));
     const char *text = json_string_value(json_object_get(c, "text"));
@@ -839,9 +830,9 @@ static void recover_corrupt(json_t *c, fl_recover_cb cb, void *user, int *failed
     fl_error qerr;
     if (fl_journal_quarantine(name, dest, sizeof(dest), &qerr) != 0)
         snprintf(dest, sizeof(dest), "(could not be moved: %s)", qerr.message);
-    snprintf(msg, sizeof(msg), "corrupt journal record %s (%s): %d undo operation(s) recovered from it and run; moved to %s",
-             json_string_value(json_object_get(c, "file")), json_string_value(json_object_get(c, "problem")), undone,
-             dest);
+    snprintf(
+        msg, sizeof(msg), "corrupt journal record %s (%s): %d undo operation(s) recovered from it and run; moved to %s",
+        json_string_value(json_object_get(c, "file")), json_string_value(json_object_get(c, "problem")), undone, dest);
     if (cb)
         cb(user, id ? id : name, "corrupt record", msg);
     if ((*failed)++ == 0 && err)

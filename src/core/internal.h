@@ -36,8 +36,7 @@ static inline bool fl_add_i64(int64_t a, int64_t b, int64_t *out) { return !__bu
  * FL_YAML_MAX_NODES values (and, if asked, no alias); else -1 with the
  * 1-based position and why.
  * Takes time linear in what it reads, whatever the input. */
-int fl_yaml_bounded(const char *text, size_t len, bool refuse_aliases, int *line, int *col, char *why,
-                    size_t why_len);
+int fl_yaml_bounded(const char *text, size_t len, bool refuse_aliases, int *line, int *col, char *why, size_t why_len);
 
 /* ---- capabilities, notices ---- */
 /* True if `cap` (CAP_NET_ADMIN = 12, ...) is in the effective set. */

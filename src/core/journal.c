@@ -33,8 +33,7 @@ const char *fl_state_dir(void)
     return env && *env ? env : "/run/faultline";
 }
 
-bool fl_fault_id_valid(const char *id)
-{
+bool fl_fault_id_valid(const char *id) {
     if (!id)
         return false;
     size_t n = strlen(id);
@@ -51,8 +50,7 @@ bool fl_fault_id_valid(const char *id)
 /* ---- the trusted directories ---- */
 /* Opens `name` under `at` as a directory that must be ours and private.
  * Returns the fd, -2 if it does not exist (and create is false), or -1. */
-static int open_private_dir(int at, const char *name, const char *shown, bool create, fl_error *err)
-{
+static int open_private_dir(int at, const char *name, const char *shown, bool create, fl_error *err) {
     if (create && mkdirat(at, name, 0700) != 0 && errno != EEXIST)
         return fl_fail(err, FL_EAPPLY, "state", "cannot create %s: %s (set FAULTLINE_STATE_DIR)", shown,
                        strerror(errno));
@@ -84,8 +82,7 @@ static int open_private_dir(int at, const char *name, const char *shown, bool cr
 
 /* The state directory's fd and, with faults_fd, that of faults/. Returns 0,
  * 1 if the journal does not exist (and create is false), or -1. */
-static int open_state(bool create, int *state_fd, int *faults_fd, fl_error *err)
-{
+static int open_state(bool create, int *state_fd, int *faults_fd, fl_error *err) {
     const char *dir = fl_state_dir();
     int s = open_private_dir(AT_FDCWD, dir, dir, create, err);
     if (s == -2)
@@ -109,8 +106,7 @@ static int open_state(bool create, int *state_fd, int *faults_fd, fl_error *err)
     return 0;
 }
 
-int fl_state_prepare(fl_error *err)
-{
+int fl_state_prepare(fl_error *err) {
     int s, f;
     if (open_state(true, &s, &f, err) != 0)
         return -1;
@@ -119,8 +115,7 @@ int fl_state_prepare(fl_error *err)
     return 0;
 }
 
-int fl_state_check(fl_error *err)
-{
+int fl_state_check(fl_error *err) {
     fl_error_clear(err);
     int f;
     int rc = open_state(false, NULL, &f, err);
@@ -130,8 +125,7 @@ int fl_state_check(fl_error *err)
 }
 
 /* faults/ for one operation; -1 with err if it cannot be trusted or made. */
-static int faults_dir(fl_error *err)
-{
+static int faults_dir(fl_error *err) {
     int f;
     int rc = open_state(true, NULL, &f, err);
     return rc == 0 ? f : -1;
@@ -139,8 +133,7 @@ static int faults_dir(fl_error *err)
 
 /* ---- validation: a record must look exactly like one faultline writes ---- */
 static bool bad(char *why, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static bool bad(char *why, size_t len, const char *fmt, ...)
-{
+static bool bad(char *why, size_t len, const char *fmt, ...) {
     if (why && len) {
         va_list ap;
         va_start(ap, fmt);
@@ -150,22 +143,19 @@ static bool bad(char *why, size_t len, const char *fmt, ...)
     return false;
 }
 
-static bool is_int_in(json_t *v, json_int_t lo, json_int_t hi)
-{
+static bool is_int_in(json_t *v, json_int_t lo, json_int_t hi) {
     return json_is_integer(v) && json_integer_value(v) >= lo && json_integer_value(v) <= hi;
 }
 
 /* {pid, start}: a process named for good by its pid and start time. */
-static bool process_ok(json_t *o, const char *what, char *why, size_t len)
-{
+static bool process_ok(json_t *o, const char *what, char *why, size_t len) {
     if (!json_is_object(o) || !is_int_in(json_object_get(o, "pid"), 1, 4194304) ||
         !is_int_in(json_object_get(o, "start"), 0, INT64_MAX))
         return bad(why, len, "%s is not {pid, start}", what);
     return true;
 }
 
-static bool text_ok(json_t *v, size_t max)
-{
+static bool text_ok(json_t *v, size_t max) {
     const char *s = json_string_value(v);
     if (!s || strlen(s) > max)
         return false;
@@ -177,8 +167,7 @@ static bool text_ok(json_t *v, size_t max)
 
 /* The file names faultline gives the files it creates (disk-fill,
  * io-stress), which carry the fault's id. */
-static bool own_file_name(const char *base, const char *id)
-{
+static bool own_file_name(const char *base, const char *id) {
     char want[128];
     snprintf(want, sizeof(want), "faultline-fill-%s.tmp", id);
     if (strcmp(base, want) == 0)
@@ -194,8 +183,7 @@ static bool own_file_name(const char *base, const char *id)
     return strcmp(p, ".tmp") == 0 && p - (base + n) <= 3;
 }
 
-static bool path_ok(const char *path, const char *id)
-{
+static bool path_ok(const char *path, const char *id) {
     if (!path || path[0] != '/' || strlen(path) > 1200)
         return false;
     for (const char *c = path; *c; c++)
@@ -214,8 +202,7 @@ static bool path_ok(const char *path, const char *id)
     return own_file_name(strrchr(path, '/') + 1, id);
 }
 
-bool fl_undo_check(json_t *op, const char *id, char *why, size_t len)
-{
+bool fl_undo_check(json_t *op, const char *id, char *why, size_t len) {
     const char *name = json_string_value(json_object_get(op, "op"));
     if (!json_is_object(op) || !name)
         return bad(why, len, "an undo operation without \"op\"");
@@ -226,8 +213,8 @@ bool fl_undo_check(json_t *op, const char *id, char *why, size_t len)
             return bad(why, len, "%s of pid 1", name);
         /* A worker is named by its label (fl-...); kill checks the name. */
         const char *label = json_string_value(json_object_get(op, "label"));
-        if (strcmp(name, "kill") == 0 &&
-            (!label || strncmp(label, "fl-", 3) != 0 || strlen(label) > 15 || !text_ok(json_object_get(op, "label"), 15)))
+        if (strcmp(name, "kill") == 0 && (!label || strncmp(label, "fl-", 3) != 0 || strlen(label) > 15 ||
+                                          !text_ok(json_object_get(op, "label"), 15)))
             return bad(why, len, "kill of a process that is not a faultline worker (label %s)", label ? label : "?");
         return true;
     }
@@ -264,8 +251,7 @@ bool fl_undo_check(json_t *op, const char *id, char *why, size_t len)
     return bad(why, len, "unknown undo operation '%.40s'", name);
 }
 
-bool fl_record_check(json_t *rec, const char *id, char *why, size_t len)
-{
+bool fl_record_check(json_t *rec, const char *id, char *why, size_t len) {
     if (!json_is_object(rec))
         return bad(why, len, "not a JSON object");
     if (!fl_fault_id_valid(id))
@@ -321,8 +307,7 @@ bool fl_record_check(json_t *rec, const char *id, char *why, size_t len)
 
 /* ---- reading ---- */
 /* Reads faults/NAME; 1 with *text (NUL-terminated), 0 if absent, -1 with why. */
-static int read_file(int dfd, const char *name, char **text, size_t *len, char *why, size_t wl)
-{
+static int read_file(int dfd, const char *name, char **text, size_t *len, char *why, size_t wl) {
     int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0) {
         if (errno == ENOENT)
@@ -354,8 +339,7 @@ static int read_file(int dfd, const char *name, char **text, size_t *len, char *
 }
 
 /* Parses and validates; 1 with *rec, -1 with why. */
-static int parse_record(const char *text, size_t len, const char *id, json_t **rec, char *why, size_t wl)
-{
+static int parse_record(const char *text, size_t len, const char *id, json_t **rec, char *why, size_t wl) {
     json_error_t jerr;
     json_t *r = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
     if (!r) {
@@ -371,8 +355,7 @@ static int parse_record(const char *text, size_t len, const char *id, json_t **r
     return 1;
 }
 
-int fl_journal_read(const char *id, json_t **rec, fl_error *err)
-{
+int fl_journal_read(const char *id, json_t **rec, fl_error *err) {
     *rec = NULL;
     if (!fl_fault_id_valid(id))
         return fl_fail(err, FL_EINVAL, "id", "'%s' is not a fault id (ids look like cpu-1a2b3c4d)", id ? id : "");
@@ -393,8 +376,7 @@ int fl_journal_read(const char *id, json_t **rec, fl_error *err)
     return rc;
 }
 
-json_t *fl_journal_load(const char *id)
-{
+json_t *fl_journal_load(const char *id) {
     json_t *rec;
     fl_error err;
     return fl_journal_read(id, &rec, &err) == 1 ? rec : NULL;
@@ -408,8 +390,7 @@ static int by_start(const void *a, const void *b)
     return (sa > sb) - (sa < sb);
 }
 
-int fl_journal_scan(json_t **records, json_t **corrupt, fl_error *err)
-{
+int fl_journal_scan(json_t **records, json_t **corrupt, fl_error *err) {
     *records = json_array();
     if (corrupt)
         *corrupt = json_array();
@@ -472,8 +453,7 @@ int fl_journal_scan(json_t **records, json_t **corrupt, fl_error *err)
     return 0;
 }
 
-json_t *fl_journal_load_all(void)
-{
+json_t *fl_journal_load_all(void) {
     json_t *records;
     fl_error err;
     fl_journal_scan(&records, NULL, &err);
@@ -481,8 +461,7 @@ json_t *fl_journal_load_all(void)
 }
 
 /* ---- writing ---- */
-int fl_journal_save(json_t *rec, fl_error *err)
-{
+int fl_journal_save(json_t *rec, fl_error *err) {
     const char *id = json_string_value(json_object_get(rec, "id"));
     if (!fl_fault_id_valid(id))
         return fl_fail(err, FL_EAPPLY, "journal", "refusing to journal a record without a valid id");
@@ -531,8 +510,7 @@ int fl_journal_remove(const char *id)
     return rc;
 }
 
-static int lock_at(int dfd, const char *name)
-{
+static int lock_at(int dfd, const char *name) {
     int fd = openat(dfd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
     if (fd < 0)
         return -1;
@@ -626,8 +604,7 @@ int fl_journal_create(json_t *rec, fl_error *err)
 }
 
 /* ---- corrupt records: kept aside, and what is ours in them undone ---- */
-int fl_journal_quarantine(const char *name, char *dest, size_t len, fl_error *err)
-{
+int fl_journal_quarantine(const char *name, char *dest, size_t len, fl_error *err) {
     int s, f;
     if (open_state(false, &s, &f, err) != 0)
         return -1;
@@ -654,8 +631,7 @@ int fl_journal_quarantine(const char *name, char *dest, size_t len, fl_error *er
     return rc;
 }
 
-json_t *fl_journal_quarantined(void)
-{
+json_t *fl_journal_quarantined(void) {
     json_t *list = json_array();
     int s;
     fl_error err;
@@ -687,8 +663,7 @@ json_t *fl_journal_quarantined(void)
  * complete and valid for `id` on its own (each names its target exactly as
  * faultline does), and the owner. A truncated record keeps most of them:
  * keys are written sorted, "undo" last, and each operation is one object. */
-json_t *fl_journal_salvage(const char *id, const char *text, size_t len, json_t **owner)
-{
+json_t *fl_journal_salvage(const char *id, const char *text, size_t len, json_t **owner) {
     json_t *ops = json_array();
     if (owner)
         *owner = NULL;

@@ -16,8 +16,10 @@ static const fl_param_spec cgroup_param = {
     "hierarchies"};
 
 static const fl_param_spec tag_param = {
-    "tag", FL_PARAM_STRING, 0, NULL, NULL, NULL, NULL,
-    "a label for the fault (1-64 of a-z A-Z 0-9 _ . -): faultline stop --tag T stops every fault that has it"};
+    "tag", FL_PARAM_STRING,
+    0,     NULL,
+    NULL,  NULL,
+    NULL,  "a label for the fault (1-64 of a-z A-Z 0-9 _ . -): faultline stop --tag T stops every fault that has it"};
 
 const char *fl_param_type_name(fl_param_type type)
 {
@@ -406,7 +408,7 @@ json_t *fl_spec_params_json(const fl_spec *spec)
 {
     json_t *o = json_object();
     for (size_t i = 0; i <= spec->n_values + 2; i++) {
-        const fl_value *v = i < spec->n_values       ? &spec->values[i]
+        const fl_value *v = i < spec->n_values        ? &spec->values[i]
                             : i == spec->n_values     ? &spec->duration
                             : i == spec->n_values + 1 ? &spec->cgroup
                                                       : &spec->tag;

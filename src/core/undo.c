@@ -42,8 +42,7 @@ static int run_kill(json_t *op, fl_error *err)
     /* Workers carry their label as their name (PR_SET_NAME) from the moment
      * they exist; any other process is not ours to kill. */
     char comm[32] = "";
-    if (fl_proc_is(pid, start) && fl_proc_comm(pid, comm, sizeof(comm)) == 0 && label &&
-        strncmp(comm, label, 15) != 0)
+    if (fl_proc_is(pid, start) && fl_proc_comm(pid, comm, sizeof(comm)) == 0 && label && strncmp(comm, label, 15) != 0)
         return fl_fail(err, FL_EAPPLY, "undo", "not killing pid %d: it is '%s', not the worker %s", (int)pid, comm,
                        label);
     if (fl_proc_is(pid, start))
@@ -78,8 +77,9 @@ static int run_unlink(json_t *op, fl_error *err)
     int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
     free(dir);
     if (dfd < 0)
-        return errno == ENOENT ? 0 : fl_fail(err, FL_EAPPLY, "undo", "cannot open the directory of %s: %s", path,
-                                             strerror(errno));
+        return errno == ENOENT
+                   ? 0
+                   : fl_fail(err, FL_EAPPLY, "undo", "cannot open the directory of %s: %s", path, strerror(errno));
     /* unlinkat never follows the name: a symlink put there is removed, not
      * what it points to. */
     int rc = 0;
@@ -136,8 +136,7 @@ void fl_undo_describe(json_t *op, char *buf, size_t len)
 
 int fl_rollback_id(const char *id, fl_error *err) { return fl_rollback_known(id, NULL, err); }
 
-int fl_rollback_known(const char *id, json_t *known, fl_error *err)
-{
+int fl_rollback_known(const char *id, json_t *known, fl_error *err) {
     if (!fl_fault_id_valid(id))
         return fl_fail(err, FL_EINVAL, "id", "'%s' is not a fault id", id ? id : "");
     int lock = fl_journal_lock(id);

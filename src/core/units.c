@@ -64,8 +64,8 @@ int fl_parse_duration(const char *text, const char *field, int64_t *out_us, fl_e
                 break;
         }
         if (i == FL_ARRAY_LEN(units) && !*p)
-            return fl_fail(err, FL_EINVAL, field, "--%s: '%s' needs a unit (us, ms, s, m, h), e.g. %ss", field,
-                           text, text);
+            return fl_fail(err, FL_EINVAL, field, "--%s: '%s' needs a unit (us, ms, s, m, h), e.g. %ss", field, text,
+                           text);
         if (i == FL_ARRAY_LEN(units))
             return fl_fail(err, FL_EINVAL, field,
                            "--%s: '%s' is not a duration: '%s' is not a unit (us, ms, s, m, h; no exponents), "

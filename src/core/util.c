@@ -47,8 +47,7 @@ int64_t fl_mono_us(void) { return clock_us(CLOCK_MONOTONIC); }
  * live in different time namespaces (a supervisor and a `status` run in a
  * container), so it takes the offsets of its own namespace out: every
  * process then speaks the host's boot clock. */
-static int64_t boottime_offset_ns(void)
-{
+static int64_t boottime_offset_ns(void) {
     static int64_t offset_ns;
     static pid_t read_by; /* a forked child shares the namespace: keep it */
     if (read_by)
@@ -136,8 +135,7 @@ static int stat_field(pid_t pid, int index, unsigned long long *out, char *state
 
 /* Start times are shown shifted by the reader's time namespace offset; the
  * host's value is the same for every reader. */
-static unsigned long long host_ticks(unsigned long long seen)
-{
+static unsigned long long host_ticks(unsigned long long seen) {
     long hz = sysconf(_SC_CLK_TCK);
     int64_t off = boottime_offset_ns() / (1000000000LL / (hz > 0 ? hz : 100));
     int64_t host = (int64_t)seen - off;
@@ -315,8 +313,7 @@ const char *fl_signal_name(int signo)
     return buf;
 }
 
-bool fl_have_cap(int cap)
-{
+bool fl_have_cap(int cap) {
     FILE *f = fopen("/proc/self/status", "re");
     if (!f)
         return false;
@@ -330,8 +327,7 @@ bool fl_have_cap(int cap)
 }
 
 /* ---- notices: what the user should know, though nothing failed ---- */
-static void notice_to_stderr(void *user, const char *message)
-{
+static void notice_to_stderr(void *user, const char *message) {
     (void)user;
     fprintf(stderr, "faultline: %s\n", message);
 }
@@ -339,14 +335,12 @@ static void notice_to_stderr(void *user, const char *message)
 static fl_notice_fn notice_fn = notice_to_stderr;
 static void *notice_user;
 
-void fl_set_notice_handler(fl_notice_fn fn, void *user)
-{
+void fl_set_notice_handler(fl_notice_fn fn, void *user) {
     notice_fn = fn ? fn : notice_to_stderr;
     notice_user = fn ? user : NULL;
 }
 
-void fl_notice(const char *fmt, ...)
-{
+void fl_notice(const char *fmt, ...) {
     char buf[1024];
     va_list ap;
     va_start(ap, fmt);

@@ -7,9 +7,7 @@
 
 #include <yaml.h>
 
-int fl_yaml_bounded(const char *text, size_t len, bool refuse_aliases, int *line, int *col, char *why,
-                    size_t why_len)
-{
+int fl_yaml_bounded(const char *text, size_t len, bool refuse_aliases, int *line, int *col, char *why, size_t why_len) {
     yaml_parser_t parser;
     if (!yaml_parser_initialize(&parser))
         return 0;

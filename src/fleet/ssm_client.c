@@ -111,8 +111,10 @@ int fl_ssm_config_load(fl_ssm_config *cfg, fl_error *err) {
         if (t == 0)
             t = ini_get(config, section, "aws_session_token", cfg->session_token, sizeof(cfg->session_token));
         if (t < 0)
-            return fl_fail(err, FL_EINVAL, "credentials", "the aws_session_token of profile '%s' is longer than %zu "
-                           "characters", cfg->profile, sizeof(cfg->session_token) - 1);
+            return fl_fail(err, FL_EINVAL, "credentials",
+                           "the aws_session_token of profile '%s' is longer than %zu "
+                           "characters",
+                           cfg->profile, sizeof(cfg->session_token) - 1);
     }
     if (!cfg->access_key[0] || !cfg->secret_key[0])
         return fl_fail(err, FL_EINVAL, "credentials",

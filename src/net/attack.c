@@ -207,8 +207,9 @@ int fl_net_apply(fl_ctx *ctx, fl_error *err) {
     bool owned;
     if (fl_nft_own_table(ns, table, fl_spec_duration_us(ctx->spec), &owned, err) != 0)
         return -1;
-    fl_ctx_applied(ctx, "%s", owned ? "kernel-owned table: removed by the kernel the moment this supervisor dies"
-                                    : "this kernel has no owned tables (Linux < 5.12): the journal alone removes it");
+    fl_ctx_applied(ctx, "%s",
+                   owned ? "kernel-owned table: removed by the kernel the moment this supervisor dies"
+                         : "this kernel has no owned tables (Linux < 5.12): the journal alone removes it");
     if (p->uses_engine && !a.queue_expr) {
         /* The queue rule first, so that no matching rule ever jumps to an
          * empty chain. "add" is idempotent: the full text repeats these. */

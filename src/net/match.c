@@ -199,9 +199,7 @@ static bool proc_addr(const char *text, int family, fl_net_prefix *p, unsigned *
     return true;
 }
 
-static bool is_ssh_daemon(const char *comm) {
-    return strncmp(comm, "sshd", 4) == 0 || strcmp(comm, "dropbear") == 0;
-}
+static bool is_ssh_daemon(const char *comm) { return strncmp(comm, "sshd", 4) == 0 || strcmp(comm, "dropbear") == 0; }
 
 void fl_net_find_controllers(fl_net_match *m, bool notice) {
     m->n_controllers = 0;
@@ -294,8 +292,7 @@ void fl_net_find_controllers(fl_net_match *m, bool notice) {
                      fl_net_format_prefix(&m->controllers[i].peer, a, sizeof(a)), m->controllers[i].peer_port,
                      m->controllers[i].own_port);
         }
-        fl_notice("leaving %zu SSH session(s) alone (%s); --include-controller hits them too", m->n_controllers,
-                  list);
+        fl_notice("leaving %zu SSH session(s) alone (%s); --include-controller hits them too", m->n_controllers, list);
     }
     if (unreadable)
         fl_notice("could not read the connections of %zu sshd process(es) (not root?): their SSH sessions are not "

@@ -70,7 +70,7 @@
          NULL,    "inject in another network namespace: NAME (/run/netns/NAME), PATH, or PID (a container's process)"}, \
     {                                                                                                                   \
         "include-controller", FL_PARAM_BOOL, 0, NULL, NULL, NULL, NULL,                                                 \
-            "also hit this host's live SSH sessions (sshd's connections; excluded by default)"                                      \
+            "also hit this host's live SSH sessions (sshd's connections; excluded by default)"                          \
     }
 
 enum { FL_NET_TCP = 1, FL_NET_UDP = 2, FL_NET_ICMP = 4 };

@@ -11,11 +11,11 @@
 #include <libnftnl/rule.h>
 #include <libnftnl/table.h>
 #include <libnftnl/udata.h>
+#include <limits.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/xt_NFQUEUE.h>
-#include <limits.h>
 #include <nftables/libnftables.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -161,8 +161,6 @@ static int run_in(const fl_netns *ns, const char *commands, bool dry_run, char *
     fl_netns_leave(saved);
     return rc == 0 ? 0 : -1;
 }
-
-
 
 int fl_nft_run(const fl_netns *ns, const char *commands, bool dry_run, char **json_out, fl_error *err) {
     return run_in(ns, commands, dry_run, json_out, err, NULL);
@@ -344,8 +342,9 @@ int fl_nft_own_table(const fl_netns *ns, const char *table, int64_t lifetime_us,
     session_close();
     char path[PATH_MAX], comment[240];
     state_identity(path, sizeof(path));
-    snprintf(comment, sizeof(comment), "faultline state=%s until=%lld", comment_path_ok(path) ? path : "?",
-             (long long)((fl_boot_us() + lifetime_us + FL_APPLY_ALLOWANCE_US + 2 * FL_GUARDIAN_GRACE_US) / 1000000 + 1));
+    snprintf(
+        comment, sizeof(comment), "faultline state=%s until=%lld", comment_path_ok(path) ? path : "?",
+        (long long)((fl_boot_us() + lifetime_us + FL_APPLY_ALLOWANCE_US + 2 * FL_GUARDIAN_GRACE_US) / 1000000 + 1));
     int saved;
     if (fl_netns_enter(ns, &saved, err) != 0)
         return -1;
@@ -425,9 +424,8 @@ static int table_cb(const struct nlmsghdr *nlh, void *data) {
         const char *name = nftnl_table_get_str(t, NFTNL_TABLE_NAME);
         char comment[256] = "";
         uint32_t len = 0;
-        const void *udata = nftnl_table_is_set(t, NFTNL_TABLE_USERDATA)
-                                ? nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len)
-                                : NULL;
+        const void *udata =
+            nftnl_table_is_set(t, NFTNL_TABLE_USERDATA) ? nftnl_table_get_data(t, NFTNL_TABLE_USERDATA, &len) : NULL;
         const struct nftnl_udata *tb[NFTNL_UDATA_TABLE_MAX + 1] = {0};
         if (udata && nftnl_udata_parse(udata, len, comment_cb, tb) >= 0 && tb[NFTNL_UDATA_TABLE_COMMENT]) {
             uint32_t cl = nftnl_udata_len(tb[NFTNL_UDATA_TABLE_COMMENT]);
@@ -475,7 +473,8 @@ static bool table_exists(const fl_netns *ns, const char *name, bool *known) {
     json_t *tables = list_tables();
     size_t i;
     json_t *t;
-    json_array_foreach(tables, i, t) exists = exists || strcmp(json_string_value(json_object_get(t, "name")), name) == 0;
+    json_array_foreach(tables, i, t) exists =
+        exists || strcmp(json_string_value(json_object_get(t, "name")), name) == 0;
     json_decref(tables);
     fl_netns_leave(saved);
     return exists;
@@ -548,7 +547,8 @@ int fl_nft_table_packets(const fl_netns *ns, const char *name, uint64_t *packets
     json_t *tables = list_tables();
     size_t i;
     json_t *t;
-    json_array_foreach(tables, i, t) exists = exists || strcmp(json_string_value(json_object_get(t, "name")), name) == 0;
+    json_array_foreach(tables, i, t) exists =
+        exists || strcmp(json_string_value(json_object_get(t, "name")), name) == 0;
     json_decref(tables);
     int rc = -1;
     counter_sum sum = {0};

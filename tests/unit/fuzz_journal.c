@@ -25,8 +25,7 @@ static const char *const ids[] = {"io-stress-0000000a", "latency-0000000b", "pro
                                   "disk-fill-0000000d", "blackhole-0000000e"};
 static char state[64];
 
-static void check_op(json_t *op, const char *id)
-{
+static void check_op(json_t *op, const char *id) {
     if (!fl_undo_check(op, id, NULL, 0))
         abort();
     const char *name = json_string_value(json_object_get(op, "op"));
@@ -42,8 +41,7 @@ static void check_op(json_t *op, const char *id)
     }
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
-{
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     if (!state[0]) {
         snprintf(state, sizeof(state), "/tmp/fl-fuzz-journal-XXXXXX");
         if (!mkdtemp(state))

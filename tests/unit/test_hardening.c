@@ -1,12 +1,12 @@
 /* Issue 16 in the library: sizes and counts at their limits (no
  * wrap-around), the memory attack's safety margins, YAML bounds, the
  * inventory's aliases and duplicates, the SSM session token. */
+#include <cmocka.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +21,7 @@
 
 static char dir[64];
 
-static int setup(void **state)
-{
+static int setup(void **state) {
     (void)state;
     snprintf(dir, sizeof(dir), "/tmp/fl-harden-XXXXXX");
     if (!mkdtemp(dir))
@@ -31,8 +30,7 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
+static int teardown(void **state) {
     (void)state;
     fl_error err;
     fl_recover(FL_RECOVER_ALL, NULL, NULL, &err);
@@ -40,8 +38,7 @@ static int teardown(void **state)
 }
 
 /* Item 4: every size is checked against what the arithmetic can hold. */
-static void sizes_at_their_limits(void **state)
-{
+static void sizes_at_their_limits(void **state) {
     (void)state;
     uint64_t b;
     fl_error err;
@@ -86,8 +83,7 @@ static void sizes_at_their_limits(void **state)
 /* Item 4: io-stress never writes through something planted at its file
  * name (a symlink to a file of root's): the attack is applied here by hand
  * with a known id, as a supervisor would. */
-static void io_stress_never_writes_through_a_planted_symlink(void **state)
-{
+static void io_stress_never_writes_through_a_planted_symlink(void **state) {
     (void)state;
     char work[128], victim[160], planted[200];
     snprintf(work, sizeof(work), "%s.io", dir);
@@ -105,7 +101,8 @@ static void io_stress_never_writes_through_a_planted_symlink(void **state)
     assert_int_equal(fl_spec_set(spec, "duration", "1s", &err), 0);
     assert_int_equal(fl_spec_validate(spec, &err), 0);
     assert_int_equal(fl_state_prepare(&err), 0);
-    fl_ctx ctx = {.spec = spec, .rec = json_pack("{s:s, s:s, s:[]}", "id", "io-stress-0000000a", "kind", "io-stress", "undo")};
+    fl_ctx ctx = {.spec = spec,
+                  .rec = json_pack("{s:s, s:s, s:[]}", "id", "io-stress-0000000a", "kind", "io-stress", "undo")};
     int rc = spec->attack->apply(&ctx, &err);
     for (size_t i = 0; i < ctx.n_workers; i++) { /* only if it was not refused */
         usleep(200000);
@@ -126,14 +123,12 @@ static void io_stress_never_writes_through_a_planted_symlink(void **state)
     rmdir(work);
 }
 
-static pid_t worker_pid(const fl_fault *fault)
-{
+static pid_t worker_pid(const fl_fault *fault) {
     const char *p = strstr(fl_fault_applied(fault), "pid ");
     return p ? (pid_t)atoi(p + 4) : 0;
 }
 
-static uint64_t mem_available(void)
-{
+static uint64_t mem_available(void) {
     FILE *f = fopen("/proc/meminfo", "re");
     char line[128];
     uint64_t kb = 0;
@@ -146,8 +141,7 @@ static uint64_t mem_available(void)
 }
 
 /* Item 10: the OOM killer takes the memory worker first. */
-static void memory_worker_goes_first_under_oom(void **state)
-{
+static void memory_worker_goes_first_under_oom(void **state) {
     (void)state;
     fl_error err;
     fl_spec *spec = fl_spec_new("memory", &err);
@@ -169,8 +163,7 @@ static void memory_worker_goes_first_under_oom(void **state)
 
 /* Item 10: the reserve is checked again when the memory is taken, not
  * only at validation: memory others took meanwhile counts. */
-static void memory_reserve_is_rechecked_when_taking(void **state)
-{
+static void memory_reserve_is_rechecked_when_taking(void **state) {
     (void)state;
     const uint64_t size = 64ULL << 20, margin = 256ULL << 20, others = 768ULL << 20;
     fl_error err;
@@ -199,8 +192,7 @@ static void memory_reserve_is_rechecked_when_taking(void **state)
 }
 
 /* Item 11: nesting and size of YAML inputs are bounded before loading. */
-static void yaml_bounds(void **state)
-{
+static void yaml_bounds(void **state) {
     (void)state;
     char text[200];
     int line, col;
@@ -241,8 +233,7 @@ static void yaml_bounds(void **state)
 
 /* Item 13: the inventory refuses aliases, as the experiment parser does,
  * and finds duplicates among many hosts without comparing every pair. */
-static void inventory_aliases_and_duplicates(void **state)
-{
+static void inventory_aliases_and_duplicates(void **state) {
     (void)state;
     fl_error err;
     const char *alias = "defaults: &d {user: root}\nhosts:\n  a: {address: 10.0.0.1}\n  b: *d\n";
@@ -275,8 +266,7 @@ static void inventory_aliases_and_duplicates(void **state)
 }
 
 /* Item 13: a session token is never cut short. */
-static void long_session_token_is_kept_whole(void **state)
-{
+static void long_session_token_is_kept_whole(void **state) {
     (void)state;
     char *token = malloc(9001);
     memset(token, 'T', 3000);
@@ -300,8 +290,7 @@ static void long_session_token_is_kept_whole(void **state)
     free(token);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(sizes_at_their_limits),
         cmocka_unit_test(io_stress_never_writes_through_a_planted_symlink),

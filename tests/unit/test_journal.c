@@ -1,13 +1,13 @@
 /* The journal: durable records, conflicts, undo operations, rollback. */
+#include <cmocka.h>
+#include <fcntl.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
-#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -47,13 +47,12 @@ static json_t *record(const char *id, const char *claim)
 {
     unsigned long long start;
     fl_proc_start_ticks(getpid(), &start);
-    return json_pack("{s:s, s:s, s:[s], s:s, s:{s:i, s:I}, s:I, s:I, s:[]}", "id", id, "kind", "cpu", "claims",
-                     claim, "state", "active", "owner", "pid", (int)getpid(), "start", (json_int_t)start,
-                     "started_us", (json_int_t)fl_wall_us(), "expires_us", (json_int_t)fl_wall_us(), "undo");
+    return json_pack("{s:s, s:s, s:[s], s:s, s:{s:i, s:I}, s:I, s:I, s:[]}", "id", id, "kind", "cpu", "claims", claim,
+                     "state", "active", "owner", "pid", (int)getpid(), "start", (json_int_t)start, "started_us",
+                     (json_int_t)fl_wall_us(), "expires_us", (json_int_t)fl_wall_us(), "undo");
 }
 
-static void write_text(const char *path, const char *text)
-{
+static void write_text(const char *path, const char *text) {
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fputs(text, f);
@@ -155,11 +154,9 @@ static void pid_reuse_is_not_touched(void **state)
     json_decref(unknown);
 }
 
-
 /* Item 1 (issue 16): a journal that someone else could have written is never
  * read, let alone executed; the check follows no symlink. */
-static void untrusted_state_dir_is_not_read(void **state)
-{
+static void untrusted_state_dir_is_not_read(void **state) {
     (void)state;
     char victim[256], path[300];
     snprintf(victim, sizeof(victim), "%s.victim", dir);
@@ -201,8 +198,7 @@ static void untrusted_state_dir_is_not_read(void **state)
 
 /* Item 1: every field is validated; operations faultline never writes are
  * not run, whatever the record around them. */
-static void forged_operations_are_refused(void **state)
-{
+static void forged_operations_are_refused(void **state) {
     (void)state;
     char why[300];
     json_t *op = fl_undo_unlink("/etc/passwd");
@@ -249,8 +245,7 @@ static void forged_operations_are_refused(void **state)
 }
 
 /* Item 2: only fault ids name records; a path never does. */
-static void ids_are_validated(void **state)
-{
+static void ids_are_validated(void **state) {
     (void)state;
     assert_true(fl_fault_id_valid("cpu-0a1b2c3d"));
     assert_true(fl_fault_id_valid("packet-loss-0a1b2c3d"));
@@ -283,8 +278,7 @@ static void ids_are_validated(void **state)
 
 /* Item 3: a record that cannot be read is reported, kept aside, and what
  * can still be identified as ours in it is undone. */
-static void corrupt_records_are_reported_kept_and_salvaged(void **state)
-{
+static void corrupt_records_are_reported_kept_and_salvaged(void **state) {
     (void)state;
     char file[300], path[300];
     snprintf(file, sizeof(file), "%s/faultline-fill-disk-fill-0000000c.tmp", dir);
@@ -318,8 +312,8 @@ static void corrupt_records_are_reported_kept_and_salvaged(void **state)
     assert_int_equal(fl_recover(0, NULL, NULL, &err), -1);
     assert_int_equal(err.code, FL_EAPPLY);
     assert_non_null(strstr(err.message, "disk-fill-0000000c.json"));
-    assert_false(exists(file));  /* undone: the name faultline gave it */
-    assert_false(exists(path));  /* and the record moved aside */
+    assert_false(exists(file)); /* undone: the name faultline gave it */
+    assert_false(exists(path)); /* and the record moved aside */
     char kept[300];
     snprintf(kept, sizeof(kept), "%s/corrupt/disk-fill-0000000c.json", dir);
     assert_true(exists(kept));
@@ -334,8 +328,7 @@ static void corrupt_records_are_reported_kept_and_salvaged(void **state)
 }
 
 /* Item 3: no silent cap on the number of records. */
-static void more_than_4096_records_are_all_seen(void **state)
-{
+static void more_than_4096_records_are_all_seen(void **state) {
     (void)state;
     fl_error err;
     for (int i = 0; i < 4200; i++) {
