@@ -1,12 +1,15 @@
 /* Issue 16 in the library: sizes and counts at their limits (no
  * wrap-around), the memory attack's safety margins, YAML bounds, the
  * inventory's aliases and duplicates, the SSM session token. */
-#include <cmocka.h>
+/* cmocka.h needs these first */
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -1,11 +1,14 @@
 /* The journal: durable records, conflicts, undo operations, rollback. */
-#include <cmocka.h>
-#include <fcntl.h>
+/* cmocka.h needs these first */
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
