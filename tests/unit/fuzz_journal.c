@@ -25,6 +25,15 @@ static const char *const ids[] = {"io-stress-0000000a", "latency-0000000b", "pro
                                   "disk-fill-0000000d", "blackhole-0000000e"};
 static char state[64];
 
+/* The private state directory goes when the fuzzer exits. */
+static void remove_state(void)
+{
+    char path[96];
+    snprintf(path, sizeof(path), "%s/faults", state);
+    rmdir(path);
+    rmdir(state);
+}
+
 static void check_op(json_t *op, const char *id) {
     if (!fl_undo_check(op, id, NULL, 0))
         abort();
@@ -47,6 +56,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         if (!mkdtemp(state))
             abort();
         setenv("FAULTLINE_STATE_DIR", state, 1);
+        atexit(remove_state);
         fl_error err;
         if (fl_state_prepare(&err) != 0)
             abort();
