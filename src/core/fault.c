@@ -688,8 +688,11 @@ int fl_stop_tag(const char *tag, fl_error *err) {
     if (!fl_tag_valid(tag))
         return fl_fail(err, FL_EINVAL, "tag", "--tag: '%s' is not a tag (1-64 of a-z A-Z 0-9 _ . -)", tag ? tag : "");
     json_t *all, *corrupt;
-    if (fl_journal_scan(&all, &corrupt, err) != 0)
+    if (fl_journal_scan(&all, &corrupt, err) != 0) {
+        json_decref(all);
+        json_decref(corrupt);
         return -1;
+    }
     int stopped = 0, failed = 0;
     size_t i;
     json_t *rec;
@@ -739,8 +742,11 @@ int fl_status_list(fl_fault_status **out, size_t *count, fl_error *err)
     *out = NULL;
     *count = 0;
     json_t *all, *corrupt;
-    if (fl_journal_scan(&all, &corrupt, err) != 0)
+    if (fl_journal_scan(&all, &corrupt, err) != 0) {
+        json_decref(all);
+        json_decref(corrupt);
         return -1;
+    }
     json_t *kept = fl_journal_quarantined();
     size_t n = json_array_size(all), nc = json_array_size(corrupt), nk = json_array_size(kept);
     fl_fault_status *list = calloc(n + nc + nk ? n + nc + nk : 1, sizeof(*list));
@@ -843,8 +849,11 @@ int fl_recover(unsigned flags, fl_recover_cb cb, void *user, fl_error *err)
 {
     fl_error_clear(err);
     json_t *all, *corrupt;
-    if (fl_journal_scan(&all, &corrupt, err) != 0)
+    if (fl_journal_scan(&all, &corrupt, err) != 0) {
+        json_decref(all);
+        json_decref(corrupt);
         return -1;
+    }
     size_t i;
     json_t *rec;
     int count = 0, failed = 0;

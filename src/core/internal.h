@@ -139,7 +139,8 @@ int fl_journal_read(const char *id, json_t **rec, fl_error *err);
 json_t *fl_journal_load_all(void);
 /* Every record: the valid ones into *records (sorted by start time), the
  * others into *corrupt as {file, name, problem, id?, text?}. -1 with err if
- * the state directory cannot be trusted; an absent journal is empty. */
+ * the state directory cannot be trusted; an absent journal is empty. Both
+ * arrays are set either way: the caller releases them. */
 int fl_journal_scan(json_t **records, json_t **corrupt, fl_error *err);
 /* Validation of a record (as stored in faults/ID.json) and of one undo
  * operation of fault `id`: exactly what faultline writes, nothing else. */
