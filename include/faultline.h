@@ -143,8 +143,8 @@ FL_API size_t fl_attack_count(void);
 FL_API const fl_attack_info *fl_attack_at(size_t index);
 FL_API const fl_attack_info *fl_attack_find(const char *name);
 FL_API const char *fl_param_type_name(fl_param_type type);
-/* The parameters every held attack takes besides its own: "duration", and
- * "cgroup" for attacks that start workers. NULL for other names. */
+/* The parameters every held attack takes besides its own: "duration",
+ * "tag", and "cgroup" for attacks that start workers. NULL for other names. */
 FL_API const fl_param_spec *fl_common_param(const char *name);
 /* A parameter of attack `kind` by name, or a common one; NULL if neither. */
 FL_API const fl_param_spec *fl_attack_param(const char *kind, const char *name);
@@ -208,33 +208,69 @@ FL_API void fl_fault_free(fl_fault *fault);
 typedef struct fl_fault_status {
     char id[40];
     char kind[32];
-    char state[16];       /* applying, active, reverting, orphaned, expired */
+    char state[16];       /* applying, active, reverting, revert-failed, orphaned, expired, corrupt */
     char *params_json;    /* {"load":"80%",...} */
     char *undo_json;      /* the journaled undo operations */
     int64_t started_us;   /* Unix time, microseconds */
     int64_t expires_us;
     pid_t owner_pid;      /* the supervisor */
     bool owner_alive;
+    pid_t guardian_pid; /* rolls back if the supervisor dies; 0 if none */
+    bool guardian_alive;
+    char tag[64]; /* the --tag it was started with, "" if none */
+    /* state "corrupt": a record that cannot be trusted (unreadable,
+     * truncated, or with a field faultline never writes). `file` names it
+     * and `problem` says what is wrong; the other fields are empty. */
+    char file[512];
+    char problem[256];
 } fl_fault_status;
 
-/* Lists journaled faults. Free with fl_status_free. */
+/* Lists journaled faults, corrupt records included (state "corrupt").
+ * Free with fl_status_free. Fails (FL_EAPPLY) if the state directory
+ * cannot be trusted (see fl_state_check). */
 FL_API int fl_status_list(fl_fault_status **out, size_t *count, fl_error *err);
 FL_API void fl_status_free(fl_fault_status *list, size_t count);
 
+/* True if `id` has the form faultline gives fault ids: "<kind>-" and 8
+ * lowercase hex digits, with a kind from the catalog. */
+FL_API bool fl_fault_id_valid(const char *id);
+
 /* Rolls back the fault with this id (by asking its supervisor, or directly
- * if the supervisor is gone). */
+ * if the supervisor is gone). FL_EINVAL for a text that is not a fault id
+ * and for an id with no record. */
 FL_API int fl_stop_id(const char *id, fl_error *err);
+
+/* Rolls back every fault started with --tag `tag` (a tag is 1-64 of
+ * a-z A-Z 0-9 _ . -). Returns how many, or -1 with err. */
+FL_API int fl_stop_tag(const char *tag, fl_error *err);
 
 #define FL_RECOVER_ALL 0x1u /* also faults whose owner is alive */
 /* Called for each fault rolled back; `result` is NULL on success. */
 typedef void (*fl_recover_cb)(void *user, const char *id, const char *kind, const char *result);
 /* Rolls back every journaled fault whose owner is gone (or, with
  * FL_RECOVER_ALL, every fault), and removes leftovers of faultline's own
- * that no journal mentions. Returns the number of faults rolled back. */
+ * that no journal mentions. A corrupt record is moved to STATE/corrupt/
+ * (kept for inspection), what faultline can still identify as its own from
+ * it is undone, and the call fails with FL_EAPPLY naming the file; so does
+ * every later call while a record sits in STATE/corrupt/. Returns the
+ * number of faults rolled back, or -1. */
 FL_API int fl_recover(unsigned flags, fl_recover_cb cb, void *user, fl_error *err);
 
 /* The state directory in use (FAULTLINE_STATE_DIR or /run/faultline). */
 FL_API const char *fl_state_dir(void);
+/* Checks that the state directory can be trusted before anything in it is
+ * read: it and its faults/ are real directories (no symlink), owned by the
+ * effective user, with no access for group or others. Returns 1 if it is
+ * trusted, 0 if it does not exist (nothing journaled), -1 (FL_EAPPLY, err
+ * says why) otherwise. Every function that reads the journal checks this. */
+FL_API int fl_state_check(fl_error *err);
+
+/* Notices: things the user should know although nothing failed (which SSH
+ * connections a network fault leaves alone, ...). By default each is
+ * printed on stderr as "faultline: <message>"; a program embedding the
+ * library may take them instead (NULL restores the default). */
+typedef void (*fl_notice_fn)(void *user, const char *message);
+FL_API void fl_set_notice_handler(fl_notice_fn fn, void *user);
 
 #ifdef __cplusplus
 }

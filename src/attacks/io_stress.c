@@ -53,11 +53,15 @@ static int validate(fl_spec *spec, fl_error *err)
     if (p->block > p->size)
         return fl_fail(err, FL_EINVAL, "block", "block: larger than size");
     struct statvfs s;
-    uint64_t need = p->size * (uint64_t)p->workers;
+    uint64_t need, with_reserve;
+    char sz[32];
+    if (!fl_mul_u64(p->size, (uint64_t)p->workers, &need))
+        return fl_fail(err, FL_EINVAL, "size", "size: %d files of %s is more than any filesystem holds", p->workers,
+                       fl_format_size(p->size, sz, sizeof(sz)));
     if (statvfs(path, &s) == 0) {
         uint64_t avail = (uint64_t)s.f_bavail * s.f_frsize;
         uint64_t total = (uint64_t)s.f_blocks * s.f_frsize;
-        if (need + total / 50 > avail) {
+        if (!fl_add_u64(need, total / 50, &with_reserve) || with_reserve > avail) {
             char n[32], a[32];
             return fl_fail(err, FL_EINVAL, "size",
                            "size: %d files of this size need %s but only %s is free (keeping 2%% in reserve)",
@@ -96,9 +100,12 @@ static void churn(void *varg)
 {
     io_arg *arg = varg;
     const io_plan *p = arg->p;
-    int fd = open(arg->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    /* The file apply() just created: never through a symlink, and only if
+     * it is still that one file of ours. */
+    int fd = open(arg->path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
+    struct stat st;
     char *buf = malloc(p->block);
-    if (fd < 0 || !buf)
+    if (fd < 0 || !buf || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1)
         _exit(1);
     memset(buf, 0xa5, p->block);
     bool reads = strcmp(p->mode, "write") != 0, writes = strcmp(p->mode, "read") != 0;
@@ -140,6 +147,13 @@ static int apply(fl_ctx *ctx, fl_error *err)
         snprintf(arg.path, sizeof(arg.path), "%s/faultline-io-%s-%d.tmp", p->dir, id, i);
         if (fl_ctx_journal_undo(ctx, fl_undo_unlink(arg.path), err) != 0)
             return -1;
+        /* A new file of our own: never one planted at the name (O_EXCL), and
+         * never through a symlink (O_NOFOLLOW). */
+        int fd = open(arg.path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return fl_fail(err, FL_EAPPLY, "path", "cannot create %s: %s%s", arg.path, strerror(errno),
+                           errno == EEXIST ? " (something is already there: not writing through it)" : "");
+        close(fd);
         char label[16];
         pid_t pid;
         snprintf(label, sizeof(label), "fl-io-%d", i);

@@ -4,10 +4,15 @@
  * the seed's MemoryHogAttack, ChaosBlade `mem load --mem-percent --reserve`. */
 #include "core/internal.h"
 
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
+
+#define EXIT_RESERVE 3 /* the worker stopped growing at the reserve */
+#define RECHECK_BYTES (64ULL << 20)
 
 static const fl_param_spec params[] = {
     {"size", FL_PARAM_SIZE, 0, NULL, "4K", NULL, NULL, "memory to take, e.g. 512M (or --percent)"},
@@ -38,6 +43,7 @@ static int meminfo(const char *key, uint64_t *bytes)
 
 typedef struct mem_plan {
     uint64_t bytes;
+    uint64_t reserve; /* 0 with --force */
     bool lock;
 } mem_plan;
 
@@ -58,6 +64,7 @@ static int validate(fl_spec *spec, fl_error *err)
     spec->free_data = free;
     const fl_value *r = fl_spec_value(spec, "reserve");
     uint64_t reserve = r->is_percent ? (uint64_t)((double)total * r->pct / 100.0) : r->u64;
+    p->reserve = fl_spec_bool(spec, "force") ? 0 : reserve;
     if (!fl_spec_bool(spec, "force") && (p->bytes > avail || avail - p->bytes < reserve)) {
         char b[32], a[32], rs[32];
         return fl_fail(err, FL_EINVAL, by_size ? "size" : "percent",
@@ -79,16 +86,38 @@ static void plan(const fl_spec *spec, fl_plan_cb step, void *user)
     step(user, op, "kill the memory worker (SIGKILL), which frees the memory");
 }
 
+/* Whether taking `remaining` more bytes now would leave less than the
+ * reserve: memory others took since validation counts. */
+static bool past_reserve(const mem_plan *p, uint64_t remaining) {
+    uint64_t avail;
+    if (!p->reserve || meminfo("MemAvailable", &avail) != 0)
+        return false;
+    return avail < remaining || avail - remaining < p->reserve;
+}
+
 static void hog(void *arg)
 {
     const mem_plan *p = arg;
+    /* If memory runs out anyway, the OOM killer takes this worker first,
+     * not the services under test (nor faultline's supervisor). */
+    int fd = open("/proc/self/oom_score_adj", O_WRONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        fl_write_all(fd, "1000", 4);
+        close(fd);
+    }
+    if (past_reserve(p, p->bytes))
+        _exit(EXIT_RESERVE);
     unsigned char *mem = mmap(NULL, p->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED)
         _exit(1);
     long page = sysconf(_SC_PAGESIZE);
-    /* A distinct non-zero byte per page: the kernel must back every page. */
-    for (uint64_t off = 0; off < p->bytes; off += (uint64_t)page)
+    /* A distinct non-zero byte per page: the kernel must back every page.
+     * The reserve is checked again as it grows. */
+    for (uint64_t off = 0; off < p->bytes; off += (uint64_t)page) {
+        if (off % RECHECK_BYTES == 0 && off && past_reserve(p, p->bytes - off))
+            _exit(EXIT_RESERVE); /* exiting frees it all at once */
         mem[off] = (unsigned char)(off / (uint64_t)page) | 1;
+    }
     if (p->lock && mlock(mem, p->bytes) != 0)
         _exit(2);
     fl_worker_ready();
@@ -101,8 +130,19 @@ static int apply(fl_ctx *ctx, fl_error *err)
     const mem_plan *p = ctx->spec->data;
     pid_t pid;
     /* Touching pages runs at well over 500 MB/s; allow for slow hosts. */
-    int timeout_ms = 30000 + (int)(p->bytes / (20ULL << 20)) * 1000;
+    uint64_t slow_ms = p->bytes / (20ULL << 20) * 1000;
+    int timeout_ms = 30000 + (int)(slow_ms > 3600000 ? 3600000 : slow_ms);
     if (fl_ctx_spawn(ctx, "fl-memory", hog, (void *)p, timeout_ms, &pid, err) != 0) {
+        int status = 0;
+        pid_t w = ctx->n_workers ? ctx->workers[ctx->n_workers - 1] : 0;
+        for (int i = 0; w > 0 && i < 100 && waitpid(w, &status, WNOHANG) == 0; i++)
+            fl_sleep_us(10000);
+        char b[32], r[32];
+        if (w > 0 && WIFEXITED(status) && WEXITSTATUS(status) == EXIT_RESERVE)
+            return fl_fail(err, FL_EAPPLY, "reserve",
+                           "memory: stopped growing: taking %s would now leave less than the reserve of %s "
+                           "available (memory was taken by others since validation); nothing is held",
+                           fl_format_size(p->bytes, b, sizeof(b)), fl_format_size(p->reserve, r, sizeof(r)));
         snprintf(err->message + strlen(err->message), sizeof(err->message) - strlen(err->message),
                  " (out of memory, a cgroup limit, or lock beyond RLIMIT_MEMLOCK?)");
         return -1;
@@ -132,7 +172,8 @@ const fl_attack fl_attack_memory = {
              .summary = "take memory: allocate and touch it, optionally locked",
              .details = "Starts one worker that maps --size (or --percent of MemTotal) and writes every page, so "
                         "the memory is really resident. Refuses to leave less than --reserve available unless "
-                        "--force. Undo: the worker is killed and the kernel frees the memory.",
+                        "--force, also while it grows (rechecked every 64 MiB); its oom_score_adj is 1000, so the OOM "
+                        "killer takes it first. Undo: the worker is killed and the kernel frees the memory.",
              .params = params,
              .n_params = FL_ARRAY_LEN(params),
              .requires = "Linux /proc/meminfo; CAP_IPC_LOCK or RLIMIT_MEMLOCK for --lock",

@@ -34,15 +34,18 @@ static cli_option param_option(const fl_param_spec *p, cli_option_cb call) {
     return o;
 }
 
-cli_option *cli_attack_options(const fl_attack_info *info, cli_option_cb call) {
-    cli_option *table = calloc(info->n_params + 3, sizeof(*table)); /* + duration, cgroup, end */
+cli_option *cli_attack_options(const fl_attack_info *info, cli_option_cb call, unsigned flags) {
+    cli_option *table = calloc(info->n_params + 4, sizeof(*table)); /* + duration, tag, cgroup, end */
     if (!table)
         return NULL;
     size_t n = 0;
     for (size_t i = 0; i < info->n_params; i++)
         table[n++] = param_option(&info->params[i], call);
-    if (!info->instant)
+    if (!info->instant) {
         table[n++] = param_option(fl_common_param("duration"), call);
+        if (!(flags & CLI_ATTACK_NO_TAG))
+            table[n++] = param_option(fl_common_param("tag"), call);
+    }
     if (info->uses_cgroup)
         table[n++] = param_option(fl_common_param("cgroup"), call);
     table[n] = (cli_option)CLI_END;

@@ -41,12 +41,14 @@ int cli_fleet_command(int argc, char **argv);
 void cli_print_attack_kind(const fl_attack_info *a, FILE *out);
 
 /* attack_options.c: the parameters of an attack kind as parser options, one
- * CLI_OPT_CALLBACK each (the kind's own, then duration and cgroup when the
- * kind takes them), calling `call`; opt->dest is the fl_param_spec. `arg` is
- * the type ("duration", "tcp|udp|icmp|all"); the help adds the default,
- * range, and whether it is required or repeatable. Free with
- * cli_attack_options_free(). */
-cli_option *cli_attack_options(const fl_attack_info *info, cli_option_cb call);
+ * CLI_OPT_CALLBACK each (the kind's own, then duration, tag and cgroup when
+ * the kind takes them), calling `call`; opt->dest is the fl_param_spec. `arg`
+ * is the type ("duration", "tcp|udp|icmp|all"); the help adds the default,
+ * range, and whether it is required or repeatable. CLI_ATTACK_NO_TAG leaves
+ * the fault tag out (ssm send tags its faults itself, and its --tag chooses
+ * instances). Free with cli_attack_options_free(). */
+#define CLI_ATTACK_NO_TAG 0x1u
+cli_option *cli_attack_options(const fl_attack_info *info, cli_option_cb call, unsigned flags);
 void cli_attack_options_free(cli_option *table);
 
 /* Prints "faultline: <message>" on stderr and returns err->code. */

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *USAGE = "faultline attack <kind> [--param value]... --duration D [--detach] [--dry-run] [--json]\n"
@@ -149,13 +150,21 @@ static void print_json_result(const fl_fault *fault, fl_spec *spec, const char *
 /* The lease: every line on stdin renews it; EOF (the controller or its ssh
  * connection is gone) or no line within lease_us ends the fault. Returns why
  * it ended early, or NULL. */
+/* The lease runs on the boot clock: a wall clock step (NTP, an operator)
+ * neither ends it early nor keeps a cut-off host's fault past it. */
+static int64_t lease_clock_us(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_BOOTTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
 static const char *lease_wait(fl_fault *fault, int64_t lease_us, int *ended_by_itself, fl_error *err) {
-    int64_t deadline = fl_wall_us() + lease_us;
+    int64_t deadline = lease_clock_us() + lease_us;
     bool open_in = true;
     while (!cli_stop_signal) {
         if ((*ended_by_itself = fl_fault_wait(fault, open_in ? 0 : 100, err)) != 0)
             return NULL;
-        int64_t now = fl_wall_us();
+        int64_t now = lease_clock_us();
         if (now >= deadline)
             return "lease expired";
         if (!open_in)
@@ -167,7 +176,7 @@ static const char *lease_wait(fl_fault *fault, int64_t lease_us, int *ended_by_i
             char buf[256];
             ssize_t got = read(0, buf, sizeof(buf));
             if (got > 0 && memchr(buf, '\n', (size_t)got))
-                deadline = fl_wall_us() + lease_us;
+                deadline = lease_clock_us() + lease_us;
             else if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN))
                 return "lease holder gone (stdin closed)";
         } else if (r < 0 && errno != EINTR) {
@@ -327,7 +336,7 @@ int cmd_attack(int argc, char **argv) {
     fl_error err;
     if (!(a.spec = fl_spec_new(a.kind, &err)))
         return cli_fail(&err);
-    cli_option *params = cli_attack_options(a.info, set_param);
+    cli_option *params = cli_attack_options(a.info, set_param, 0);
     int rc = params ? parse_and_run(&a, params, argc - 1, argv + 1) : cli_usage_error(USAGE, "out of memory");
     cli_attack_options_free(params);
     fl_spec_free(a.spec);

@@ -31,8 +31,10 @@ static void kind_json(const fl_attack_info *a, bool first) {
     printf(",\"params\":[");
     for (size_t i = 0; i < a->n_params; i++)
         param_json(&a->params[i], i == 0);
-    if (!a->instant)
+    if (!a->instant) {
         param_json(fl_common_param("duration"), a->n_params == 0);
+        param_json(fl_common_param("tag"), false);
+    }
     if (a->uses_cgroup)
         param_json(fl_common_param("cgroup"), false);
     printf("]}");
@@ -47,7 +49,7 @@ void cli_print_attack_kind(const fl_attack_info *a, FILE *out) {
     fprintf(out, "%s: %s\n\n", a->name, a->summary);
     cli_print_wrapped(out, a->details, 0, 80);
     fprintf(out, "\nparameters:\n");
-    cli_option *params = cli_attack_options(a, no_call);
+    cli_option *params = cli_attack_options(a, no_call, 0);
     if (params)
         cli_print_options(out, params);
     cli_attack_options_free(params);

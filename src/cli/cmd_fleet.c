@@ -349,7 +349,7 @@ int cli_fleet_attack(int argc, char **argv) {
     fl_error err;
     if (!(fa.spec = fl_spec_new(fa.kind, &err)))
         return cli_fail(&err);
-    cli_option *params = cli_attack_options(fa.info, fleet_param);
+    cli_option *params = cli_attack_options(fa.info, fleet_param, 0);
     fleet_plan p;
     int rc = params ? parse_fleet_attack(&fa, params, argc - 1, argv + 1, &p)
                     : cli_usage_error(FLEET_USAGE, "out of memory");

@@ -59,7 +59,9 @@ int cmd_recover(int argc, char **argv)
     int n = fl_recover(flags, report, &o, &err);
     if (o.json)
         printf("]}\n");
-    else if (o.n == 0)
+    else if (o.n == 0 && n >= 0)
         printf("nothing to recover (journal: %s)\n", fl_state_dir());
+    if (n < 0)
+        fprintf(stderr, "faultline: %s\n", err.message);
     return n < 0 ? FL_EAPPLY : 0;
 }

@@ -3,15 +3,18 @@
  * faultline journal. Nothing done in there reaches the host's network. */
 #include "cli.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const char *USAGE = "faultline sandbox [--] <command> [args...]";
@@ -40,6 +43,68 @@ static int loopback_up(void)
     }
     close(s);
     return rc;
+}
+
+/* Removes the sandbox's own state directory (files and one level of
+ * subdirectories: faults/, corrupt/), never following a symlink. */
+static void remove_tree(const char *dir) {
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    static const char *const subs[] = {"faults", "corrupt", "."};
+    for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+        int sub = openat(fd, subs[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        DIR *d = sub >= 0 ? fdopendir(sub) : NULL;
+        struct dirent *e;
+        while (d && (e = readdir(d)))
+            if (e->d_type != DT_DIR)
+                unlinkat(sub, e->d_name, 0);
+        if (d)
+            closedir(d);
+        else if (sub >= 0)
+            close(sub);
+        if (strcmp(subs[i], ".") != 0)
+            unlinkat(fd, subs[i], AT_REMOVEDIR);
+    }
+    close(fd);
+    rmdir(dir);
+}
+
+/* Runs the command as a child, so that the private journal can be cleaned
+ * up after it: faults it left are rolled back (nothing outside can reach
+ * them once the sandbox is gone) and the directory removed. Returns the
+ * command's exit status (128 + signal if a signal ended it). */
+static int run_and_clean_up(char **command, const char *own_dir) {
+    fflush(NULL);
+    pid_t child = fork();
+    if (child < 0) {
+        fprintf(stderr, "faultline: sandbox: fork: %s\n", strerror(errno));
+        return FL_EAPPLY;
+    }
+    if (child == 0) {
+        execvp(command[0], command);
+        fprintf(stderr, "faultline: sandbox: cannot run %s: %s\n", command[0], strerror(errno));
+        _exit(127);
+    }
+    /* Ctrl-C and friends reach the command (same process group); we wait. */
+    signal(SIGINT, SIG_IGN);
+    signal(SIGQUIT, SIG_IGN);
+    int status = 0;
+    while (waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    if (own_dir) {
+        fl_error err;
+        int n = fl_recover(FL_RECOVER_ALL, NULL, NULL, &err);
+        if (n > 0)
+            fprintf(stderr, "faultline: sandbox: rolled back %d fault(s) left in the sandbox\n", n);
+        else if (n < 0)
+            fprintf(stderr, "faultline: sandbox: %s (kept %s)\n", err.message, own_dir);
+        if (n >= 0)
+            remove_tree(own_dir);
+    }
+    if (WIFSIGNALED(status))
+        return 128 + WTERMSIG(status);
+    return WEXITSTATUS(status);
 }
 
 int cmd_sandbox(int argc, char **argv)
@@ -82,15 +147,14 @@ int cmd_sandbox(int argc, char **argv)
         fprintf(stderr, "faultline: sandbox: cannot bring loopback up: %s\n", strerror(errno));
         return FL_EAPPLY;
     }
-    if (!getenv("FAULTLINE_STATE_DIR")) {
-        char dir[] = "/tmp/faultline-sandbox-XXXXXX";
-        if (!mkdtemp(dir)) {
+    char own_dir[] = "/tmp/faultline-sandbox-XXXXXX";
+    bool own = !getenv("FAULTLINE_STATE_DIR");
+    if (own) {
+        if (!mkdtemp(own_dir)) {
             fprintf(stderr, "faultline: sandbox: mkdtemp: %s\n", strerror(errno));
             return FL_EAPPLY;
         }
-        setenv("FAULTLINE_STATE_DIR", dir, 1);
+        setenv("FAULTLINE_STATE_DIR", own_dir, 1);
     }
-    execvp(command[0], command);
-    fprintf(stderr, "faultline: sandbox: cannot run %s: %s\n", command[0], strerror(errno));
-    return 127;
+    return run_and_clean_up(command, own ? own_dir : NULL);
 }

@@ -1,7 +1,8 @@
 /* faultline ssm send <kind> [params] --duration D --region R --tag K=V ...
  * (also: faultline attack <kind> ... --ssm): SendCommand of the kind's
  * document to the targeted instances, per-instance status by polling, and on
- * Ctrl-C/SIGTERM CancelCommand plus a `faultline stop --all` command. */
+ * Ctrl-C/SIGTERM CancelCommand plus a `faultline stop --tag T` command for
+ * the faults this command started. */
 #include "cli.h"
 #include "core/internal.h"
 #include "fleet/ssm.h"
@@ -21,7 +22,8 @@ static const char *INTRO = "Runs an attack on EC2 instances (or other managed no
                            "created in your account as faultline-<kind> by default) to the targeted\n"
                            "instances, then polls ListCommands/ListCommandInvocations for each instance's\n"
                            "status until the command ends. Ctrl-C or SIGTERM sends CancelCommand and a\n"
-                           "'faultline stop --all' command to the same targets (exit 3). faultline on the\n"
+                           "'faultline stop --tag T' command (T: this command's tag) to the same targets\n"
+                           "(exit 3): faults started otherwise are left alone. faultline on the\n"
                            "instance bounds the fault by --duration itself, so a lost command cannot\n"
                            "leave it behind. Parameters are validated here first (exit 2, nothing sent).";
 static const char *OUTRO =
@@ -177,7 +179,8 @@ static int conclude(fl_ssm_command *cmd, bool json) {
         /* Stop: cancel the command, then ask every targeted instance to stop
          * its faults. Each instance's faultline would roll back on its own
          * at the end of --duration anyway. */
-        fprintf(stderr, "faultline: stopping: CancelCommand %s and faultline stop --all on the targets\n", cmd_id);
+        fprintf(stderr, "faultline: stopping: CancelCommand %s and faultline stop --tag (its faults) on the targets\n",
+                cmd_id);
         if (fl_ssm_command_cancel(cmd, &err) != 0)
             fprintf(stderr, "faultline: %s\n", err.message);
         return FL_EABORTED;
@@ -278,7 +281,7 @@ int cmd_ssm_send(int argc, char **argv) {
     fl_error err;
     if (!(s.req = fl_ssm_request_new(s.kind, &err)))
         return cli_fail(&err);
-    cli_option *params = cli_attack_options(s.info, set_param);
+    cli_option *params = cli_attack_options(s.info, set_param, CLI_ATTACK_NO_TAG);
     int rc = params ? parse_and_send(&s, params, argc - 1, argv + 1) : cli_usage_error(USAGE, "out of memory");
     cli_attack_options_free(params);
     fl_ssm_request_free(s.req);

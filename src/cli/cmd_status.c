@@ -5,8 +5,65 @@
 
 static const char *USAGE = "faultline status [--json]";
 
-int cmd_status(int argc, char **argv)
-{
+static bool is_corrupt(const fl_fault_status *s) { return strcmp(s->state, "corrupt") == 0; }
+
+static void print_json(const fl_fault_status *list, size_t n) {
+    char a[40], b[40];
+    printf("{\"faults\":[");
+    for (size_t i = 0, k = 0; i < n; i++) {
+        const fl_fault_status *s = &list[i];
+        if (is_corrupt(s))
+            continue;
+        printf("%s{\"id\":\"%s\",\"kind\":\"%s\",\"state\":\"%s\",\"params\":%s,\"started\":\"%s\","
+               "\"expires\":\"%s\",\"owner_pid\":%d,\"owner_alive\":%s,\"guardian_pid\":%d,"
+               "\"guardian_alive\":%s,\"tag\":",
+               k++ ? "," : "", s->id, s->kind, s->state, s->params_json ? s->params_json : "{}",
+               fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)),
+               (int)s->owner_pid, s->owner_alive ? "true" : "false", (int)s->guardian_pid,
+               s->guardian_alive ? "true" : "false");
+        if (s->tag[0])
+            cli_json_string(stdout, s->tag);
+        else
+            printf("null");
+        printf(",\"undo\":%s}", s->undo_json ? s->undo_json : "[]");
+    }
+    printf("],\"corrupt\":[");
+    for (size_t i = 0, k = 0; i < n; i++) {
+        const fl_fault_status *s = &list[i];
+        if (!is_corrupt(s))
+            continue;
+        printf("%s{\"file\":", k++ ? "," : "");
+        cli_json_string(stdout, s->file);
+        printf(",\"problem\":");
+        cli_json_string(stdout, s->problem);
+        printf("}");
+    }
+    printf("]}\n");
+}
+
+static void print_table(const fl_fault_status *list, size_t n) {
+    char a[40], b[40];
+    bool header = false;
+    for (size_t i = 0; i < n; i++) {
+        const fl_fault_status *s = &list[i];
+        if (is_corrupt(s))
+            continue;
+        if (!header)
+            printf("%-22s %-14s %-10s %-24s %-24s %-8s %-8s %s\n", "ID", "KIND", "STATE", "STARTED", "EXPIRES",
+                   "OWNER", "GUARDIAN", "PARAMS");
+        header = true;
+        printf("%-22s %-14s %-10s %-24s %-24s %-8d %-8d %s\n", s->id, s->kind, s->state,
+               fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)),
+               (int)s->owner_pid, (int)s->guardian_pid, s->params_json ? s->params_json : "");
+    }
+    if (!header)
+        printf("no active faults (journal: %s)\n", fl_state_dir());
+    for (size_t i = 0; i < n; i++)
+        if (is_corrupt(&list[i]))
+            printf("CORRUPT %s: %s\n", list[i].file, list[i].problem);
+}
+
+int cmd_status(int argc, char **argv) {
     if (cli_fleet_wanted(argc, argv))
         return cli_fleet_command(argc, argv);
     bool json = false;
@@ -18,7 +75,8 @@ int cmd_status(int argc, char **argv)
     cli_parser p = {.command = "status",
                     .usage = USAGE,
                     .intro = "Lists the faults in the journal: id, kind, state (applying, active, reverting,\n"
-                             "orphaned, expired, revert-failed), start, expiry, supervisor pid, parameters.",
+                             "orphaned, expired, revert-failed), start, expiry, supervisor and guardian pids,\n"
+                             "parameters; and every corrupt record (exit 4 when there is one).",
                     .tables = CLI_TABLES(options)};
     int rc = cli_parse(&p, argc, argv);
     if (rc != CLI_CONTINUE)
@@ -30,30 +88,16 @@ int cmd_status(int argc, char **argv)
     fl_error err;
     if (fl_status_list(&list, &n, &err) != 0)
         return cli_fail(&err);
-    char a[40], b[40];
-    if (json) {
-        printf("{\"faults\":[");
-        for (size_t i = 0; i < n; i++) {
-            fl_fault_status *s = &list[i];
-            printf("%s{\"id\":\"%s\",\"kind\":\"%s\",\"state\":\"%s\",\"params\":%s,\"started\":\"%s\","
-                   "\"expires\":\"%s\",\"owner_pid\":%d,\"owner_alive\":%s,\"undo\":%s}",
-                   i ? "," : "", s->id, s->kind, s->state, s->params_json ? s->params_json : "{}",
-                   fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)), (int)s->owner_pid,
-                   s->owner_alive ? "true" : "false", s->undo_json ? s->undo_json : "[]");
-        }
-        printf("]}\n");
-    } else if (n == 0) {
-        printf("no active faults (journal: %s)\n", fl_state_dir());
-    } else {
-        printf("%-22s %-14s %-10s %-24s %-24s %-8s %s\n", "ID", "KIND", "STATE", "STARTED", "EXPIRES", "OWNER",
-               "PARAMS");
-        for (size_t i = 0; i < n; i++) {
-            fl_fault_status *s = &list[i];
-            printf("%-22s %-14s %-10s %-24s %-24s %-8d %s\n", s->id, s->kind, s->state,
-                   fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)), (int)s->owner_pid,
-                   s->params_json ? s->params_json : "");
-        }
-    }
+    if (json)
+        print_json(list, n);
+    else
+        print_table(list, n);
+    size_t corrupt = 0;
+    for (size_t i = 0; i < n; i++)
+        corrupt += is_corrupt(&list[i]);
+    /* A corrupt record may stand for a fault still in place: not a clean bill. */
+    if (corrupt)
+        fprintf(stderr, "faultline: %zu corrupt journal record(s): see faultline recover\n", corrupt);
     fl_status_free(list, n);
-    return 0;
+    return corrupt ? FL_EAPPLY : 0;
 }

@@ -12,6 +12,7 @@
  * period. Detached faults have no lifeline; their bound is the expiry. */
 #include "internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -25,9 +26,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#define GUARDIAN_GRACE_US (10 * 1000000LL)
+#define GUARDIAN_GRACE_US FL_GUARDIAN_GRACE_US
 #define STOP_TIMEOUT_MS 30000
-#define APPLY_ALLOWANCE_US (300 * 1000000LL)
+#define APPLY_ALLOWANCE_US FL_APPLY_ALLOWANCE_US
 
 struct fl_fault {
     char id[40];
@@ -51,6 +52,18 @@ static void make_id(const char *kind, char *buf, size_t len)
     snprintf(buf, len, "%s-%02x%02x%02x%02x", kind, r[0], r[1], r[2], r[3]);
 }
 
+/* This boot's id: boot-clock times in a record mean something only within
+ * the boot that wrote them. */
+static void boot_id(char *buf, size_t len) {
+    buf[0] = '\0';
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+    if (f) {
+        if (fgets(buf, (int)len, f))
+            buf[strcspn(buf, "\n")] = '\0';
+        fclose(f);
+    }
+}
+
 static json_t *new_record(fl_spec *spec, const char *id, int64_t duration_us)
 {
     unsigned long long start = 0;
@@ -59,14 +72,47 @@ static json_t *new_record(fl_spec *spec, const char *id, int64_t duration_us)
     for (size_t i = 0; i < spec->n_claims; i++)
         json_array_append_new(claims, json_string(spec->claims[i]));
     int64_t now = fl_wall_us();
-    return json_pack("{s:i, s:s, s:s, s:o, s:o, s:s, s:{s:i, s:I}, s:I, s:I, s:[]}", "version", 1, "id", id,
+    char boot[64];
+    boot_id(boot, sizeof(boot));
+    /* expires_us (wall clock) is for people; every decision uses
+     * expires_boot_us, which no clock step moves. */
+    return json_pack("{s:i, s:s, s:s, s:o, s:o, s:s, s:{s:i, s:I}, s:I, s:I, s:I, s:s, s:[]}", "version", 1, "id", id,
                      "kind", fl_spec_kind(spec), "params", fl_spec_params_json(spec), "claims", claims, "state",
                      "applying", "owner", "pid", (int)getpid(), "start", (json_int_t)start, "started_us",
-                     (json_int_t)now, "expires_us", (json_int_t)(now + duration_us), "undo");
+                     (json_int_t)now, "expires_us", (json_int_t)(now + duration_us), "expires_boot_us",
+                     (json_int_t)(fl_boot_us() + duration_us + APPLY_ALLOWANCE_US), "boot_id", boot, "undo");
+}
+
+/* When a supervisor that is still there has held its fault too long: the
+ * boot clock against the record's boot-clock expiry, and never across a
+ * reboot (a record from another boot has no live supervisor anyway). */
+static bool past_expiry(json_t *rec, int64_t margin_us) {
+    json_t *exp = json_object_get(rec, "expires_boot_us");
+    const char *rec_boot = json_string_value(json_object_get(rec, "boot_id"));
+    char boot[64];
+    boot_id(boot, sizeof(boot));
+    if (!json_is_integer(exp) || !rec_boot || strcmp(rec_boot, boot) != 0)
+        return false;
+    return fl_boot_us() > json_integer_value(exp) + margin_us;
 }
 
 /* ---- workers ---- */
 static int worker_ready_fd = -1;
+static int inherited_fds[4] = {-1, -1, -1, -1};
+
+void fl_workers_keep_fd(int fd) {
+    for (size_t i = 0; i < FL_ARRAY_LEN(inherited_fds); i++)
+        if (inherited_fds[i] < 0) {
+            inherited_fds[i] = fd;
+            return;
+        }
+}
+
+void fl_workers_forget_fd(int fd) {
+    for (size_t i = 0; i < FL_ARRAY_LEN(inherited_fds); i++)
+        if (inherited_fds[i] == fd)
+            inherited_fds[i] = -1;
+}
 
 void fl_worker_ready(void)
 {
@@ -127,8 +173,12 @@ int fl_ctx_spawn(fl_ctx *ctx, const char *label, fl_worker_fn fn, void *arg, int
         sigprocmask(SIG_SETMASK, &none, NULL);
         signal(SIGINT, SIG_DFL);
         signal(SIGTERM, SIG_DFL);
-        int keep[] = {go[0], ready[1]};
-        fl_close_fds_except(keep, 2);
+        int keep[2 + FL_ARRAY_LEN(inherited_fds)] = {go[0], ready[1]};
+        size_t n_keep = 2;
+        for (size_t i = 0; i < FL_ARRAY_LEN(inherited_fds); i++)
+            if (inherited_fds[i] >= 0)
+                keep[n_keep++] = inherited_fds[i];
+        fl_close_fds_except(keep, n_keep);
         prctl(PR_SET_NAME, label);
         char c = 0;
         /* Wait until the supervisor has journaled how to kill us. */
@@ -197,11 +247,10 @@ static void report(int fd, const fl_error *err, const fl_ctx *ctx)
     json_decref(msg);
 }
 
-/* The guardian's pipe carries 'A' + an int64 monotonic deadline once the
+/* The guardian's pipe carries 'A' + an int64 boot-clock deadline once the
  * fault is active, and 'D' once the supervisor has rolled back. */
 static void run_guardian(const char *id, int fd, pid_t supervisor, unsigned long long supervisor_start,
-                         int64_t deadline_mono)
-{
+                         int64_t deadline_boot) {
     prctl(PR_SET_NAME, "fl-guardian");
     signal(SIGINT, SIG_IGN);
     signal(SIGHUP, SIG_IGN);
@@ -210,7 +259,7 @@ static void run_guardian(const char *id, int fd, pid_t supervisor, unsigned long
     sigprocmask(SIG_SETMASK, &none, NULL);
     fl_close_fds_except(&fd, 1);
     for (;;) {
-        int64_t left_ms = (deadline_mono + GUARDIAN_GRACE_US - fl_mono_us()) / 1000;
+        int64_t left_ms = (deadline_boot + GUARDIAN_GRACE_US - fl_boot_us()) / 1000;
         struct pollfd p = {.fd = fd, .events = POLLIN};
         int n = poll(&p, 1, left_ms > 0 ? (int)(left_ms > 3600000 ? 3600000 : left_ms) : 0);
         if (n < 0 && errno == EINTR)
@@ -223,7 +272,7 @@ static void run_guardian(const char *id, int fd, pid_t supervisor, unsigned long
                 _exit(0); /* the supervisor rolled back and said so */
             int64_t deadline;
             if (c == 'A' && read(fd, &deadline, sizeof(deadline)) == (ssize_t)sizeof(deadline)) {
-                deadline_mono = deadline;
+                deadline_boot = deadline;
                 continue;
             }
         }
@@ -270,7 +319,7 @@ static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline,
     fl_error_clear(&err);
     int64_t duration = spec->duration.i64;
     /* Until the fault is active the guardian allows this long to apply. */
-    int64_t deadline = fl_mono_us() + duration + APPLY_ALLOWANCE_US;
+    int64_t deadline = fl_boot_us() + duration + APPLY_ALLOWANCE_US;
     fl_ctx ctx = {.spec = spec, .rec = new_record(spec, id, duration)};
     /* An attached fault's caller: once it is gone the fault is orphaned even
      * while this supervisor is still applying (it only reads the lifeline
@@ -312,13 +361,14 @@ static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline,
         rc = spec->attack->verify(&ctx, &err);
     if (rc == 0) {
         /* The duration counts from the moment the fault is in effect. */
-        deadline = fl_mono_us() + duration;
+        deadline = fl_boot_us() + duration;
         char msg[1 + sizeof(deadline)] = {'A'};
         memcpy(msg + 1, &deadline, sizeof(deadline));
         fl_write_all(g[1], msg, sizeof(msg));
         int64_t active = fl_wall_us();
         json_object_set_new(ctx.rec, "active_us", json_integer(active));
         json_object_set_new(ctx.rec, "expires_us", json_integer(active + duration));
+        json_object_set_new(ctx.rec, "expires_boot_us", json_integer(deadline));
         json_object_set_new(ctx.rec, "state", json_string("active"));
         json_object_set_new(ctx.rec, "applied", json_string(ctx.applied));
         json_object_set_new(ctx.rec, "verified", json_string(ctx.verified));
@@ -328,7 +378,7 @@ static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline,
         if (err.code == FL_OK)
             fl_fail(&err, FL_EAPPLY, "apply", "the attack failed");
         fl_error rb;
-        if (fl_rollback_id(id, &rb) != 0) {
+        if (fl_rollback_known(id, ctx.rec, &rb) != 0) {
             size_t used = strlen(err.message);
             if (used + 3 < sizeof(err.message))
                 snprintf(err.message + used, sizeof(err.message) - used, "; %.*s",
@@ -343,7 +393,7 @@ static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline,
 
     /* Hold until expiry, a stop signal, or the caller's exit. */
     for (;;) {
-        int64_t left_ms = (deadline - fl_mono_us() + 999) / 1000;
+        int64_t left_ms = (deadline - fl_boot_us() + 999) / 1000;
         if (left_ms <= 0)
             break;
         struct pollfd p[2] = {{.fd = sigfd, .events = POLLIN}, {.fd = lifeline, .events = POLLIN}};
@@ -361,7 +411,7 @@ static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline,
             }
         }
     }
-    rc = fl_rollback_id(id, &err);
+    rc = fl_rollback_known(id, ctx.rec, &err);
     guardian_done(g[1], guardian);
     json_decref(ctx.rec);
     return rc == 0 ? 0 : FL_EAPPLY;
@@ -552,12 +602,12 @@ int fl_fault_wait(fl_fault *fault, int timeout_ms, fl_error *err)
     int gone = wait_gone(fault->supervisor, fault->supervisor_start, fault->child, timeout_ms);
     if (gone) {
         fault->finished = true;
-        json_t *rec = fl_journal_load(fault->id);
-        if (rec) {
-            json_decref(rec);
-            if (fl_rollback_id(fault->id, err) != 0)
-                return -1;
-        }
+        json_t *rec;
+        fl_error rerr;
+        int found = fl_journal_read(fault->id, &rec, &rerr);
+        json_decref(rec);
+        if (found != 0 && fl_rollback_id(fault->id, err) != 0)
+            return -1;
     }
     return gone;
 }
@@ -607,8 +657,14 @@ void fl_fault_free(fl_fault *fault)
 int fl_stop_id(const char *id, fl_error *err)
 {
     fl_error_clear(err);
-    json_t *rec = fl_journal_load(id);
-    if (!rec)
+    if (!fl_fault_id_valid(id))
+        return fl_fail(err, FL_EINVAL, "id",
+                       "'%s' is not a fault id (ids look like cpu-1a2b3c4d; see faultline status)", id ? id : "");
+    json_t *rec;
+    int found = fl_journal_read(id, &rec, err);
+    if (found < 0)
+        return -1; /* a corrupt record: faultline recover deals with it */
+    if (found == 0)
         return fl_fail(err, FL_EINVAL, "id", "no active fault with id '%s' (see faultline status)", id);
     json_t *owner = json_object_get(rec, "owner");
     pid_t pid = (pid_t)json_integer_value(json_object_get(owner, "pid"));
@@ -617,36 +673,106 @@ int fl_stop_id(const char *id, fl_error *err)
     return stop_supervisor(id, pid, start, false, err);
 }
 
+bool fl_tag_valid(const char *tag) {
+    size_t n = tag ? strlen(tag) : 0;
+    if (n == 0 || n > 64)
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)tag[i]) && !strchr("_.-", tag[i]))
+            return false;
+    return true;
+}
+
+int fl_stop_tag(const char *tag, fl_error *err) {
+    fl_error_clear(err);
+    if (!fl_tag_valid(tag))
+        return fl_fail(err, FL_EINVAL, "tag", "tag: '%s' is not a tag (1-64 of a-z A-Z 0-9 _ . -)", tag ? tag : "");
+    json_t *all, *corrupt;
+    if (fl_journal_scan(&all, &corrupt, err) != 0) {
+        json_decref(all);
+        json_decref(corrupt);
+        return -1;
+    }
+    int stopped = 0, failed = 0;
+    size_t i;
+    json_t *rec;
+    json_array_foreach(all, i, rec) {
+        const char *t = json_string_value(json_object_get(json_object_get(rec, "params"), "tag"));
+        if (!t || strcmp(t, tag) != 0)
+            continue;
+        fl_error e;
+        if (fl_stop_id(json_string_value(json_object_get(rec, "id")), &e) == 0)
+            stopped++;
+        else if (failed++ == 0 && err)
+            *err = e;
+    }
+    json_decref(all);
+    json_decref(corrupt);
+    return failed ? -1 : stopped;
+}
+
 /* ---- status and recovery ---- */
+static void status_of_record(json_t *rec, fl_fault_status *s) {
+    snprintf(s->id, sizeof(s->id), "%s", json_string_value(json_object_get(rec, "id")));
+    snprintf(s->kind, sizeof(s->kind), "%s", json_string_value(json_object_get(rec, "kind")));
+    s->params_json = json_dumps(json_object_get(rec, "params"), JSON_COMPACT);
+    s->undo_json = json_dumps(json_object_get(rec, "undo"), JSON_COMPACT);
+    json_t *active = json_object_get(rec, "active_us"); /* set once in effect */
+    s->started_us = json_integer_value(active ? active : json_object_get(rec, "started_us"));
+    s->expires_us = json_integer_value(json_object_get(rec, "expires_us"));
+    s->owner_pid = (pid_t)json_integer_value(json_object_get(json_object_get(rec, "owner"), "pid"));
+    s->owner_alive = fl_journal_owner_alive(rec);
+    json_t *g = json_object_get(rec, "guardian");
+    s->guardian_pid = (pid_t)json_integer_value(json_object_get(g, "pid"));
+    s->guardian_alive =
+        g && fl_proc_is(s->guardian_pid, (unsigned long long)json_integer_value(json_object_get(g, "start")));
+    const char *tag = json_string_value(json_object_get(json_object_get(rec, "params"), "tag"));
+    snprintf(s->tag, sizeof(s->tag), "%s", tag ? tag : "");
+    const char *state = json_string_value(json_object_get(rec, "state"));
+    if (!s->owner_alive && strcmp(state ? state : "", "revert-failed") != 0)
+        state = "orphaned";
+    else if (s->owner_alive && strcmp(state, "active") == 0 && past_expiry(rec, 2000000))
+        state = "expired";
+    snprintf(s->state, sizeof(s->state), "%s", state ? state : "?");
+}
+
 int fl_status_list(fl_fault_status **out, size_t *count, fl_error *err)
 {
     fl_error_clear(err);
-    json_t *all = fl_journal_load_all();
-    size_t n = json_array_size(all);
-    fl_fault_status *list = calloc(n ? n : 1, sizeof(*list));
-    int64_t now = fl_wall_us();
-    for (size_t i = 0; i < n; i++) {
-        json_t *rec = json_array_get(all, i);
-        fl_fault_status *s = &list[i];
-        snprintf(s->id, sizeof(s->id), "%s", json_string_value(json_object_get(rec, "id")));
-        snprintf(s->kind, sizeof(s->kind), "%s", json_string_value(json_object_get(rec, "kind")));
-        s->params_json = json_dumps(json_object_get(rec, "params"), JSON_COMPACT);
-        s->undo_json = json_dumps(json_object_get(rec, "undo"), JSON_COMPACT);
-        json_t *active = json_object_get(rec, "active_us"); /* set once in effect */
-        s->started_us = json_integer_value(active ? active : json_object_get(rec, "started_us"));
-        s->expires_us = json_integer_value(json_object_get(rec, "expires_us"));
-        s->owner_pid = (pid_t)json_integer_value(json_object_get(json_object_get(rec, "owner"), "pid"));
-        s->owner_alive = fl_journal_owner_alive(rec);
-        const char *state = json_string_value(json_object_get(rec, "state"));
-        if (!s->owner_alive && strcmp(state ? state : "", "revert-failed") != 0)
-            state = "orphaned";
-        else if (s->owner_alive && now > s->expires_us + 2000000 && strcmp(state, "active") == 0)
-            state = "expired";
-        snprintf(s->state, sizeof(s->state), "%s", state ? state : "?");
+    *out = NULL;
+    *count = 0;
+    json_t *all, *corrupt;
+    if (fl_journal_scan(&all, &corrupt, err) != 0) {
+        json_decref(all);
+        json_decref(corrupt);
+        return -1;
+    }
+    json_t *kept = fl_journal_quarantined();
+    size_t n = json_array_size(all), nc = json_array_size(corrupt), nk = json_array_size(kept);
+    fl_fault_status *list = calloc(n + nc + nk ? n + nc + nk : 1, sizeof(*list));
+    for (size_t i = 0; i < n; i++)
+        status_of_record(json_array_get(all, i), &list[i]);
+    for (size_t i = 0; i < nc + nk; i++) {
+        fl_fault_status *s = &list[n + i];
+        snprintf(s->state, sizeof(s->state), "corrupt");
+        if (i < nc) {
+            json_t *c = json_array_get(corrupt, i);
+            const char *id = json_string_value(json_object_get(c, "id"));
+            snprintf(s->id, sizeof(s->id), "%s", id ? id : "?");
+            snprintf(s->file, sizeof(s->file), "%s", json_string_value(json_object_get(c, "file")));
+            snprintf(s->problem, sizeof(s->problem), "%s (faultline recover moves it aside and undoes what it can)",
+                     json_string_value(json_object_get(c, "problem")));
+        } else {
+            snprintf(s->id, sizeof(s->id), "?");
+            snprintf(s->file, sizeof(s->file), "%s", json_string_value(json_array_get(kept, i - nc)));
+            snprintf(s->problem, sizeof(s->problem), "kept for inspection after recover; remove it once inspected");
+        }
     }
     json_decref(all);
+    json_decref(corrupt);
+    json_decref(kept);
     *out = list;
-    *count = n;
+    *count = n + nc + nk;
     return 0;
 }
 
@@ -659,20 +785,84 @@ void fl_status_free(fl_fault_status *list, size_t count)
     free(list);
 }
 
+static bool is_network_kind(const char *kind) {
+    static const char *const net[] = {"latency", "packet-loss", "blackhole", "reset", "bandwidth", "dns"};
+    for (size_t i = 0; i < FL_ARRAY_LEN(net); i++)
+        if (strcmp(kind, net[i]) == 0)
+            return true;
+    return false;
+}
+
+/* A corrupt record: its supervisor, if it is still there, rolls back from
+ * its own copy; what else can be read in the record, each operation valid
+ * on its own, is undone, and so is what faultline names after the id (a
+ * network fault's table); the file is moved to corrupt/. Always reported
+ * as a failure: nobody can tell from the record that nothing is left. */
+static void recover_corrupt(json_t *c, fl_recover_cb cb, void *user, int *failed, fl_error *err) {
+    const char *name = json_string_value(json_object_get(c, "name"));
+    const char *id = json_string_value(json_object_get(c, "id"));
+    const char *text = json_string_value(json_object_get(c, "text"));
+    char msg[sizeof(err->message)];
+    int undone = 0;
+    if (id) {
+        json_t *owner = NULL;
+        json_t *ops = fl_journal_salvage(id, text, text ? json_string_length(json_object_get(c, "text")) : 0, &owner);
+        if (owner) {
+            pid_t pid = (pid_t)json_integer_value(json_object_get(owner, "pid"));
+            unsigned long long start = (unsigned long long)json_integer_value(json_object_get(owner, "start"));
+            char comm[32] = "";
+            if (fl_proc_is(pid, start) && fl_proc_comm(pid, comm, sizeof(comm)) == 0 &&
+                strcmp(comm, "fl-supervisor") == 0) {
+                kill(pid, SIGTERM);
+                wait_gone(pid, start, false, STOP_TIMEOUT_MS);
+            }
+            json_decref(owner);
+        }
+        char kind[32];
+        snprintf(kind, sizeof(kind), "%.*s", (int)(strlen(id) - 9), id);
+        if (is_network_kind(kind)) {
+            char table[128];
+            fl_net_table_name(id, table, sizeof(table));
+            json_array_insert_new(ops, 0, fl_undo_nft_delete_table(table, NULL, 0, 0));
+        }
+        for (size_t i = json_array_size(ops); i-- > 0;) {
+            fl_error e;
+            if (fl_undo_run(json_array_get(ops, i), &e) == 0)
+                undone++;
+        }
+        json_decref(ops);
+    }
+    char dest[1200] = "";
+    fl_error qerr;
+    if (fl_journal_quarantine(name, dest, sizeof(dest), &qerr) != 0)
+        snprintf(dest, sizeof(dest), "(could not be moved: %s)", qerr.message);
+    snprintf(
+        msg, sizeof(msg), "corrupt journal record %s (%s): %d undo operation(s) recovered from it and run; moved to %s",
+        json_string_value(json_object_get(c, "file")), json_string_value(json_object_get(c, "problem")), undone, dest);
+    if (cb)
+        cb(user, id ? id : name, "corrupt record", msg);
+    if ((*failed)++ == 0 && err)
+        fl_fail(err, FL_EAPPLY, "corrupt", "%s", msg);
+}
+
 int fl_recover(unsigned flags, fl_recover_cb cb, void *user, fl_error *err)
 {
     fl_error_clear(err);
-    json_t *all = fl_journal_load_all();
+    json_t *all, *corrupt;
+    if (fl_journal_scan(&all, &corrupt, err) != 0) {
+        json_decref(all);
+        json_decref(corrupt);
+        return -1;
+    }
     size_t i;
     json_t *rec;
     int count = 0, failed = 0;
-    int64_t now = fl_wall_us();
     json_array_foreach(all, i, rec) {
         const char *id = json_string_value(json_object_get(rec, "id"));
         const char *kind = json_string_value(json_object_get(rec, "kind"));
         bool alive = fl_journal_owner_alive(rec);
         /* A supervisor still holding well past expiry is hung: take over. */
-        bool hung = alive && now > json_integer_value(json_object_get(rec, "expires_us")) + 2 * GUARDIAN_GRACE_US;
+        bool hung = alive && past_expiry(rec, 2 * GUARDIAN_GRACE_US);
         /* An attached fault whose caller died is orphaned even while its
          * supervisor lives (it may still be applying): stop it and wait. */
         json_t *caller = json_object_get(rec, "caller");
@@ -696,8 +886,18 @@ int fl_recover(unsigned flags, fl_recover_cb cb, void *user, fl_error *err)
             cb(user, id, kind, rc == 0 ? NULL : e.message);
     }
     json_decref(all);
+    json_array_foreach(corrupt, i, rec) recover_corrupt(rec, cb, user, &failed, err);
+    json_decref(corrupt);
+    /* Records kept aside earlier: nobody has looked at them yet. */
+    json_t *kept = fl_journal_quarantined();
+    if (json_array_size(kept) > 0 && failed++ == 0 && err)
+        fl_fail(err, FL_EAPPLY, "corrupt",
+                "%zu corrupt journal record(s) kept for inspection (first: %s); remove them once inspected",
+                json_array_size(kept), json_string_value(json_array_get(kept, 0)));
+    json_decref(kept);
     /* Network rules whose fault has no journal record any more (a wiped
-     * state directory): faultline_* nftables tables in this namespace. */
+     * state directory): faultline_* nftables tables of this state
+     * directory in this namespace. */
     count += fl_net_remove_leftovers(cb, user);
     return failed ? -1 : count;
 }

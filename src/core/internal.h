@@ -23,7 +23,30 @@ void fl_error_clear(fl_error *err);
 
 /* ---- time ---- */
 int64_t fl_mono_us(void);
+/* CLOCK_BOOTTIME (counts suspend) without this process's time namespace
+ * offset: comparable between processes, unaffected by wall clock steps.
+ * Every lifetime (fault expiry, lease, hung supervisor) is measured on it. */
+int64_t fl_boot_us(void);
 void fl_sleep_us(int64_t us);
+
+/* ---- checked arithmetic: false on overflow ---- */
+static inline bool fl_mul_u64(uint64_t a, uint64_t b, uint64_t *out) { return !__builtin_mul_overflow(a, b, out); }
+static inline bool fl_add_u64(uint64_t a, uint64_t b, uint64_t *out) { return !__builtin_add_overflow(a, b, out); }
+static inline bool fl_add_i64(int64_t a, int64_t b, int64_t *out) { return !__builtin_add_overflow(a, b, out); }
+
+/* ---- YAML input bounds (experiment files, inventories) ---- */
+#define FL_YAML_MAX_DEPTH 64
+#define FL_YAML_MAX_NODES 1000000
+/* 0 if `text` nests at most FL_YAML_MAX_DEPTH levels and holds at most
+ * FL_YAML_MAX_NODES values (and, if asked, no alias); else -1 with the
+ * 1-based position and why.
+ * Takes time linear in what it reads, whatever the input. */
+int fl_yaml_bounded(const char *text, size_t len, bool refuse_aliases, int *line, int *col, char *why, size_t why_len);
+
+/* ---- capabilities, notices ---- */
+/* True if `cap` (CAP_NET_ADMIN = 12, ...) is in the effective set. */
+bool fl_have_cap(int cap);
+void fl_notice(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* ---- processes ---- */
 /* Start time of a process in clock ticks since boot (field 22 of
@@ -79,6 +102,7 @@ struct fl_spec {
     size_t n_values;
     fl_value duration;
     fl_value cgroup;    /* repeatable path; hog attacks only */
+    fl_value tag;       /* held attacks: a label to stop them by */
     bool validated;
     /* Filled by the attack's validate(): resources it takes, so that two
      * faults taking the same resource are refused. */
@@ -115,10 +139,31 @@ int fl_state_prepare(fl_error *err);
 int fl_journal_create(json_t *rec, fl_error *err);
 /* Rewrites the record durably (write temp, fsync, rename, fsync dir). */
 int fl_journal_save(json_t *rec, fl_error *err);
-/* Loads one record; NULL if it does not exist. */
+/* Loads one valid record; NULL if it does not exist or is corrupt. */
 json_t *fl_journal_load(const char *id);
-/* Loads every record, sorted by start time. Returns a JSON array. */
+/* 1 with *rec (valid), 0 if there is no such record, -1 with err: an id
+ * that is not one (FL_EINVAL), a corrupt record (FL_EAPPLY, field
+ * "corrupt"), or a state directory that cannot be trusted (field "state"). */
+int fl_journal_read(const char *id, json_t **rec, fl_error *err);
+/* Loads every valid record, sorted by start time. Returns a JSON array. */
 json_t *fl_journal_load_all(void);
+/* Every record: the valid ones into *records (sorted by start time), the
+ * others into *corrupt as {file, name, problem, id?, text?}. -1 with err if
+ * the state directory cannot be trusted; an absent journal is empty. Both
+ * arrays are set either way: the caller releases them. */
+int fl_journal_scan(json_t **records, json_t **corrupt, fl_error *err);
+/* Validation of a record (as stored in faults/ID.json) and of one undo
+ * operation of fault `id`: exactly what faultline writes, nothing else. */
+bool fl_record_check(json_t *rec, const char *id, char *why, size_t len);
+bool fl_undo_check(json_t *op, const char *id, char *why, size_t len);
+/* Moves faults/NAME to corrupt/ (kept for inspection); dest gets the path. */
+int fl_journal_quarantine(const char *name, char *dest, size_t len, fl_error *err);
+/* Paths of the records kept in corrupt/. */
+json_t *fl_journal_quarantined(void);
+/* The undo operations of fault `id` that can be read, each valid on its
+ * own, from the text of a corrupt record; *owner gets {pid, start} if
+ * found. */
+json_t *fl_journal_salvage(const char *id, const char *text, size_t len, json_t **owner);
 int fl_journal_remove(const char *id);
 /* Exclusive per-fault lock (STATE/faults/ID.lock); returns an fd or -1. */
 int fl_journal_lock(const char *id);
@@ -149,6 +194,23 @@ void fl_undo_describe(json_t *op, char *buf, size_t len);
  * removes the record. Takes the per-fault lock, so concurrent rollbacks
  * (supervisor, guardian, recover) do the work once. */
 int fl_rollback_id(const char *id, fl_error *err);
+/* The same, for the supervisor: if the record on disk is corrupt, its own
+ * copy `known` is undone instead (and the corrupt file left for recover). */
+int fl_rollback_known(const char *id, json_t *known, fl_error *err);
+/* Fault tags (--tag): 1-64 of a-z A-Z 0-9 _ . - */
+bool fl_tag_valid(const char *tag);
+/* The table name of a fault (src/net/match.c). */
+void fl_net_table_name(const char *id, char *buf, size_t len);
+
+/* ---- workers ---- */
+/* How long a fault may take to apply before its guardian takes over; a
+ * fault's resources can outlive its duration by at most this plus grace. */
+#define FL_APPLY_ALLOWANCE_US (300 * 1000000LL)
+#define FL_GUARDIAN_GRACE_US (10 * 1000000LL)
+/* A descriptor the workers started from now on keep open (the owner
+ * session's netlink socket, src/net/nft.c); forget it when closing it. */
+void fl_workers_keep_fd(int fd);
+void fl_workers_forget_fd(int fd);
 
 /* ---- apply context: what an attack uses to change the host ---- */
 /* The most worker processes one fault may start: the upper bound of every

@@ -15,6 +15,12 @@ static const fl_param_spec cgroup_param = {
     "cgroup directory (v1 or v2) to place the workers in, e.g. a container's; on v1, one per "
     "hierarchy"};
 
+static const fl_param_spec tag_param = {
+    "tag", FL_PARAM_STRING,
+    0,     NULL,
+    NULL,  NULL,
+    NULL,  "a label for the fault (1-64 of a-z A-Z 0-9 _ . -): faultline stop --tag T stops every fault that has it"};
+
 const char *fl_param_type_name(fl_param_type type)
 {
     switch (type) {
@@ -40,6 +46,8 @@ const fl_param_spec *fl_common_param(const char *name)
         return &duration_param;
     if (strcmp(name, "cgroup") == 0)
         return &cgroup_param;
+    if (strcmp(name, "tag") == 0)
+        return &tag_param;
     return NULL;
 }
 
@@ -237,6 +245,7 @@ fl_spec *fl_spec_new(const char *kind, fl_error *err)
     spec->values = calloc(spec->n_values ? spec->n_values : 1, sizeof(fl_value));
     spec->duration.spec = &duration_param;
     spec->cgroup.spec = &cgroup_param;
+    spec->tag.spec = &tag_param;
     for (size_t i = 0; i < spec->n_values; i++) {
         fl_value *v = &spec->values[i];
         v->spec = &attack->info.params[i];
@@ -256,6 +265,7 @@ void fl_spec_free(fl_spec *spec)
         value_reset(&spec->values[i]);
     value_reset(&spec->duration);
     value_reset(&spec->cgroup);
+    value_reset(&spec->tag);
     for (size_t i = 0; i < spec->n_claims; i++)
         free(spec->claims[i]);
     if (spec->free_data)
@@ -273,6 +283,8 @@ static fl_value *find_value(const fl_spec *spec, const char *name)
         return (fl_value *)&spec->duration;
     if (strcmp(name, "cgroup") == 0 && spec->attack->info.uses_cgroup)
         return (fl_value *)&spec->cgroup;
+    if (strcmp(name, "tag") == 0 && !spec->attack->info.instant)
+        return (fl_value *)&spec->tag;
     return NULL;
 }
 
@@ -290,6 +302,8 @@ int fl_spec_set(fl_spec *spec, const char *name, const char *value, fl_error *er
     }
     if (!value)
         value = v->spec->type == FL_PARAM_BOOL ? "true" : "";
+    if (v == &spec->tag && !fl_tag_valid(value))
+        return fl_fail(err, FL_EINVAL, name, "tag: '%s' is not a tag (1-64 of a-z A-Z 0-9 _ . -)", value);
     spec->validated = false;
     return set_value(v, value, true, err);
 }
@@ -393,10 +407,11 @@ void fl_spec_claim(fl_spec *spec, const char *fmt, ...)
 json_t *fl_spec_params_json(const fl_spec *spec)
 {
     json_t *o = json_object();
-    for (size_t i = 0; i <= spec->n_values + 1; i++) {
-        const fl_value *v = i < spec->n_values ? &spec->values[i]
-                            : i == spec->n_values ? &spec->duration
-                                                  : &spec->cgroup;
+    for (size_t i = 0; i <= spec->n_values + 2; i++) {
+        const fl_value *v = i < spec->n_values        ? &spec->values[i]
+                            : i == spec->n_values     ? &spec->duration
+                            : i == spec->n_values + 1 ? &spec->cgroup
+                                                      : &spec->tag;
         if (!v->present)
             continue;
         if (v->spec->flags & FL_PARAM_REPEATABLE) {

@@ -5,8 +5,11 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -35,6 +38,13 @@ static int run_kill(json_t *op, fl_error *err)
 {
     pid_t pid = (pid_t)json_integer_value(json_object_get(op, "pid"));
     unsigned long long start = (unsigned long long)json_integer_value(json_object_get(op, "start"));
+    const char *label = json_string_value(json_object_get(op, "label"));
+    /* Workers carry their label as their name (PR_SET_NAME) from the moment
+     * they exist; any other process is not ours to kill. */
+    char comm[32] = "";
+    if (fl_proc_is(pid, start) && fl_proc_comm(pid, comm, sizeof(comm)) == 0 && label && strncmp(comm, label, 15) != 0)
+        return fl_fail(err, FL_EAPPLY, "undo", "not killing pid %d: it is '%s', not the worker %s", (int)pid, comm,
+                       label);
     if (fl_proc_is(pid, start))
         kill(pid, SIGKILL);
     /* Reap it if it is our child; otherwise wait until it is gone. */
@@ -60,9 +70,23 @@ static int run_signal(json_t *op, fl_error *err)
 static int run_unlink(json_t *op, fl_error *err)
 {
     const char *path = json_string_value(json_object_get(op, "path"));
-    if (path && unlink(path) != 0 && errno != ENOENT)
-        return fl_fail(err, FL_EAPPLY, "undo", "cannot remove %s: %s", path, strerror(errno));
-    return 0;
+    const char *slash = path ? strrchr(path, '/') : NULL;
+    if (!slash || !slash[1])
+        return fl_fail(err, FL_EAPPLY, "undo", "unlink: not a path");
+    char *dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
+    int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    free(dir);
+    if (dfd < 0)
+        return errno == ENOENT
+                   ? 0
+                   : fl_fail(err, FL_EAPPLY, "undo", "cannot open the directory of %s: %s", path, strerror(errno));
+    /* unlinkat never follows the name: a symlink put there is removed, not
+     * what it points to. */
+    int rc = 0;
+    if (unlinkat(dfd, slash + 1, 0) != 0 && errno != ENOENT)
+        rc = fl_fail(err, FL_EAPPLY, "undo", "cannot remove %s: %s", path, strerror(errno));
+    close(dfd);
+    return rc;
 }
 
 static const struct {
@@ -110,15 +134,40 @@ void fl_undo_describe(json_t *op, char *buf, size_t len)
         snprintf(buf, len, "%s", name);
 }
 
-int fl_rollback_id(const char *id, fl_error *err)
-{
+int fl_rollback_id(const char *id, fl_error *err) { return fl_rollback_known(id, NULL, err); }
+
+int fl_rollback_known(const char *id, json_t *known, fl_error *err) {
+    if (!fl_fault_id_valid(id))
+        return fl_fail(err, FL_EINVAL, "id", "'%s' is not a fault id", id ? id : "");
     int lock = fl_journal_lock(id);
     if (lock < 0)
         return fl_fail(err, FL_EAPPLY, "journal", "cannot lock the record of %s", id);
-    json_t *rec = fl_journal_load(id);
-    if (!rec) { /* already rolled back by someone else */
+    json_t *rec;
+    fl_error rerr;
+    int found = fl_journal_read(id, &rec, &rerr);
+    if (found == 0) { /* already rolled back by someone else */
         fl_journal_unlock(id, lock, true);
         return 0;
+    }
+    if (found < 0) {
+        if (!known) { /* never act on a record that cannot be trusted */
+            fl_journal_unlock(id, lock, false);
+            if (err)
+                *err = rerr;
+            return -1;
+        }
+        /* Our own copy is what we applied: undo it, and leave the corrupt
+         * file to recover, which reports it and keeps it for inspection. */
+        json_t *undo = json_object_get(known, "undo");
+        int failures = 0;
+        fl_error first = {0};
+        for (size_t i = json_array_size(undo); i-- > 0;) {
+            fl_error e;
+            if (fl_undo_run(json_array_get(undo, i), &e) != 0 && failures++ == 0)
+                first = e;
+        }
+        fl_journal_unlock(id, lock, false);
+        return failures ? fl_fail(err, FL_EAPPLY, "rollback", "rollback of %s incomplete: %s", id, first.message) : 0;
     }
     json_object_set_new(rec, "state", json_string("reverting"));
     fl_journal_save(rec, NULL);

@@ -63,10 +63,14 @@ int fl_parse_duration(const char *text, const char *field, int64_t *out_us, fl_e
             if (strncmp(p, units[i].suffix, l) == 0 && !isalpha((unsigned char)p[l]))
                 break;
         }
+        if (i == FL_ARRAY_LEN(units) && !*p)
+            return fl_fail(err, FL_EINVAL, field, "%s: '%s' needs a unit (us, ms, s, m, h), e.g. %ss", field, text,
+                           text);
         if (i == FL_ARRAY_LEN(units))
             return fl_fail(err, FL_EINVAL, field,
-                           "%s: '%s' needs a unit (us, ms, s, m, h), e.g. %s%s", field, text, text,
-                           *p ? "" : "s");
+                           "%s: '%s' is not a duration: '%s' is not a unit (us, ms, s, m, h; no exponents), "
+                           "e.g. 500ms, 30s, 1m30s",
+                           field, text, p);
         total += n * units[i].us;
         p += strlen(units[i].suffix);
         if (total > 9.2e18 / 2)
@@ -102,9 +106,11 @@ int fl_parse_size(const char *text, const char *field, uint64_t *out_bytes, fl_e
         return fl_fail(err, FL_EINVAL, field,
                        "%s: '%s' has an unknown unit; use bytes or K, M, G, T: 512M, 2G", field,
                        text);
+    /* Sizes end up in off_t and int64_t: at most 2^63 - 1 bytes. Compared
+     * before converting, which past that would be undefined. */
     double bytes = n * mult;
-    if (bytes >= 1.8e19)
-        return fl_fail(err, FL_EINVAL, field, "%s: '%s' is too large", field, text);
+    if (!(bytes < 9223372036854775807.0))
+        return fl_fail(err, FL_EINVAL, field, "%s: '%s' is too large (at most 8388607T)", field, text);
     *out_bytes = (uint64_t)llround(bytes);
     return 0;
 }

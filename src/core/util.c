@@ -49,6 +49,32 @@ static int64_t clock_us(clockid_t id)
 int64_t fl_wall_us(void) { return clock_us(CLOCK_REALTIME); }
 int64_t fl_mono_us(void) { return clock_us(CLOCK_MONOTONIC); }
 
+/* A time namespace (Linux 5.6+) shifts CLOCK_MONOTONIC, CLOCK_BOOTTIME and
+ * the start times in /proc/PID/stat by its offsets, as seen by whoever
+ * reads them. faultline compares these numbers between processes that may
+ * live in different time namespaces (a supervisor and a `status` run in a
+ * container), so it takes the offsets of its own namespace out: every
+ * process then speaks the host's boot clock. */
+static int64_t boottime_offset_ns(void) {
+    static int64_t offset_ns;
+    static pid_t read_by; /* a forked child shares the namespace: keep it */
+    if (read_by)
+        return offset_ns;
+    read_by = getpid();
+    FILE *f = fopen("/proc/self/timens_offsets", "re");
+    if (!f)
+        return offset_ns = 0; /* no time namespaces: no offsets */
+    char name[32];
+    long long secs, nsecs;
+    while (fscanf(f, "%31s %lld %lld", name, &secs, &nsecs) == 3)
+        if (strcmp(name, "boottime") == 0)
+            offset_ns = secs * 1000000000LL + nsecs;
+    fclose(f);
+    return offset_ns;
+}
+
+int64_t fl_boot_us(void) { return clock_us(CLOCK_BOOTTIME) - boottime_offset_ns() / 1000; }
+
 void fl_sleep_us(int64_t us)
 {
     if (us <= 0)
@@ -115,9 +141,22 @@ static int stat_field(pid_t pid, int index, unsigned long long *out, char *state
     return 0;
 }
 
+/* Start times are shown shifted by the reader's time namespace offset; the
+ * host's value is the same for every reader. */
+static unsigned long long host_ticks(unsigned long long seen) {
+    long hz = sysconf(_SC_CLK_TCK);
+    int64_t off = boottime_offset_ns() / (1000000000LL / (hz > 0 ? hz : 100));
+    int64_t host = (int64_t)seen - off;
+    return host > 0 ? (unsigned long long)host : 0;
+}
+
 int fl_proc_start_ticks(pid_t pid, unsigned long long *ticks)
 {
-    return stat_field(pid, 22, ticks, NULL);
+    unsigned long long seen;
+    if (stat_field(pid, 22, &seen, NULL) != 0)
+        return -1;
+    *ticks = host_ticks(seen);
+    return 0;
 }
 
 bool fl_proc_is(pid_t pid, unsigned long long ticks)
@@ -126,6 +165,7 @@ bool fl_proc_is(pid_t pid, unsigned long long ticks)
     char state;
     if (pid <= 0 || stat_field(pid, 22, &now, &state) != 0)
         return false;
+    now = host_ticks(now);
     /* A zombie has done all it will do; it is not holding anything. */
     return now == ticks && state != 'Z' && state != 'X';
 }
@@ -279,4 +319,40 @@ const char *fl_signal_name(int signo)
         }
     snprintf(buf, sizeof(buf), "%d", signo);
     return buf;
+}
+
+bool fl_have_cap(int cap) {
+    FILE *f = fopen("/proc/self/status", "re");
+    if (!f)
+        return false;
+    char line[256];
+    unsigned long long eff = 0;
+    bool found = false;
+    while (!found && fgets(line, sizeof(line), f))
+        found = sscanf(line, "CapEff: %llx", &eff) == 1;
+    fclose(f);
+    return found && cap >= 0 && cap < 64 && (eff >> cap) & 1;
+}
+
+/* ---- notices: what the user should know, though nothing failed ---- */
+static void notice_to_stderr(void *user, const char *message) {
+    (void)user;
+    fprintf(stderr, "faultline: %s\n", message);
+}
+
+static fl_notice_fn notice_fn = notice_to_stderr;
+static void *notice_user;
+
+void fl_set_notice_handler(fl_notice_fn fn, void *user) {
+    notice_fn = fn ? fn : notice_to_stderr;
+    notice_user = fn ? user : NULL;
+}
+
+void fl_notice(const char *fmt, ...) {
+    char buf[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    notice_fn(notice_user, buf);
 }

@@ -65,7 +65,9 @@ int fl_limit_parse(const char *text, const char *field, bool zero_ok, double *va
 size_t fl_limit_resolve(double value, bool percent, size_t total);
 
 /* Appends s to buf quoted for a POSIX shell ('...' with '\'' for quotes);
- * returns 0 or -1 if it does not fit. */
+ * returns 0 or -1 if it does not fit. ssh hands the remote command to the
+ * remote user's login shell, which must therefore be POSIX (sh, dash, bash,
+ * ksh, zsh; not fish, csh or tcsh): docs/fleet.md. */
 int fl_shell_quote(char *buf, size_t cap, const char *s);
 /* Joins argv into one remote command line, every word quoted. */
 char *fl_remote_command(char *const *argv, fl_error *err);

@@ -1,5 +1,6 @@
 /* Inventory files (docs/fleet.md): libyaml's document API keeps the line and
  * column of every node, so every error names file:line:col and the field. */
+#include "core/internal.h"
 #include "fleet/fleet.h"
 
 #include <ctype.h>
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 typedef struct pctx {
@@ -221,6 +223,15 @@ static void dedupe_kv(fl_kv *kv, size_t *n) {
             }
 }
 
+static int by_host_name(const void *a, const void *b, void *hosts) {
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    const fl_host *h = hosts;
+    int cmp = strcmp(h[x].name, h[y].name);
+    return cmp ? cmp : (x > y) - (x < y);
+}
+
+static int parse_groups(pctx *c, yaml_node_t *groups, fl_inventory *inv, const size_t *order);
+
 static int parse_doc(pctx *c, fl_inventory *inv) {
     yaml_node_t *root = yaml_document_get_root_node(c->doc);
     if (!root || root->type != YAML_MAPPING_NODE)
@@ -253,6 +264,7 @@ static int parse_doc(pctx *c, fl_inventory *inv) {
     }
     size_t n = (size_t)(hosts->data.mapping.pairs.top - hosts->data.mapping.pairs.start);
     inv->hosts = calloc(n, sizeof(*inv->hosts));
+    yaml_node_t **keys = calloc(n, sizeof(*keys)); /* each host's name node, for messages */
     int rc = 0;
     for (yaml_node_pair_t *p = hosts->data.mapping.pairs.start; rc == 0 && p < hosts->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, p->key), *v = yaml_document_get_node(c->doc, p->value);
@@ -261,12 +273,8 @@ static int parse_doc(pctx *c, fl_inventory *inv) {
             rc = perr(c, k, "hosts", "host names are 1-63 letters, digits and - . _");
             break;
         }
-        for (size_t i = 0; i < inv->n_hosts; i++)
-            if (strcmp(inv->hosts[i].name, ks) == 0)
-                rc = perr(c, k, "hosts", "host '%s' given twice", ks);
-        if (rc)
-            break;
         fl_host *h = &inv->hosts[inv->n_hosts++];
+        keys[inv->n_hosts - 1] = k;
         h->name = strdup(ks);
         host_copy_defaults(h, &def);
         char where[96];
@@ -278,10 +286,33 @@ static int parse_doc(pctx *c, fl_inventory *inv) {
         dedupe_kv(h->env, &h->n_env);
     }
     host_clear(&def);
-    if (rc != 0 || !groups)
+    /* Duplicates and group members by binary search over the sorted names:
+     * an inventory of thousands of hosts stays fast. */
+    size_t *order = rc == 0 ? calloc(inv->n_hosts ? inv->n_hosts : 1, sizeof(*order)) : NULL;
+    for (size_t i = 0; order && i < inv->n_hosts; i++)
+        order[i] = i;
+    if (order)
+        qsort_r(order, inv->n_hosts, sizeof(*order), by_host_name, inv->hosts);
+    for (size_t i = 1; order && rc == 0 && i < inv->n_hosts; i++)
+        if (strcmp(inv->hosts[order[i - 1]].name, inv->hosts[order[i]].name) == 0) {
+            size_t later = order[i - 1] > order[i] ? order[i - 1] : order[i];
+            rc = perr(c, keys[later], "hosts", "host '%s' given twice", inv->hosts[later].name);
+        }
+    free(keys);
+    if (rc != 0 || !groups) {
+        free(order);
         return rc;
-    if (groups->type != YAML_MAPPING_NODE)
+    }
+    if (groups->type != YAML_MAPPING_NODE) {
+        free(order);
         return perr(c, groups, "groups", "expected a mapping of group name to a list of host names");
+    }
+    rc = parse_groups(c, groups, inv, order);
+    free(order);
+    return rc;
+}
+
+static int parse_groups(pctx *c, yaml_node_t *groups, fl_inventory *inv, const size_t *order) {
     for (yaml_node_pair_t *p = groups->data.mapping.pairs.start; p < groups->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, p->key), *v = yaml_document_get_node(c->doc, p->value);
         const char *gs = scalar(k);
@@ -295,9 +326,19 @@ static int parse_doc(pctx *c, fl_inventory *inv) {
             yaml_node_t *hn = yaml_document_get_node(c->doc, *it);
             const char *hs = scalar(hn);
             fl_host *h = NULL;
-            for (size_t i = 0; hs && i < inv->n_hosts; i++)
-                if (strcmp(inv->hosts[i].name, hs) == 0)
-                    h = &inv->hosts[i];
+            size_t lo = 0, hi = inv->n_hosts;
+            while (hs && lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                int cmp = strcmp(inv->hosts[order[mid]].name, hs);
+                if (cmp == 0) {
+                    h = &inv->hosts[order[mid]];
+                    break;
+                }
+                if (cmp < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
             if (!h)
                 return perr(c, hn, field, "'%s' is not a host of this inventory", hs ? hs : "?");
             bool have = false;
@@ -313,6 +354,14 @@ static int parse_doc(pctx *c, fl_inventory *inv) {
 }
 
 fl_inventory *fl_inventory_parse(const char *text, size_t len, const char *name, fl_error *err) {
+    int bl, bc;
+    char why[100];
+    if (fl_yaml_bounded(text, len, true, &bl, &bc, why, sizeof(why)) != 0) {
+        err->code = FL_EINVAL;
+        snprintf(err->field, sizeof(err->field), "inventory");
+        snprintf(err->message, sizeof(err->message), "%s:%d:%d: inventory: %s", name, bl, bc, why);
+        return NULL;
+    }
     yaml_parser_t parser;
     yaml_document_t doc;
     yaml_parser_initialize(&parser);
@@ -344,6 +393,14 @@ fl_inventory *fl_inventory_load(const char *path, fl_error *err) {
         err->code = FL_EINVAL;
         snprintf(err->field, sizeof(err->field), "inventory");
         snprintf(err->message, sizeof(err->message), "inventory: cannot read %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        err->code = FL_EINVAL;
+        snprintf(err->field, sizeof(err->field), "inventory");
+        snprintf(err->message, sizeof(err->message), "inventory: %s is a directory", path);
         return NULL;
     }
     char *buf = NULL;

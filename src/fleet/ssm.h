@@ -45,7 +45,7 @@ typedef struct fl_ssm_config {
     char region[64];
     char endpoint[512]; /* "" = https://ssm.<region>.amazonaws.com */
     char profile[128];
-    char access_key[128], secret_key[256], session_token[2048];
+    char access_key[128], secret_key[256], session_token[8192]; /* a longer token is refused, never cut */
     int verbose;
 } fl_ssm_config;
 
@@ -144,12 +144,17 @@ const char *fl_ssm_command_triggered_alarms(const fl_ssm_command *c);
  * the last failure) if any failed (those keep have_details false). */
 int fl_ssm_command_details(fl_ssm_command *c, fl_error *err);
 /* Stop: CancelCommand, then a SendCommand of AWS-RunShellScript
- * "faultline stop --all" to the same targets (MaxConcurrency 100%,
- * MaxErrors 100%, 60 s). Tries both; returns 0 or -1 (err; both messages,
- * "; "-joined, when both fail). */
+ * "faultline stop --tag T" to the same targets (MaxConcurrency 100%,
+ * MaxErrors 100%, 60 s), T being the tag every fault this command started
+ * carries (FaultlineTag, "ssm-" and 16 hex digits): faults started
+ * otherwise on those instances are left alone. Instant kinds hold nothing:
+ * cancel only. Tries both; returns 0 or -1 (err; both messages, "; "-joined,
+ * when both fail). */
 int fl_ssm_command_cancel(fl_ssm_command *c, fl_error *err);
-/* Addition: the id of the "faultline stop --all" command ("" if not sent). */
+/* Addition: the id of the "faultline stop --tag T" command ("" if not sent). */
 const char *fl_ssm_command_stop_id(const fl_ssm_command *c);
+/* The tag of the faults this command starts ("" for instant kinds). */
+const char *fl_ssm_command_fault_tag(const fl_ssm_command *c);
 void fl_ssm_command_free(fl_ssm_command *c);
 
 #endif

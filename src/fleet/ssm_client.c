@@ -26,15 +26,17 @@ static void trim(char *s) {
     memmove(s, s + i, n - i + 1);
 }
 
-/* Reads key from [section] of an INI file; returns 1 if found. */
+/* Reads key from [section] of an INI file; returns 1 if found, -1 if the
+ * value does not fit in out (never cut short). */
 static int ini_get(const char *path, const char *section, const char *key, char *out, size_t len) {
     FILE *f = fopen(path, "r");
     if (!f)
         return 0;
-    char line[4096];
+    char *line = NULL;
+    size_t cap = 0;
     bool in = false;
     int found = 0;
-    while (!found && fgets(line, sizeof(line), f)) {
+    while (!found && getline(&line, &cap, f) >= 0) {
         trim(line);
         if (line[0] == '#' || line[0] == ';' || !line[0])
             continue;
@@ -54,11 +56,10 @@ static int ini_get(const char *path, const char *section, const char *key, char 
         char *k = line, *v = eq + 1;
         trim(k);
         trim(v);
-        if (strcmp(k, key) == 0) {
-            snprintf(out, len, "%s", v);
-            found = 1;
-        }
+        if (strcmp(k, key) == 0)
+            found = (size_t)snprintf(out, len, "%s", v) < len ? 1 : -1;
     }
+    free(line);
     fclose(f);
     return found;
 }
@@ -98,13 +99,22 @@ int fl_ssm_config_load(fl_ssm_config *cfg, fl_error *err) {
         snprintf(cfg->access_key, sizeof(cfg->access_key), "%s", ak);
         snprintf(cfg->secret_key, sizeof(cfg->secret_key), "%s", sk);
         const char *tok = getenv("AWS_SESSION_TOKEN");
-        snprintf(cfg->session_token, sizeof(cfg->session_token), "%s", tok ? tok : "");
+        if ((size_t)snprintf(cfg->session_token, sizeof(cfg->session_token), "%s", tok ? tok : "") >=
+            sizeof(cfg->session_token))
+            return fl_fail(err, FL_EINVAL, "credentials", "AWS_SESSION_TOKEN is longer than %zu characters",
+                           sizeof(cfg->session_token) - 1);
     } else if (ini_get(creds, cfg->profile, "aws_access_key_id", cfg->access_key, sizeof(cfg->access_key)) ||
                ini_get(config, section, "aws_access_key_id", cfg->access_key, sizeof(cfg->access_key))) {
         if (!ini_get(creds, cfg->profile, "aws_secret_access_key", cfg->secret_key, sizeof(cfg->secret_key)))
             ini_get(config, section, "aws_secret_access_key", cfg->secret_key, sizeof(cfg->secret_key));
-        if (!ini_get(creds, cfg->profile, "aws_session_token", cfg->session_token, sizeof(cfg->session_token)))
-            ini_get(config, section, "aws_session_token", cfg->session_token, sizeof(cfg->session_token));
+        int t = ini_get(creds, cfg->profile, "aws_session_token", cfg->session_token, sizeof(cfg->session_token));
+        if (t == 0)
+            t = ini_get(config, section, "aws_session_token", cfg->session_token, sizeof(cfg->session_token));
+        if (t < 0)
+            return fl_fail(err, FL_EINVAL, "credentials",
+                           "the aws_session_token of profile '%s' is longer than %zu "
+                           "characters",
+                           cfg->profile, sizeof(cfg->session_token) - 1);
     }
     if (!cfg->access_key[0] || !cfg->secret_key[0])
         return fl_fail(err, FL_EINVAL, "credentials",
@@ -255,7 +265,8 @@ static long perform(const fl_ssm_config *cfg, const char *operation, const char 
     CURL *c = curl_easy_init();
     if (!c)
         return 0;
-    char target[128], sigv4[128], userpwd[512], token[2200];
+    char target[128], sigv4[128], userpwd[512];
+    char *token = malloc(strlen(cfg->session_token) + 32);
     snprintf(target, sizeof(target), "X-Amz-Target: AmazonSSM.%s", operation);
     snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:ssm", cfg->region);
     snprintf(userpwd, sizeof(userpwd), "%s:%s", cfg->access_key, cfg->secret_key);
@@ -264,10 +275,11 @@ static long perform(const fl_ssm_config *cfg, const char *operation, const char 
     h = curl_slist_append(h, target);
     h = curl_slist_append(h, "Accept: application/json");
     h = curl_slist_append(h, "Expect:");
-    if (cfg->session_token[0]) {
-        snprintf(token, sizeof(token), "X-Amz-Security-Token: %s", cfg->session_token);
+    if (cfg->session_token[0] && token) {
+        sprintf(token, "X-Amz-Security-Token: %s", cfg->session_token);
         h = curl_slist_append(h, token);
     }
+    free(token); /* curl_slist_append copied it */
     fl_buffer_reset(reply);
     curl_easy_setopt(c, CURLOPT_URL, cfg->endpoint);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);

@@ -10,6 +10,8 @@
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
+#include <unistd.h>
 
 #define MAX_TAGS 16
 /* SendCommand's TimeoutSeconds: its documented range. */
@@ -33,6 +35,7 @@ struct fl_ssm_request {
     char *duration;     /* the --duration text as given, or NULL */
     int64_t duration_s; /* set by fl_ssm_request_finish */
     bool finished;
+    char fault_tag[40]; /* --tag of the faults this command starts: what an abort stops */
 };
 
 struct fl_ssm_command {
@@ -40,6 +43,7 @@ struct fl_ssm_command {
     char id[64];
     char stop_id[64];
     char document[160];
+    char fault_tag[40];
     json_t *targets;      /* the Targets array, or NULL */
     json_t *instance_ids; /* the InstanceIds array, or NULL */
     char status[48];
@@ -110,6 +114,15 @@ fl_ssm_request *fl_ssm_request_new(const char *kind, fl_error *err) {
     r->spec = spec;
     r->params = json_object();
     snprintf(r->document, sizeof(r->document), "faultline-%s", kind);
+    /* Each command tags the faults it starts with a tag of its own, so that
+     * aborting it stops those faults only, not others on the same hosts. */
+    unsigned char rnd[8] = {0};
+    if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd)) {
+        int64_t t = fl_mono_us() ^ ((int64_t)getpid() << 20);
+        memcpy(rnd, &t, sizeof(rnd));
+    }
+    snprintf(r->fault_tag, sizeof(r->fault_tag), "ssm-%02x%02x%02x%02x%02x%02x%02x%02x", rnd[0], rnd[1], rnd[2], rnd[3],
+             rnd[4], rnd[5], rnd[6], rnd[7]);
     snprintf(r->max_concurrency, sizeof(r->max_concurrency), "1");
     snprintf(r->max_errors, sizeof(r->max_errors), "0");
     r->timeout_s = 600;
@@ -324,6 +337,8 @@ json_t *fl_ssm_request_body(const fl_ssm_request *r) {
         snprintf(secs, sizeof(secs), "%lld", (long long)(us / US_PER_S));
         json_object_set_new(params, "DurationSeconds", json_pack("[s]", secs));
     }
+    if (!r->info->instant)
+        json_object_set_new(params, "FaultlineTag", json_pack("[s]", r->fault_tag));
     json_object_set_new(body, "Parameters", params);
     json_object_set_new(body, "MaxConcurrency", json_string(r->max_concurrency));
     json_object_set_new(body, "MaxErrors", json_string(r->max_errors));
@@ -366,6 +381,7 @@ fl_ssm_command *fl_ssm_command_send(const fl_ssm_config *cfg, const fl_ssm_reque
     c->cfg = *cfg;
     snprintf(c->id, sizeof(c->id), "%s", id);
     snprintf(c->document, sizeof(c->document), "%s", fl_ssm_request_document(r));
+    snprintf(c->fault_tag, sizeof(c->fault_tag), "%s", r->info->instant ? "" : r->fault_tag);
     c->targets = json_incref(json_object_get(body, "Targets"));
     c->instance_ids = json_incref(json_object_get(body, "InstanceIds"));
     c->alarms = strdup("");
@@ -376,6 +392,7 @@ fl_ssm_command *fl_ssm_command_send(const fl_ssm_config *cfg, const fl_ssm_reque
 
 const char *fl_ssm_command_id(const fl_ssm_command *c) { return c->id; }
 const char *fl_ssm_command_stop_id(const fl_ssm_command *c) { return c->stop_id; }
+const char *fl_ssm_command_fault_tag(const fl_ssm_command *c) { return c->fault_tag; }
 const char *fl_ssm_command_status(const fl_ssm_command *c) { return c->status; }
 const char *fl_ssm_command_triggered_alarms(const fl_ssm_command *c) { return c->alarms ? c->alarms : ""; }
 
@@ -528,14 +545,26 @@ int fl_ssm_command_cancel(fl_ssm_command *c, fl_error *err) {
      * instances where cancelling comes too late or does not reach the
      * process. Each instance's faultline would roll back on its own at the
      * end of --duration anyway. */
+    if (!c->fault_tag[0]) {
+        if (cancelled)
+            return 0;
+        if (err)
+            *err = e1;
+        return -1;
+    }
     json_t *stop = json_object();
     if (c->targets)
         json_object_set(stop, "Targets", c->targets);
     if (c->instance_ids)
         json_object_set(stop, "InstanceIds", c->instance_ids);
     json_object_set_new(stop, "DocumentName", json_string("AWS-RunShellScript"));
-    json_object_set_new(stop, "Comment", json_string("faultline stop --all"));
-    json_object_set_new(stop, "Parameters", json_pack("{s:[s]}", "commands", "faultline stop --all"));
+    /* Only the faults this command started (its tag); an instant kind holds
+     * nothing, and a document of our own kind without the tag cannot be
+     * told apart: nothing then but the cancel. */
+    char line[96];
+    snprintf(line, sizeof(line), "faultline stop --tag %s", c->fault_tag);
+    json_object_set_new(stop, "Comment", json_string(line));
+    json_object_set_new(stop, "Parameters", json_pack("{s:[s]}", "commands", line));
     json_object_set_new(stop, "MaxConcurrency", json_string("100%"));
     json_object_set_new(stop, "MaxErrors", json_string("100%"));
     json_object_set_new(stop, "TimeoutSeconds", json_integer(60));

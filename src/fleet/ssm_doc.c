@@ -203,6 +203,16 @@ json_t *fl_ssm_document(const char *kind, bool install) {
         json_object_set_new(d, "allowedPattern", json_string(FL_SSM_DURATION_PATTERN));
         json_object_set_new(params, "DurationSeconds", d);
     }
+    if (!info->instant) {
+        json_t *d = json_object();
+        json_object_set_new(d, "type", json_string("String"));
+        json_object_set_new(d, "description",
+                            json_string("(Optional) tag of the fault (faultline attack --tag): faultline stop --tag T "
+                                        "stops the faults of one command only"));
+        json_object_set_new(d, "allowedPattern", json_string("^([A-Za-z0-9_.-]{1,64})?$"));
+        json_object_set_new(d, "default", json_string(""));
+        json_object_set_new(params, "FaultlineTag", d);
+    }
     if (install) {
         json_t *d = json_object();
         json_object_set_new(d, "type", json_string("String"));
@@ -239,8 +249,10 @@ json_t *fl_ssm_document(const char *kind, bool install) {
     line(cmds, "set -- attack %s", info->name);
     for (size_t i = 0; i < info->n_params; i++)
         add_arg_lines(cmds, &info->params[i]);
-    if (!info->instant)
+    if (!info->instant) {
         line(cmds, "v='{{ DurationSeconds }}'; set -- \"$@\" --duration \"${v}s\"");
+        line(cmds, "v='{{ FaultlineTag }}'; if [ -n \"$v\" ]; then set -- \"$@\" --tag \"$v\"; fi");
+    }
     line(cmds, "exec faultline \"$@\"");
     json_t *step = json_pack("{s:s, s:s, s:{s:[s,s]}, s:{s:o, s:i}}", "action", "aws:runShellScript", "name",
                              "FaultInjection", "precondition", "StringEquals", "platformType", "Linux", "inputs",

@@ -204,6 +204,12 @@ int fl_net_apply(fl_ctx *ctx, fl_error *err) {
     if (fl_ctx_journal_undo(ctx, fl_undo_nft_delete_table(table, ns->set ? ns->path : NULL, ns->dev, ns->ino), err) !=
         0)
         return -1;
+    bool owned;
+    if (fl_nft_own_table(ns, table, fl_spec_duration_us(ctx->spec), &owned, err) != 0)
+        return -1;
+    fl_ctx_applied(ctx, "%s",
+                   owned ? "kernel-owned table: removed by the kernel the moment this supervisor dies"
+                         : "this kernel has no owned tables (Linux < 5.12): the journal alone removes it");
     if (p->uses_engine && !a.queue_expr) {
         /* The queue rule first, so that no matching rule ever jumps to an
          * empty chain. "add" is idempotent: the full text repeats these. */
@@ -213,6 +219,8 @@ int fl_net_apply(fl_ctx *ctx, fl_error *err) {
             fl_nft_add_compat_queue(ns, table, "fl_queue", a.queue_num, err) != 0)
             return -1;
     }
+    if (!fl_spec_bool(ctx->spec, "include-controller"))
+        fl_net_find_controllers(&p->match, false); /* sessions opened since validation */
     char *text = fl_net_rules_text(&p->match, &a, table);
     if (!text)
         return fl_fail(err, FL_EAPPLY, "nftables", "out of memory");
@@ -230,10 +238,11 @@ int fl_net_apply(fl_ctx *ctx, fl_error *err) {
     fl_ctx_applied(ctx, "nftables table inet %s%s%s: %zu rules%s", table, ns->set ? " in " : "",
                    ns->set ? ns->path : "", rules + (p->uses_engine && !a.queue_expr),
                    p->uses_engine ? (a.queue_expr ? " (nft queue)" : " (xt NFQUEUE via nft_compat)") : "");
-    if (p->match.has_controller) {
+    for (size_t i = 0; i < p->match.n_controllers; i++) {
         char c[64];
-        fl_ctx_applied(ctx, "excluded the controlling SSH connection %s:%u",
-                       fl_net_format_prefix(&p->match.controller, c, sizeof(c)), p->match.controller_port);
+        fl_ctx_applied(ctx, "excluded the SSH session from %s:%u (to port %u)",
+                       fl_net_format_prefix(&p->match.controllers[i].peer, c, sizeof(c)),
+                       p->match.controllers[i].peer_port, p->match.controllers[i].own_port);
     }
 
     if (p->match.n_hostnames) {

@@ -10,10 +10,13 @@
 
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <dirent.h>
 #include <netdb.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int fl_net_parse_prefix(const char *text, fl_net_prefix *out) {
     char addr[INET6_ADDRSTRLEN + 8];
@@ -154,19 +157,147 @@ static int parse_port_list(const fl_value *v, const char *field, fl_net_ports *p
     return 0;
 }
 
-/* $SSH_CONNECTION is "client_ip client_port server_ip server_port". */
-static void find_controller(fl_net_match *m) {
+/* ---- the host's live SSH sessions ----
+ * $SSH_CONNECTION names one session, and is often not there (sudo with
+ * env_reset, su -, cron, a tmux started from an earlier login): the
+ * sessions themselves are the established TCP connections that sshd's
+ * processes hold, read from /proc in the fault's network namespace. */
+static void add_controller(fl_net_match *m, const fl_net_prefix *peer, unsigned peer_port, unsigned own_port) {
+    if (peer_port == 0 || peer_port > 65535 || own_port == 0 || own_port > 65535)
+        return;
+    for (size_t i = 0; i < m->n_controllers; i++)
+        if (same_prefix(&m->controllers[i].peer, peer) && m->controllers[i].peer_port == peer_port &&
+            m->controllers[i].own_port == own_port)
+            return;
+    if (m->n_controllers < FL_NET_MAX_CONTROLLERS)
+        m->controllers[m->n_controllers++] = (struct fl_net_conn){*peer, (uint16_t)peer_port, (uint16_t)own_port};
+}
+
+/* "0100007F:0016" (IPv4, one little-endian word) or 32 hex digits (IPv6,
+ * four words) and a port, as /proc/net/tcp{,6} print them. */
+static bool proc_addr(const char *text, int family, fl_net_prefix *p, unsigned *port) {
+    const char *colon = strchr(text, ':');
+    size_t hex = family == AF_INET ? 8 : 32;
+    if (!colon || (size_t)(colon - text) != hex)
+        return false;
+    *p = (fl_net_prefix){.family = family, .len = family == AF_INET ? 32 : 128};
+    for (size_t w = 0; w < hex / 8; w++) {
+        char word[9];
+        memcpy(word, text + w * 8, 8);
+        word[8] = '\0';
+        uint32_t v = (uint32_t)strtoul(word, NULL, 16); /* stored in host order (x86, arm: little-endian) */
+        memcpy(p->addr + w * 4, &v, 4);
+    }
+    *port = (unsigned)strtoul(colon + 1, NULL, 16);
+    static const unsigned char mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    if (family == AF_INET6 && memcmp(p->addr, mapped, 12) == 0) { /* an IPv4 client on a [::] listener */
+        memmove(p->addr, p->addr + 12, 4);
+        memset(p->addr + 4, 0, 12);
+        p->family = AF_INET;
+        p->len = 32;
+    }
+    return true;
+}
+
+static bool is_ssh_daemon(const char *comm) { return strncmp(comm, "sshd", 4) == 0 || strcmp(comm, "dropbear") == 0; }
+
+void fl_net_find_controllers(fl_net_match *m, bool notice) {
+    m->n_controllers = 0;
+    unsigned long long *inodes = NULL;
+    size_t n_inodes = 0, cap = 0, unreadable = 0;
+    pid_t reader = 0; /* one sshd process of the namespace: its /proc/PID/net */
+    DIR *d = opendir("/proc");
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char *end;
+        long pid = strtol(e->d_name, &end, 10);
+        char comm[32], path[96];
+        if (*end || pid <= 1 || fl_proc_comm((pid_t)pid, comm, sizeof(comm)) != 0 || !is_ssh_daemon(comm))
+            continue;
+        struct stat st;
+        snprintf(path, sizeof(path), "/proc/%ld/ns/net", pid);
+        if (stat(path, &st) != 0 || (uint64_t)st.st_ino != m->netns_ino)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%ld/fd", pid);
+        DIR *fds = opendir(path);
+        if (!fds) {
+            unreadable++;
+            continue;
+        }
+        struct dirent *f;
+        while ((f = readdir(fds))) {
+            char link[64], target[64];
+            snprintf(link, sizeof(link), "/proc/%ld/fd/%s", pid, f->d_name);
+            ssize_t l = readlink(link, target, sizeof(target) - 1);
+            unsigned long long ino;
+            if (l <= 0)
+                continue;
+            target[l] = '\0';
+            if (sscanf(target, "socket:[%llu]", &ino) != 1)
+                continue;
+            if (n_inodes == cap) {
+                cap = cap ? cap * 2 : 64;
+                unsigned long long *grown = realloc(inodes, cap * sizeof(*inodes));
+                if (!grown)
+                    break;
+                inodes = grown;
+            }
+            inodes[n_inodes++] = ino;
+            reader = (pid_t)pid;
+        }
+        closedir(fds);
+    }
+    if (d)
+        closedir(d);
+    for (int fam = 0; reader && fam < 2; fam++) {
+        char path[64], line[512];
+        snprintf(path, sizeof(path), "/proc/%d/net/%s", (int)reader, fam ? "tcp6" : "tcp");
+        FILE *f = fopen(path, "re");
+        while (f && fgets(line, sizeof(line), f)) {
+            char local[64], remote[64];
+            unsigned state;
+            unsigned long long ino;
+            if (sscanf(line, " %*s %63s %63s %x %*s %*s %*s %*s %*s %llu", local, remote, &state, &ino) != 4 ||
+                state != 1 /* ESTABLISHED */)
+                continue;
+            bool held = false;
+            for (size_t i = 0; i < n_inodes && !held; i++)
+                held = inodes[i] == ino;
+            fl_net_prefix peer, self;
+            unsigned peer_port, own_port;
+            if (held && proc_addr(local, fam ? AF_INET6 : AF_INET, &self, &own_port) &&
+                proc_addr(remote, fam ? AF_INET6 : AF_INET, &peer, &peer_port))
+                add_controller(m, &peer, peer_port, own_port);
+        }
+        if (f)
+            fclose(f);
+    }
+    free(inodes);
+    /* $SSH_CONNECTION is "client_ip client_port server_ip server_port". */
     const char *ssh = getenv("SSH_CONNECTION");
     char client[INET6_ADDRSTRLEN], server[INET6_ADDRSTRLEN];
     unsigned cport, sport;
-    if (!ssh || sscanf(ssh, "%45s %u %45s %u", client, &cport, server, &sport) != 4)
+    fl_net_prefix peer;
+    if (!m->netns.set && ssh && sscanf(ssh, "%45s %u %45s %u", client, &cport, server, &sport) == 4 &&
+        !strchr(client, '/') && fl_net_parse_prefix(client, &peer) == 0)
+        add_controller(m, &peer, cport, sport);
+    if (!notice)
         return;
-    if (fl_net_parse_prefix(client, &m->controller) != 0 || cport == 0 || cport > 65535 || sport == 0 ||
-        sport > 65535 || strchr(client, '/'))
-        return;
-    m->has_controller = true;
-    m->controller_port = (uint16_t)cport;
-    m->controller_server_port = (uint16_t)sport;
+    if (m->n_controllers) {
+        char list[700] = "";
+        for (size_t i = 0; i < m->n_controllers; i++) {
+            char a[64];
+            size_t used = strlen(list);
+            snprintf(list + used, sizeof(list) - used, "%s%s:%u->%u", i ? ", " : "",
+                     fl_net_format_prefix(&m->controllers[i].peer, a, sizeof(a)), m->controllers[i].peer_port,
+                     m->controllers[i].own_port);
+        }
+        fl_notice("leaving %zu SSH session(s) alone (%s); --include-controller hits them too", m->n_controllers, list);
+    }
+    if (unreadable)
+        fl_notice("could not read the connections of %zu sshd process(es) (not root?): their SSH sessions are not "
+                  "excluded",
+                  unreadable);
 }
 
 int fl_net_match_parse(const fl_spec *spec, fl_net_match *m, fl_error *err) {
@@ -237,7 +368,7 @@ int fl_net_match_parse(const fl_spec *spec, fl_net_match *m, fl_error *err) {
                            m->netns.set ? " in that network namespace" : " on this host");
     }
     if (!fl_spec_bool(spec, "include-controller"))
-        find_controller(m);
+        fl_net_find_controllers(m, true);
     return 0;
 }
 
@@ -273,13 +404,6 @@ void fl_net_match_claims(fl_spec *spec, const fl_net_match *m) {
             }
         }
     }
-}
-
-void fl_net_table_name(const char *id, char *buf, size_t len) {
-    snprintf(buf, len, "faultline_%s", id);
-    for (char *c = buf; *c; c++)
-        if (*c == '-')
-            *c = '_';
 }
 
 /* ---- rule text ---- */
@@ -335,12 +459,12 @@ static void print_chain(FILE *f, const fl_net_match *m, const fl_net_action *a, 
     const char *own_port = egress ? "sport" : "dport";
     fprintf(f, "add chain inet %s %s { type filter hook %s priority -300; policy accept; }\n", table, chain,
             egress ? "output" : "input");
-    if (m->has_controller) {
+    for (size_t i = 0; i < m->n_controllers; i++) {
         char c[64];
         fprintf(f, "add rule inet %s %s %s %s %s tcp %s %u tcp %s %u return\n", table, chain,
-                m->controller.family == AF_INET ? "ip" : "ip6", peer,
-                fl_net_format_prefix(&m->controller, c, sizeof(c)), peer_port, m->controller_port, own_port,
-                m->controller_server_port);
+                m->controllers[i].peer.family == AF_INET ? "ip" : "ip6", peer,
+                fl_net_format_prefix(&m->controllers[i].peer, c, sizeof(c)), peer_port, m->controllers[i].peer_port,
+                own_port, m->controllers[i].own_port);
     }
     for (int fam = 0; fam < 2; fam++) {
         int family = fam ? AF_INET6 : AF_INET;

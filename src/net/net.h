@@ -70,7 +70,7 @@
          NULL,    "inject in another network namespace: NAME (/run/netns/NAME), PATH, or PID (a container's process)"}, \
     {                                                                                                                   \
         "include-controller", FL_PARAM_BOOL, 0, NULL, NULL, NULL, NULL,                                                 \
-            "also hit the SSH connection in $SSH_CONNECTION (excluded by default)"                                      \
+            "also hit this host's live SSH sessions (sshd's connections; excluded by default)"                          \
     }
 
 enum { FL_NET_TCP = 1, FL_NET_UDP = 2, FL_NET_ICMP = 4 };
@@ -96,6 +96,7 @@ typedef struct fl_netns {
 
 #define FL_NET_MAX_PORTS 64
 #define FL_NET_MAX_NAMES 16
+#define FL_NET_MAX_CONTROLLERS 64
 
 typedef struct fl_net_match {
     fl_net_prefix *hosts; /* literal and resolved */
@@ -115,10 +116,19 @@ typedef struct fl_net_match {
     char ifname[IF_NAMESIZE];
     fl_netns netns;
     uint64_t netns_ino; /* the namespace the fault lives in (ours if no --netns) */
-    bool has_controller;
-    fl_net_prefix controller; /* SSH client address */
-    uint16_t controller_port, controller_server_port;
+    /* Live SSH sessions into this host (the controller's among them): never
+     * touched unless --include-controller. */
+    struct fl_net_conn {
+        fl_net_prefix peer; /* the SSH client */
+        uint16_t peer_port, own_port;
+    } controllers[FL_NET_MAX_CONTROLLERS];
+    size_t n_controllers;
 } fl_net_match;
+
+/* Finds the host's live SSH sessions in the fault's namespace (the
+ * established TCP connections of sshd's processes, and $SSH_CONNECTION)
+ * into m->controllers. With notice, says on stderr (fl_notice) which. */
+void fl_net_find_controllers(fl_net_match *m, bool notice);
 
 /* Parses and checks the matching parameters (field-named errors, FL_EINVAL);
  * resolves hostnames once. */
@@ -148,7 +158,8 @@ typedef struct fl_net_action {
     bool queue_expr; /* the kernel has the nft queue expression */
 } fl_net_action;
 
-/* The table name of a fault: "faultline_" + the id with '-' as '_'. */
+/* The table name of a fault: "faultline_", 8 hex digits naming the state
+ * directory whose journal owns it, "_", and the id with '-' as '_' (nft.c). */
 void fl_net_table_name(const char *id, char *buf, size_t len);
 /* nft commands (one per line) creating the fault's table. With a queue
  * verdict, the "fl_queue" chain's rule is included only if queue_expr; the
@@ -175,6 +186,15 @@ bool fl_nft_queue_expr_available(const fl_netns *ns);
  * to table/chain with libnftnl, for kernels without the queue expression. */
 int fl_nft_add_compat_queue(const fl_netns *ns, const char *table, const char *chain, uint16_t queue_num,
                             fl_error *err);
+/* Creates the fault's table, owned (NFT_TABLE_F_OWNER, Linux 5.12+) by a
+ * netlink socket this process keeps until the table is deleted: the kernel
+ * removes the table when the process dies, and every later change of it in
+ * this process (fl_nft_run, fl_nft_add_compat_queue) and in the workers it
+ * starts afterwards goes through that socket. *owned says whether the
+ * kernel took the flag (older kernels: an ordinary table). The comment names
+ * the state directory and when the table outlives any fault (lifetime_us
+ * from now). */
+int fl_nft_own_table(const fl_netns *ns, const char *table, int64_t lifetime_us, bool *owned, fl_error *err);
 /* Deletes table inet NAME; a table already gone counts as done. */
 int fl_nft_delete_table(const fl_netns *ns, const char *name, fl_error *err);
 /* Packets counted by the table's rules outside the fl_queue chain. */

@@ -48,11 +48,18 @@ done
 
 # A table of ours that no journal record owns (the state directory wiped):
 # recover deletes it, and touches nobody else's table.
-nft add table inet faultline_blackhole_deadbeef
+# Its name carries this journal's state directory (FNV-1a of its real path).
+ours=faultline_$(python3 -c 'import os, sys
+h = 2166136261
+for c in os.path.realpath(sys.argv[1]).encode(): h = ((h ^ c) * 16777619) & 0xffffffff
+print("%08x" % h)' "$FAULTLINE_STATE_DIR")_blackhole_deadbeef
+nft add table inet "$ours"
 nft add table inet someone_else
+nft add table inet faultline_blackhole_deadbeef # no journal named: not ours to remove
 out=$("$FAULTLINE" recover 2>&1)
-check "recover removes an unjournaled faultline table ($out)" bash -c '! nft list tables | grep -q faultline_'
-check "recover leaves other tables alone" bash -c 'nft list tables | grep -q someone_else'
+check "recover removes an unjournaled table of this journal ($out)" bash -c "! nft list tables | grep -q $ours"
+check "recover leaves other tables alone" bash -c 'nft list tables | grep -q someone_else && nft list tables | grep -qw faultline_blackhole_deadbeef'
 nft delete table inet someone_else
+nft delete table inet faultline_blackhole_deadbeef
 check "ruleset identical at the end" test "$(net_state)" = "$before"
 finish

@@ -69,8 +69,9 @@ done
 
 # -- dry run: the exact rules and their inverses, nothing applied.
 "$FAULTLINE" attack latency --host 127.0.0.1 --port 6379 --delay 40ms --duration 5s --dry-run >"$FL_TMP/dry"
-check "dry run prints the nft rules" grep -q "nft add rule inet faultline_latency_XXXXXXXX egress ip daddr @dst4 meta l4proto tcp th dport { 6379 } counter goto fl_queue" "$FL_TMP/dry"
-check "dry run prints the inverse" grep -q "undo: nft delete table inet faultline_latency_XXXXXXXX" "$FL_TMP/dry"
+# (the table is faultline_<8 hex digits naming this journal>_latency_<id>)
+check "dry run prints the nft rules" grep -Eq "nft add rule inet faultline_[0-9a-f]{8}_latency_XXXXXXXX egress ip daddr @dst4 meta l4proto tcp th dport \\{ 6379 \\} counter goto fl_queue" "$FL_TMP/dry"
+check "dry run prints the inverse" grep -Eq "undo: nft delete table inet faultline_[0-9a-f]{8}_latency_XXXXXXXX" "$FL_TMP/dry"
 check "dry run applied nothing" test "$(net_state)" = "$before"
 
 # -- bad input: exit 2, the field named, nothing applied.

@@ -176,8 +176,16 @@ static void dns_names(void **state) {
 static void table_names(void **state) {
     (void)state;
     char buf[128];
+    /* faultline_, 8 hex digits naming the state directory, the id */
     fl_net_table_name("packet-loss-0a1b2c3d", buf, sizeof(buf));
-    assert_string_equal(buf, "faultline_packet_loss_0a1b2c3d");
+    assert_int_equal(strlen(buf), strlen("faultline_01234567_packet_loss_0a1b2c3d"));
+    assert_memory_equal(buf, "faultline_", 10);
+    assert_string_equal(buf + 18, "_packet_loss_0a1b2c3d");
+    char other[128];
+    setenv("FAULTLINE_STATE_DIR", "/tmp/another-state-dir", 1);
+    fl_net_table_name("packet-loss-0a1b2c3d", other, sizeof(other));
+    unsetenv("FAULTLINE_STATE_DIR");
+    assert_string_not_equal(buf, other);
 }
 
 int main(void) {

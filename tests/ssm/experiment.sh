@@ -2,7 +2,7 @@
 # targets: {ssm: ...} in an experiment, against a fake SSM endpoint on
 # 127.0.0.1 (listener.py): the step is one SendCommand of the kind's document
 # with the step's parameters and DurationSeconds, polled per instance; the
-# step's end sends CancelCommand and `faultline stop --all`; an alarm that
+# step's end sends CancelCommand and `faultline stop --tag T` (T: the command's own tag); an alarm that
 # SSM reports as triggered ends the run as a stop condition (exit 3); a
 # hostile parameter is refused at the file's line:column (exit 2, nothing sent).
 . "$FL_TESTS/ssm_lib.sh" exp
@@ -49,18 +49,21 @@ rc=0
 r() { jq -r "$1" "$T/out/result.json"; }
 send=$(body_of "$T/main.log" SendCommand | head -n 1)
 [ "$(echo "$send" | jq -r .DocumentName)" = faultline-latency ] && ok "document faultline-latency" || fail "document: $send"
-[ "$(echo "$send" | jq -c .Parameters)" = '{"Host":["10.0.0.5"],"Port":["6379"],"Delay":["2s"],"DurationSeconds":["2"]}' ] &&
+[ "$(echo "$send" | jq -c '.Parameters | del(.FaultlineTag)')" = '{"Host":["10.0.0.5"],"Port":["6379"],"Delay":["2s"],"DurationSeconds":["2"]}' ] &&
     ok "parameters and DurationSeconds" || fail "parameters: $(echo "$send" | jq -c .Parameters)"
 [ "$(echo "$send" | jq -c .Targets)" = '[{"Key":"tag:service","Values":["api"]}]' ] && ok "targets by tag" || fail "targets: $send"
 [ "$(echo "$send" | jq -r '"\(.MaxConcurrency) \(.MaxErrors) \(.AlarmConfiguration.Alarms[0].Name)"')" = "50% 1 api-5xx-rate" ] &&
     ok "MaxConcurrency, MaxErrors, AlarmConfiguration" || fail "limits: $send"
 seq=$(ops "$T/main.log")
 case "$seq" in
-*CancelCommand\ SendCommand*) ok "the step's end: CancelCommand then SendCommand (faultline stop --all)" ;;
+*CancelCommand\ SendCommand*) ok "the step's end: CancelCommand then SendCommand (faultline stop --tag)" ;;
 *) fail "no CancelCommand + stop: $seq" ;;
 esac
 stop=$(body_of "$T/main.log" SendCommand | tail -n 1)
-[ "$(echo "$stop" | jq -r '.Parameters.commands[0]')" = "faultline stop --all" ] && ok "stop command to the same targets" || fail "stop: $stop"
+send_tag=$(echo "$send" | jq -r '.Parameters.FaultlineTag[0]')
+[ "$(echo "$stop" | jq -r '.Parameters.commands[0]')" = "faultline stop --tag $send_tag" ] &&
+    echo "$send_tag" | grep -Eq '^ssm-[0-9a-f]{16}$' && ok "stop command to the same targets, for this command's faults only" ||
+    fail "stop: $stop (tag $send_tag)"
 [ "$(r '.faults[0].targets.kind')" = ssm ] && ok "result: targets.kind ssm" || fail "targets: $(r .faults[0].targets)"
 [ "$(r '.faults[0].hosts | length')" = 2 ] && ok "result: a row per instance" || fail "hosts: $(r .faults[0].hosts)"
 [ "$(r '.faults[0].targets.cancelled')" = true ] && ok "result: cancelled at the step's end" || fail "cancelled: $(r .faults[0].targets)"

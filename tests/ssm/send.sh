@@ -2,7 +2,7 @@
 # faultline ssm send against a fake SSM endpoint on 127.0.0.1 (listener.py):
 # every request validates against botocore's SSM model, SendCommand matches
 # what the aws CLI sends for the same parameters, invalid input sends
-# nothing (exit 2), and SIGTERM sends CancelCommand + faultline stop --all.
+# nothing (exit 2), and SIGTERM sends CancelCommand + faultline stop --tag (the command's own faults).
 . "$FL_TESTS/ssm_lib.sh" send
 need_botocore
 
@@ -68,7 +68,7 @@ AWS_ACCESS_KEY_ID= AWS_SECRET_ACCESS_KEY= AWS_REGION= AWS_SHARED_CREDENTIALS_FIL
 tail -n 1 "$T/main.log" | grep -q 'Credential=AKIDFROMFILE/[0-9]*/ap-south-1/ssm/aws4_request' \
     || fail "profile credentials/region not used: $(tail -n 1 "$T/main.log" | cut -c1-200)"
 
-# stop: SIGTERM while polling -> CancelCommand + faultline stop --all, exit 3
+# stop: SIGTERM while polling -> CancelCommand + faultline stop --tag <this command's tag>, exit 3
 start_listener stop 0
 "$FAULTLINE" ssm send latency --delay 2s --duration 10m --tag service=api --endpoint-url "http://127.0.0.1:$PORT" --poll 20ms >"$T/stop.out" 2>"$T/stop.err" &
 fl=$!
@@ -77,8 +77,8 @@ kill -TERM $fl
 wait $fl; rc=$?
 [ $rc = 3 ] || fail "SIGTERM: exit $rc (want 3)"
 grep -q '"target": "AmazonSSM.CancelCommand"' "$T/stop.log" || fail "no CancelCommand after SIGTERM"
-grep '"target": "AmazonSSM.SendCommand"' "$T/stop.log" | tail -n 1 | grep -q 'AWS-RunShellScript.*faultline stop --all' \
-    || fail "no faultline stop --all command after SIGTERM"
+grep '"target": "AmazonSSM.SendCommand"' "$T/stop.log" | tail -n 1 | grep -Eq 'AWS-RunShellScript.*faultline stop --tag ssm-[0-9a-f]{16}' \
+    || fail "no faultline stop --tag command after SIGTERM"
 
 # an instance fails: exit 4, and the failure is reported per instance
 start_listener failing 1 fail
@@ -137,6 +137,11 @@ for k in ("target", "content_type"):
     if aws[k] != fl[k]:
         print(f"{k}: aws {aws[k]!r}, faultline {fl[k]!r}"); ok = False
 a, f = json.loads(aws["body"]), json.loads(fl["body"])
+# faultline tags the faults of each command (an abort stops those only)
+import re
+tag = f.get("Parameters", {}).pop("FaultlineTag", [""])[0]
+if not re.fullmatch(r"ssm-[0-9a-f]{16}", tag):
+    print(f"FaultlineTag {tag!r}"); ok = False
 # members the aws CLI sets on its own (e.g. default values) are shown if they differ
 for k in sorted(set(a) | set(f)):
     if a.get(k) != f.get(k):

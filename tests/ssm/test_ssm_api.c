@@ -125,6 +125,7 @@ static void request_body(void **state) {
     json_t *p = json_object_get(b, "Parameters");
     assert_string_equal(json_string_value(json_array_get(json_object_get(p, "Host"), 0)), "10.0.0.5,redis.internal");
     assert_string_equal(json_string_value(json_array_get(json_object_get(p, "DurationSeconds"), 0)), "300");
+    assert_true(fl_tag_valid(json_string_value(json_array_get(json_object_get(p, "FaultlineTag"), 0))));
     assert_string_equal(json_string_value(json_array_get(json_object_get(p, "IncludeController"), 0)), "true");
     assert_string_equal(json_string_value(json_object_get(b, "DocumentName")), "faultline-latency");
     assert_string_equal(json_string_value(json_object_get(b, "MaxConcurrency")), "50%");
@@ -363,7 +364,12 @@ static void cancel(void **state) {
     assert_string_not_equal(fl_ssm_command_stop_id(c), fl_ssm_command_id(c));
     assert_int_equal(logged(&l, "CancelCommand", fl_ssm_command_id(c)), 1);
     assert_int_equal(logged(&l, "SendCommand", "AWS-RunShellScript"), 1);
-    assert_int_equal(logged(&l, "SendCommand", "faultline stop --all"), 1);
+    char stop_line[96];
+    snprintf(stop_line, sizeof(stop_line), "faultline stop --tag %s", fl_ssm_command_fault_tag(c));
+    assert_int_equal(strlen(fl_ssm_command_fault_tag(c)), 20); /* ssm- and 16 hex digits */
+    assert_int_equal(logged(&l, "SendCommand", stop_line), 1); /* this command's faults only */
+    assert_int_equal(logged(&l, "SendCommand", "faultline stop --all"), 0);
+    assert_int_equal(logged(&l, "SendCommand", fl_ssm_command_fault_tag(c)), 2); /* FaultlineTag, then the stop */
     assert_int_equal(logged(&l, "SendCommand", "tag:service"), 2); /* the same targets */
     fl_ssm_command_free(c);
     listener_stop(&l);
@@ -374,7 +380,7 @@ static void cancel(void **state) {
     assert_non_null(strstr(err.message, "CancelCommand: HTTP 400 InvalidCommandId"));
     assert_int_equal(strlen(fl_ssm_command_stop_id(c)), 36);
     assert_int_equal(logged(&l, "CancelCommand", NULL), 1); /* not retried */
-    assert_int_equal(logged(&l, "SendCommand", "faultline stop --all"), 1);
+    assert_int_equal(logged(&l, "SendCommand", "faultline stop --tag ssm-"), 1);
     fl_ssm_command_free(c);
     listener_stop(&l);
 }

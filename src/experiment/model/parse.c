@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <yaml.h>
 
 #define MAX_FILE_BYTES (1024 * 1024)
@@ -1152,6 +1153,14 @@ fl_experiment *fl_experiment_parse(const char *text, size_t len, const char *nam
     fl_error_clear(err);
     fl_experiment *exp = calloc(1, sizeof(*exp));
     exp->file = strdup(name ? name : "experiment");
+    fl_mark bound;
+    char why[100];
+    if (fl_yaml_bounded(text, len, false, &bound.line, &bound.column, why, sizeof(why)) != 0) {
+        exp_error_at(err, exp->file, bound, "", "%s: not an experiment file", why);
+        err->code = FL_EINVAL;
+        fl_experiment_free(exp);
+        return NULL;
+    }
     yaml_parser_t parser;
     yaml_document_t doc;
     yaml_parser_initialize(&parser);
@@ -1203,9 +1212,21 @@ fl_experiment *fl_experiment_load(const char *path, fl_error *err) {
         fl_fail(err, FL_EINVAL, "", "%s: %s", path, strerror(errno));
         return NULL;
     }
+    struct stat st;
+    if (fstat(fileno(f), &st) == 0 && S_ISDIR(st.st_mode)) {
+        fclose(f);
+        fl_fail(err, FL_EINVAL, "", "%s: is a directory, not an experiment file", path);
+        return NULL;
+    }
     char *buf = malloc(MAX_FILE_BYTES + 1);
     size_t n = fread(buf, 1, MAX_FILE_BYTES + 1, f);
+    int read_error = ferror(f) ? errno : 0;
     fclose(f);
+    if (read_error) {
+        free(buf);
+        fl_fail(err, FL_EINVAL, "", "%s: cannot read it: %s", path, strerror(read_error));
+        return NULL;
+    }
     if (n > MAX_FILE_BYTES) {
         free(buf);
         fl_fail(err, FL_EINVAL, "", "%s: larger than 1 MiB; not an experiment file", path);
