@@ -13,7 +13,8 @@
 
 static const char *USAGE =
     "faultline load <url> --rate 1000/s|max --duration 30s [--connections N] [--method M] "
-    "[--header 'K: V']... [--body TEXT|@file] [--timeout 2s] [--json] [--stream] [--held] [--out series.csv]";
+    "[--header 'K: V']... [--body TEXT|@file] [--timeout 2s] [--max-errors 1%] [--max-p99 100ms] [--json] [--stream] "
+    "[--held] [--out series.csv]";
 
 static const char *INTRO = "Sends HTTP/1.1 requests to <url> on a fixed schedule and reports latency.\n\n"
                            "Open loop (--rate 1000/s): request i is due at i/rate seconds, whatever happened to\n"
@@ -25,11 +26,15 @@ static const char *INTRO = "Sends HTTP/1.1 requests to <url> on a fixed schedule
                            "connection sends its next request as soon as the previous one ends, as fast as the\n"
                            "server allows (capacity tests).";
 static const char *OUTRO = "Errors are counted by class: connect, timeout, reset, protocol, http_4xx, http_5xx, and\n"
-                           "unsent (still waiting for a connection when the run ended). Ctrl-C stops early and\n"
-                           "still prints the result (exit 3). Schema of --json and --out: docs/load.md.\n\n"
+                           "unsent (still waiting for a connection when the run ended). A percentile of nothing\n"
+                           "(no request got a response) is shown as '-', never as 0. Thresholds (--max-errors,\n"
+                           "--max-p50 ... --max-latency) are checked on the whole run: exit 1 when one is broken,\n"
+                           "so a CI job can gate on the load alone. Ctrl-C stops early and still prints the\n"
+                           "result (exit 3). Schema of --json and --out: docs/load.md.\n\n"
                            "examples:\n"
                            "  faultline load http://127.0.0.1:8080/item/1 --rate 1000/s --duration 30s\n"
                            "  faultline load http://[::1]:8080/ --rate max --duration 10s --connections 64\n"
+                           "  faultline load http://127.0.0.1:8080/ --rate 500/s --duration 1m --max-errors 0.1% --max-p99 50ms\n"
                            "  faultline load http://127.0.0.1:8080/orders --rate 200/s --duration 1m --method POST \\\n"
                            "      --header 'Content-Type: application/json' --body @order.json --json > result.json";
 
@@ -38,6 +43,8 @@ static const char *OUTRO = "Errors are counted by class: connect, timeout, reset
 
 typedef struct load_cmd {
     fl_load_config *cfg;
+    fl_load_thresholds thresholds;
+    bool has_thresholds;
     const cli_parser *parser;
     const char *out_path;
     long connections;
@@ -52,6 +59,16 @@ static int set_config(const cli_option *opt, const char *value, void *ctx) {
         return cli_fail_option(l->parser, &err);
     if (strcmp(opt->name, "connections") == 0)
         l->connections = strtol(value, NULL, 10);
+    return 0;
+}
+
+/* --max-errors, --max-p99, ...: what "the load went well" means. */
+static int set_threshold(const cli_option *opt, const char *value, void *ctx) {
+    load_cmd *l = ctx;
+    fl_error err;
+    if (fl_load_thresholds_set(&l->thresholds, opt->name, value, &err) != 0)
+        return cli_fail_option(l->parser, &err);
+    l->has_thresholds = true;
     return 0;
 }
 
@@ -91,6 +108,13 @@ static int set_out(const cli_option *opt, const char *value, void *ctx) {
             CLI_CALLBACK("late-after", "D", "a request sent this long after its intended time is late (10ms)", 0,      \
                          set_config),                                                                                  \
             CLI_CALLBACK("window", "D", "length of a window of the time series (1s)", 0, set_config),                  \
+            CLI_CALLBACK("max-errors", "P", "threshold: exit 1 if more than this share of requests failed", 0,        \
+                         set_threshold),                                                                               \
+            CLI_CALLBACK("max-p50", "D", "threshold: exit 1 if the run's p50 latency is above D", 0, set_threshold),  \
+            CLI_CALLBACK("max-p90", "D", "threshold: the same for p90", 0, set_threshold),                             \
+            CLI_CALLBACK("max-p99", "D", "threshold: the same for p99", 0, set_threshold),                             \
+            CLI_CALLBACK("max-p999", "D", "threshold: the same for p99.9", 0, set_threshold),                          \
+            CLI_CALLBACK("max-latency", "D", "threshold: the same for the slowest request", 0, set_threshold),         \
             CLI_FLAG("json", &(l)->json,                                                                               \
                      "the whole result, with the per-window series, as one JSON\n"                                     \
                      "document on stdout (progress still goes to stderr)"),                                            \
@@ -114,13 +138,24 @@ static char *format_ms(int64_t us, char *buf, size_t len) {
     return buf;
 }
 
+/* A latency, or "-" when nothing was measured (absent is not fast). */
+static char *latency_or_dash(bool measured, int64_t us, char *buf, size_t len) {
+    if (!measured) {
+        snprintf(buf, len, "-");
+        return buf;
+    }
+    return format_ms(us, buf, len);
+}
+
 static void print_progress(const fl_load_window *w, bool tty) {
     char p50[16], p99[16], max[16];
     double seconds = (double)(w->start_us + w->length_us) / 1e6;
     double rate = w->length_us ? (double)w->sent * 1e6 / (double)w->length_us : 0;
-    fprintf(stderr, "%s%6.0fs  %8.1f req/s  p50 %-8s p99 %-8s max %-8s errors %u  late %u%s", tty ? "\r\033[K" : "",
-            seconds, rate, format_ms(w->p50_us, p50, sizeof(p50)), format_ms(w->p99_us, p99, sizeof(p99)),
-            format_ms(w->max_us, max, sizeof(max)), w->errors, w->late, tty ? "" : "\n");
+    bool m = w->latency_count > 0;
+    fprintf(stderr, "%s%6.0fs  %8.1f req/s  p50 %-8s p99 %-8s max %-8s errors %u  late %u%s%s", tty ? "\r\033[K" : "",
+            seconds, rate, latency_or_dash(m, w->p50_us, p50, sizeof(p50)),
+            latency_or_dash(m, w->p99_us, p99, sizeof(p99)), latency_or_dash(m, w->max_us, max, sizeof(max)),
+            w->errors, w->late, w->oldest_waiting_us >= 1000000 ? "  (requests waiting)" : "", tty ? "" : "\n");
     fflush(stderr);
 }
 
@@ -164,12 +199,15 @@ static void print_summary(const fl_load_summary *s, const char *url, const fl_hi
         int64_t v[6];
         fl_hist_percentiles(rows[r], qs, 6, v);
         printf("  %-34s", names[r]);
+        bool measured = fl_hist_count(rows[r]) > 0;
         for (int i = 0; i < 6; i++) {
             char buf[16];
-            printf(" %9s", format_ms(i == 5 ? fl_hist_max(rows[r]) : v[i], buf, sizeof(buf)));
+            printf(" %9s", latency_or_dash(measured, i == 5 ? fl_hist_max(rows[r]) : v[i], buf, sizeof(buf)));
         }
         printf("\n");
     }
+    if (s->requests && !s->responses)
+        printf("\n  no request got a response: there is no latency to show (see the errors above)\n");
 }
 
 /* Each connection is a descriptor; the usual soft limit of 1024 would cap
@@ -288,6 +326,11 @@ static int run_load(const load_cmd *l, const char *url) {
     }
     drive(l, load);
     int rc = report(l, load, url, out);
+    char why[600];
+    if (rc == 0 && l->has_thresholds && fl_load_check(load, &l->thresholds, why, sizeof(why)) != 0) {
+        fprintf(stderr, "faultline: load: threshold broken: %s\n", why);
+        rc = FL_EHYPOTHESIS;
+    }
     fl_load_free(load);
     return rc == 0 && cli_stop_signal ? FL_EABORTED : rc;
 }
@@ -310,6 +353,7 @@ static int check(load_cmd *l, const cli_parser *p) {
 
 int cmd_load(int argc, char **argv) {
     load_cmd l = {.connections = DEFAULT_CONNECTIONS};
+    fl_load_thresholds_init(&l.thresholds);
     const cli_option options[] = LOAD_OPTIONS(&l);
     cli_parser p = {
         .command = "load", .usage = USAGE, .intro = INTRO, .outro = OUTRO, .tables = CLI_TABLES(options), .ctx = &l};

@@ -38,4 +38,29 @@ check "POST with a body: 100 requests, 4xx counted" jq -e '.requests == 100 and 
     "$FL_TMP/post.json"
 "$FAULTLINE" load "$FL_NGINX_URL" --rate 50/s --duration 1s >"$FL_TMP/human.txt" 2>/dev/null
 check "human summary has the percentile spectrum" grep -q 'p99.99' "$FL_TMP/human.txt"
+
+# Truth about failure: nothing listens on port 8081 in this namespace.
+rc=0
+"$FAULTLINE" load http://127.0.0.1:8081/ --rate 20/s --duration 1s --json >"$FL_TMP/none.json" 2>/dev/null || rc=$?
+check "nothing listens, no threshold: exit 0" [ "$rc" -eq 0 ]
+check "nothing listens: latency is absent, not 0 ms" jq -e '.latency_ms == null and .service_time_ms == null and
+    .errors.connect == 20 and ([.series[].latency_ms] | all(. == null))' "$FL_TMP/none.json"
+"$FAULTLINE" load http://127.0.0.1:8081/ --rate 20/s --duration 1s >"$FL_TMP/none.txt" 2>/dev/null || true
+check "nothing listens: the text shows '-', never 0.00ms" bash -c "grep 'latency (from' '$FL_TMP/none.txt' | grep -qv '0.00ms' &&
+    grep -q 'no request got a response' '$FL_TMP/none.txt'"
+rc=0
+"$FAULTLINE" load http://127.0.0.1:8081/ --rate 20/s --duration 1s --max-p99 100ms --quiet >/dev/null \
+    2>"$FL_TMP/th.err" || rc=$?
+check "--max-p99 with nothing measured: exit 1, said why" bash -c "[ $rc -eq 1 ] && grep -q 'threshold broken: latency p99: no request' '$FL_TMP/th.err'"
+# Every request an HTTP error: the POST above gets 405 from nginx.
+rc=0
+"$FAULTLINE" load "$FL_NGINX_URL" --rate 50/s --duration 1s --method POST --max-errors 1% --quiet >/dev/null \
+    2>"$FL_TMP/th.err" || rc=$?
+check "--max-errors 1% with 100% 4xx: exit 1" bash -c "[ $rc -eq 1 ] && grep -q 'errors 100% (50 of 50) above 1%' '$FL_TMP/th.err'"
+rc=0
+"$FAULTLINE" load "$FL_NGINX_URL" --rate 50/s --duration 1s --max-errors 1% --max-p99 1s --quiet >/dev/null \
+    2>&1 || rc=$?
+check "thresholds that hold: exit 0" [ "$rc" -eq 0 ]
+check "a bad threshold names it" usage_error "--max-p99:" "$url" --rate 1/s --duration 1s --max-p99 fast
+check "a repeated threshold is refused" usage_error "--max-errors" "$url" --rate 1/s --duration 1s --max-errors 1% --max-errors 2%
 finish

@@ -2,9 +2,9 @@
  * SendCommand of the kind's document (validated when the file was parsed),
  * polled at the target's interval. The fault counts as applied once the
  * command runs on the instances SSM has released to it; the step's end (or
- * an abort) sends CancelCommand and `faultline stop --all`, and faultline on
- * each instance ends the fault at DurationSeconds whatever happens to the
- * command. SSM's AlarmConfiguration stopping the command is a stop
+ * an abort) sends CancelCommand and `faultline stop --tag T` (the faults this
+ * command started, and no other), and faultline on each instance ends the
+ * fault at DurationSeconds whatever happens to the command. SSM's AlarmConfiguration stopping the command is a stop
  * condition of the experiment. */
 #include "core/internal.h"
 #include "experiment/steps/step.h"
@@ -179,6 +179,9 @@ static json_t *ssm_targets_json(ssm_fault *sf) {
         if (v)
             json_object_set(t, as[i], v);
     }
+    const char *tag = fl_ssm_command_fault_tag(sf->cmd);
+    if (tag && *tag)
+        json_object_set_new(t, "fault_tag", json_string(tag));
     const char *stop_id = fl_ssm_command_stop_id(sf->cmd);
     if (stop_id && *stop_id)
         json_object_set_new(t, "stop_command_id", json_string(stop_id));
