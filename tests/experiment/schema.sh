@@ -60,6 +60,18 @@ root=$(cd "$FL_EXP_TESTS/../.." && pwd)
 for f in redis-latency.yaml cache-timeout/experiment.yaml fleet/cache-latency.yaml; do
     check "examples/$f validates" "$FAULTLINE" validate "$root/examples/$f"
 done
+# --offline: the file only. nginx-pause.yaml names a process (nginx) this
+# host need not run: the host check refuses it, --offline accepts it; an
+# invalid file is still refused.
+rc=0
+"$FAULTLINE" validate "$root/examples/nginx-pause.yaml" >/dev/null 2>"$FL_TMP/host.err" || rc=$?
+if pgrep -x nginx >/dev/null 2>&1; then
+    pass "host check of nginx-pause.yaml not shown (an nginx runs on this host)"
+else
+    check "the host check refuses nginx-pause.yaml without nginx" bash -c "[ $rc -eq 2 ] && grep -q 'no process matches nginx' '$FL_TMP/host.err'"
+fi
+check "validate --offline accepts it" "$FAULTLINE" validate --offline "$root/examples/nginx-pause.yaml"
+check "validate --offline still refuses an invalid file" [ "$(rc_of "$FAULTLINE" validate --offline "$FL_EXP_TESTS/invalid/$(ls "$FL_EXP_TESTS/invalid" | head -1)")" = 2 ]
 "$FAULTLINE" run "$root/examples/fleet/cache-latency.yaml" --dry-run >"$FL_TMP/fleet-plan" 2>&1 || true
 check "fleet example: the dry run shows the selection" grep -q "over ssh: 1 of 3 matching host(s) of inventory.yaml" "$FL_TMP/fleet-plan"
 check "fleet example: operations are decided on each host" grep -q "decided by faultline on each host" "$FL_TMP/fleet-plan"
