@@ -11,7 +11,8 @@
  *     if (!exp) { fprintf(stderr, "%s\n", err.message); return err.code; }
  *     fl_run_options opt = {.progress = show, .user = NULL};
  *     char *result = NULL;
- *     int code = fl_experiment_run(exp, &opt, &result, &err); // 0 1 3 4
+ *     int code;                               // the verdict as an exit code: 0 1 3 4
+ *     if (fl_experiment_run(exp, &opt, &result, &code, &err) != 0) { ... err: nothing ran ... }
  *     ... fl_report_write_all(result, "out", &err) ...
  *     free(result);
  *     fl_experiment_free(exp);
@@ -83,11 +84,15 @@ typedef struct fl_run_options {
 } fl_run_options;
 
 /* Runs the experiment: steady state before, inject, observe, roll back,
- * steady state after. Rolls back every fault whatever happens. Returns the
- * exit code (0 pass, 1 hypothesis failed, 3 aborted, 4 a fault could not be
- * applied or verified; 2 if the host check fails, nothing applied) and sets
- * *result_json (free() it) to the result document in every case but 2. */
-FL_API int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **result_json, fl_error *err);
+ * steady state after. Rolls back every fault whatever happens. Returns 0
+ * once the run took place, whatever its verdict: *result_json (free() it)
+ * is the result document and *exit_code its verdict as an exit code (0
+ * pass, 1 a hypothesis failed or had too little data, 3 aborted by a stop
+ * condition or the interrupt, 4 a fault could not be applied, verified or
+ * rolled back). Returns -1 with err when nothing ran: FL_EINVAL when the
+ * host check fails (nothing applied), FL_EAPPLY when out of memory. */
+FL_API int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **result_json, int *exit_code,
+                             fl_error *err);
 
 /* Writes the run's output into `dir` (created if missing): result.json,
  * junit.xml and report.html (fl_report_write_all). */

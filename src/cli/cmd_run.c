@@ -153,11 +153,10 @@ static int run(const run_cmd *r, fl_experiment *exp) {
     fl_run_options opt = {.progress = show_progress, .user = &ui, .interrupt = &interrupted};
     char *result = NULL;
     fl_error err;
-    int code = fl_experiment_run(exp, &opt, &result, &err);
-    if (code == FL_EINVAL || !result) {
+    int code;
+    if (fl_experiment_run(exp, &opt, &result, &code, &err) != 0) {
         fprintf(stderr, "%s\n", err.message);
-        free(result);
-        return code ? code : FL_EAPPLY;
+        return err.code;
     }
     if (fl_experiment_write_output(result, out, &err) != 0)
         fprintf(stderr, "faultline: %s\n", err.message);

@@ -587,20 +587,23 @@ static void run_free(run_state *rs) {
     store_destroy(&rs->store);
 }
 
-int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **result_out, fl_error *err) {
+int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **result_out, int *exit_code,
+                      fl_error *err) {
     fl_error_clear(err);
     *result_out = NULL;
+    *exit_code = FL_EAPPLY;
     if (fl_experiment_check_host(exp, err) != 0)
-        return FL_EINVAL;
+        return -1;
     fl_curl_init(); /* once per process, shared with the SSM client; never cleaned up */
     run_state rs;
-    int code = FL_EAPPLY;
+    int rc = -1;
     if (run_init(&rs, exp, opt, err) == 0) {
         while (!rs.aborted && run_tick(&rs))
             ;
         *result_out = run_finish(&rs);
-        code = rs.exit_code;
+        *exit_code = rs.exit_code;
+        rc = *result_out ? 0 : fl_fail(err, FL_EAPPLY, "result", "cannot encode the result document");
     }
     run_free(&rs);
-    return code;
+    return rc;
 }
