@@ -7,15 +7,16 @@ import re
 import sys
 
 
-def blank_out(text):
-    """Comments, string and character literals and preprocessor lines become
-    spaces (newlines kept), so that braces are only code braces."""
+def blank_out(text, directives=True):
+    """Comments, string and character literals and (unless directives is
+    False) preprocessor lines become spaces (newlines kept), so that braces
+    are only code braces."""
     out = []
     i, n = 0, len(text)
     at_line_start = True
     while i < n:
         c = text[i]
-        if at_line_start and c == "#":  # a directive, with its continuations
+        if directives and at_line_start and c == "#":  # a directive, with its continuations
             j = i
             while j < n and not (text[j] == "\n" and text[j - 1] != "\\"):
                 j += 1
