@@ -119,7 +119,7 @@ def main(argv):
             files.append(a)
     totals = {"aborts": 0, "checked": 0, "unchecked": 0}
     for f in files:
-        if exclude and exclude.search(f):
+        if (exclude and exclude.search(f)) or os.path.basename(f) == "xmalloc.c":  # the family itself
             continue
         for line, name, kind in census(f):
             totals[kind] += 1

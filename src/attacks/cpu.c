@@ -34,7 +34,7 @@ static int validate(fl_spec *spec, fl_error *err)
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     if (cpus->given && fl_spec_given(spec, "workers"))
         return fl_fail(err, FL_EINVAL, "cpus", "cpus: give cpus or workers, not both (cpus starts one worker per listed cpu)");
-    cpu_plan *plan = calloc(1, sizeof(*plan));
+    cpu_plan *plan = fl_xcalloc(1, sizeof(*plan));
     plan->load = fl_spec_pct(spec, "load");
     if (cpus->given) {
         cpu_set_t allowed;

@@ -55,7 +55,7 @@ static int validate(fl_spec *spec, fl_error *err)
     fs_usage u;
     if (usage(path, &u) != 0 || u.size == 0)
         return fl_fail(err, FL_EINVAL, "path", "path: cannot stat the filesystem of %s", path);
-    fill_plan *p = calloc(1, sizeof(*p));
+    fill_plan *p = fl_xcalloc(1, sizeof(*p));
     snprintf(p->dir, sizeof(p->dir), "%s", path);
     spec->data = p;
     spec->free_data = free;

@@ -41,7 +41,7 @@ static int validate(fl_spec *spec, fl_error *err)
     struct stat st;
     if (fl_spec_writable_dir(spec, "path", &st, err) != 0)
         return -1;
-    io_plan *p = calloc(1, sizeof(*p));
+    io_plan *p = fl_xcalloc(1, sizeof(*p));
     snprintf(p->dir, sizeof(p->dir), "%s", path);
     p->workers = (int)fl_spec_i64(spec, "workers");
     snprintf(p->mode, sizeof(p->mode), "%s", fl_spec_str(spec, "mode"));
@@ -104,8 +104,8 @@ static void churn(void *varg)
      * it is still that one file of ours. */
     int fd = open(arg->path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
     struct stat st;
-    char *buf = malloc(p->block);
-    if (fd < 0 || !buf || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1)
+    char *buf = fl_xmalloc(p->block);
+    if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != geteuid() || st.st_nlink != 1)
         _exit(1);
     memset(buf, 0xa5, p->block);
     bool reads = strcmp(p->mode, "write") != 0, writes = strcmp(p->mode, "read") != 0;

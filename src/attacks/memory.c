@@ -56,7 +56,7 @@ static int validate(fl_spec *spec, fl_error *err)
     uint64_t total = 0, avail = 0;
     if (meminfo("MemTotal", &total) != 0 || meminfo("MemAvailable", &avail) != 0)
         return fl_fail(err, FL_EAPPLY, "memory", "cannot read /proc/meminfo");
-    mem_plan *p = calloc(1, sizeof(*p));
+    mem_plan *p = fl_xcalloc(1, sizeof(*p));
     p->bytes = by_size ? fl_spec_u64(spec, "size") : (uint64_t)((double)total * fl_spec_pct(spec, "percent") / 100.0);
     p->bytes = (p->bytes + 4095) & ~4095ULL;
     p->lock = fl_spec_bool(spec, "lock");

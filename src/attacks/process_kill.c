@@ -29,7 +29,7 @@ static void free_plan(void *data)
 
 static int validate(fl_spec *spec, fl_error *err)
 {
-    kill_plan *p = calloc(1, sizeof(*p));
+    kill_plan *p = fl_xcalloc(1, sizeof(*p));
     p->signo = (int)fl_spec_i64(spec, "signal");
     spec->data = p;
     spec->free_data = free_plan;

@@ -27,7 +27,7 @@ static void free_plan(void *data)
 
 static int validate(fl_spec *spec, fl_error *err)
 {
-    pause_plan *p = calloc(1, sizeof(*p));
+    pause_plan *p = fl_xcalloc(1, sizeof(*p));
     spec->data = p;
     spec->free_data = free_plan;
     if (fl_select_processes(spec, &p->targets, &p->n, err) != 0)

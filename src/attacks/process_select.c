@@ -101,10 +101,7 @@ int fl_select_processes(const fl_spec *spec, fl_proc_target **out, size_t *n, fl
         }
         if (!ok)
             continue;
-        fl_proc_target *grown = realloc(list, (count_found + 1) * sizeof(*grown));
-        if (!grown)
-            break;
-        list = grown;
+        list = fl_xreallocarray(list, count_found + 1, sizeof(*list));
         list[count_found++] = t;
     }
     if (d)

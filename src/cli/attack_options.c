@@ -1,6 +1,7 @@
 /* The parameters of an attack kind as option-parser entries, so that attack,
  * attack --inventory, ssm send and the catalog's help all read one table. */
 #include "cli.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,9 +25,7 @@ static void describe_limits(const fl_param_spec *p, char *buf, size_t len) {
 static cli_option param_option(const fl_param_spec *p, cli_option_cb call) {
     char limits[256];
     describe_limits(p, limits, sizeof(limits));
-    char *help = NULL;
-    if (asprintf(&help, "%s%s%s%s", p->help, *limits ? "\n(" : "", limits, *limits ? ")" : "") < 0)
-        help = NULL;
+    char *help = fl_xasprintf("%s%s%s%s", p->help, *limits ? "\n(" : "", limits, *limits ? ")" : "");
     unsigned flags =
         (p->flags & FL_PARAM_REPEATABLE ? CLI_REPEATABLE : 0) | (p->type == FL_PARAM_BOOL ? CLI_OPTIONAL_VALUE : 0);
     const char *type = p->type == FL_PARAM_ENUM ? p->choices : fl_param_type_name(p->type);
@@ -35,9 +34,7 @@ static cli_option param_option(const fl_param_spec *p, cli_option_cb call) {
 }
 
 cli_option *cli_attack_options(const fl_attack_info *info, cli_option_cb call, unsigned flags) {
-    cli_option *table = calloc(info->n_params + 4, sizeof(*table)); /* + duration, tag, cgroup, end */
-    if (!table)
-        return NULL;
+    cli_option *table = fl_xcalloc(info->n_params + 4, sizeof(*table)); /* + duration, tag, cgroup, end */
     size_t n = 0;
     for (size_t i = 0; i < info->n_params; i++)
         table[n++] = param_option(&info->params[i], call);

@@ -1,5 +1,6 @@
 /* faultline attack <kind> [params] --duration D [--detach] [--dry-run] [--json] */
 #include "cli.h"
+#include "core/internal.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -118,7 +119,7 @@ static void print_lines_json(const char *text) {
     for (int n = 0; *p; n++) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        char *line = strndup(p, len);
+        char *line = fl_xstrndup(p, len);
         printf("%s", n ? "," : "");
         cli_json_string(stdout, line);
         free(line);
@@ -337,7 +338,7 @@ int cmd_attack(int argc, char **argv) {
     if (!(a.spec = fl_spec_new(a.kind, &err)))
         return cli_fail(&err);
     cli_option *params = cli_attack_options(a.info, set_param, 0);
-    int rc = params ? parse_and_run(&a, params, argc - 1, argv + 1) : cli_usage_error(USAGE, "out of memory");
+    int rc = parse_and_run(&a, params, argc - 1, argv + 1);
     cli_attack_options_free(params);
     fl_spec_free(a.spec);
     return rc == CLI_CONTINUE ? 0 : rc;

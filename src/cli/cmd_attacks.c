@@ -50,8 +50,7 @@ void cli_print_attack_kind(const fl_attack_info *a, FILE *out) {
     cli_print_wrapped(out, a->details, 0, 80);
     fprintf(out, "\nparameters:\n");
     cli_option *params = cli_attack_options(a, no_call, 0);
-    if (params)
-        cli_print_options(out, params);
+    cli_print_options(out, params);
     cli_attack_options_free(params);
     fprintf(out, "\nthe host needs: %s\n", a->requires);
     fprintf(out, "usage: faultline attack %s [parameters]%s [--detach] [--dry-run] [--json]\n", a->name,

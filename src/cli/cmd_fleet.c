@@ -3,6 +3,7 @@
  * validates everything locally first; the remote command line is built from
  * the validated words only, each quoted for the remote shell. */
 #include "cli.h"
+#include "core/internal.h"
 #include "fleet/fleet.h"
 
 #include <ctype.h>
@@ -55,16 +56,13 @@ typedef struct remote_words {
     int n, cap;
 } remote_words;
 
-static int add_word(remote_words *w, const char *fmt, const char *a, const char *b) {
+static void add_word(remote_words *w, const char *prefix, const char *word) {
     if (w->n == w->cap) {
         int cap = w->cap ? 2 * w->cap : 16;
-        char **grown = realloc(w->words, (size_t)cap * sizeof(*grown));
-        if (!grown)
-            return -1;
-        w->words = grown;
+        w->words = fl_xreallocarray(w->words, (size_t)cap, sizeof(*w->words));
         w->cap = cap;
     }
-    return asprintf(&w->words[w->n++], fmt, a, b) < 0 ? -1 : 0;
+    w->words[w->n++] = fl_xasprintf("%s%s", prefix, word);
 }
 
 static void free_words(remote_words *w) {
@@ -182,8 +180,9 @@ static int fleet_param(const cli_option *opt, const char *value, void *ctx) {
     fl_error err;
     if (fl_spec_set(fa->spec, opt->name, value, &err) != 0)
         return cli_fail_option(fa->parser, &err);
-    if (add_word(&fa->w, "--%s%s", opt->name, "") != 0 || (value && add_word(&fa->w, "%s%s", value, "") != 0))
-        return cli_usage_error(FLEET_USAGE, "out of memory");
+    add_word(&fa->w, "--", opt->name);
+    if (value)
+        add_word(&fa->w, "", value);
     return 0;
 }
 
@@ -223,11 +222,9 @@ static int parse_fleet_attack(fleet_attack *fa, const cli_option *params, int ar
                     .ctx = fa,
                     .help = NULL};
     fa->parser = &p;
-    int rc = CLI_CONTINUE;
-    if (add_word(&fa->w, "%s%s", "attack", "") != 0 || add_word(&fa->w, "%s%s", fa->kind, "") != 0)
-        rc = cli_usage_error(FLEET_USAGE, "out of memory");
-    if (rc == CLI_CONTINUE)
-        rc = cli_parse(&p, argc, argv);
+    add_word(&fa->w, "", "attack");
+    add_word(&fa->w, "", fa->kind);
+    int rc = cli_parse(&p, argc, argv);
     if (rc == CLI_CONTINUE && p.n_args > 0)
         rc = cli_usage_error(FLEET_USAGE, "unexpected argument '%s' (parameters are --name value)", p.args[0]);
     if (rc == CLI_CONTINUE && fa->info->instant)
@@ -237,9 +234,9 @@ static int parse_fleet_attack(fleet_attack *fa, const cli_option *params, int ar
         rc = cli_fail_option(&p, &err);
     char lease[32];
     fl_format_duration(fa->lease_us, lease, sizeof(lease));
-    if (rc == CLI_CONTINUE && (add_word(&fa->w, "%s%s", "--lease", "") != 0 || add_word(&fa->w, "%s%s", lease, "") ||
-                               add_word(&fa->w, "%s%s", "--json", "") != 0))
-        rc = cli_usage_error(FLEET_USAGE, "out of memory");
+    add_word(&fa->w, "", "--lease");
+    add_word(&fa->w, "", lease);
+    add_word(&fa->w, "", "--json");
     if (rc == CLI_CONTINUE && (rc = make_plan(&p, &fa->o, plan)) == 0)
         rc = CLI_CONTINUE;
     fa->parser = NULL;
@@ -320,7 +317,7 @@ static int run_fleet_attack(fleet_attack *fa, const fleet_plan *p) {
         fflush(stdout);
     }
     cli_catch_stop_signals();
-    fl_fleet_result *res = calloc(p->n ? p->n : 1, sizeof(*res));
+    fl_fleet_result *res = fl_xcalloc(p->n ? p->n : 1, sizeof(*res));
     fl_fanout_opts fo = {.max_concurrency = p->max_conc,
                          .max_errors = p->max_err,
                          .heartbeat_us = fa->lease_us / 3,
@@ -331,15 +328,9 @@ static int run_fleet_attack(fleet_attack *fa, const fleet_plan *p) {
                          .user = &fa->o};
     fl_error err;
     int64_t t0 = fl_fleet_mono_us();
-    int errors = res ? fl_fanout(p->hosts, p->n, build_remote, &fa->w, &fo, res, &err) : -1;
-    int rc;
-    if (!res)
-        rc = cli_usage_error(FLEET_USAGE, "out of memory");
-    else if (errors < 0)
-        rc = cli_fail(&err);
-    else
-        rc = report_attack(fa, p, res, errors, fl_fleet_mono_us() - t0);
-    fl_fleet_results_free(res, res ? p->n : 0);
+    int errors = fl_fanout(p->hosts, p->n, build_remote, &fa->w, &fo, res, &err);
+    int rc = errors < 0 ? cli_fail(&err) : report_attack(fa, p, res, errors, fl_fleet_mono_us() - t0);
+    fl_fleet_results_free(res, p->n);
     free(res);
     return rc;
 }
@@ -351,8 +342,7 @@ int cli_fleet_attack(int argc, char **argv) {
         return cli_fail(&err);
     cli_option *params = cli_attack_options(fa.info, fleet_param, 0);
     fleet_plan p;
-    int rc = params ? parse_fleet_attack(&fa, params, argc - 1, argv + 1, &p)
-                    : cli_usage_error(FLEET_USAGE, "out of memory");
+    int rc = parse_fleet_attack(&fa, params, argc - 1, argv + 1, &p);
     if (rc == CLI_CONTINUE) {
         rc = run_fleet_attack(&fa, &p);
         fl_fleet_plan_free(&p);
@@ -400,16 +390,16 @@ static int parse_fleet_command(fleet_command *fc, int argc, char **argv, fleet_p
     int rc = cli_parse(&p, argc, argv);
     if (rc != CLI_CONTINUE)
         return rc;
-    if (add_word(&fc->w, "%s%s", fc->cmd, "") != 0 || (fc->all && add_word(&fc->w, "%s%s", "--all", "") != 0))
-        return cli_usage_error(FLEET_USAGE, "out of memory");
+    add_word(&fc->w, "", fc->cmd);
+    if (fc->all)
+        add_word(&fc->w, "", "--all");
     for (int i = 0; i < p.n_args; i++) {
         if (strcmp(fc->cmd, "stop") != 0 || !is_fault_id(p.args[i]))
             return cli_usage_error(FLEET_USAGE, "%s on a fleet: unexpected argument '%s'", fc->cmd, p.args[i]);
-        if (add_word(&fc->w, "%s%s", p.args[i], "") != 0)
-            return cli_usage_error(FLEET_USAGE, "out of memory");
+        add_word(&fc->w, "", p.args[i]);
     }
-    if (strcmp(fc->cmd, "status") == 0 && add_word(&fc->w, "%s%s", "--json", "") != 0)
-        return cli_usage_error(FLEET_USAGE, "out of memory");
+    if (strcmp(fc->cmd, "status") == 0)
+        add_word(&fc->w, "", "--json");
     rc = make_plan(&p, &fc->o, plan);
     return rc == 0 ? CLI_CONTINUE : rc;
 }
@@ -451,16 +441,16 @@ static json_t *command_host(const fleet_command *fc, const fl_fleet_result *r) {
 static int run_fleet_command(fleet_command *fc, const fleet_plan *p) {
     print_selection(&fc->o, p);
     cli_catch_stop_signals();
-    fl_fleet_result *res = calloc(p->n ? p->n : 1, sizeof(*res));
+    fl_fleet_result *res = fl_xcalloc(p->n ? p->n : 1, sizeof(*res));
     fl_fanout_opts fo = {.max_concurrency = p->max_conc,
                          .max_errors = p->n, /* a read or a rollback goes to every host */
                          .stop = &cli_stop_signal,
                          .kill_after_us = FLEET_COMMAND_TIMEOUT_US};
     fl_error err;
-    int errors = res ? fl_fanout(p->hosts, p->n, build_remote, &fc->w, &fo, res, &err) : -1;
-    if (!res || errors < 0) {
+    int errors = fl_fanout(p->hosts, p->n, build_remote, &fc->w, &fo, res, &err);
+    if (errors < 0) {
         free(res);
-        return res ? cli_fail(&err) : cli_usage_error(FLEET_USAGE, "out of memory");
+        return cli_fail(&err);
     }
     json_t *hosts = json_array();
     for (size_t i = 0; i < p->n; i++)

@@ -362,8 +362,7 @@ int cmd_load(int argc, char **argv) {
         return cli_usage_error(USAGE, "which URL? e.g. faultline load http://127.0.0.1:8080/ "
                                       "--rate 1000/s --duration 30s");
     }
-    if (!(l.cfg = fl_load_config_new()))
-        return cli_usage_error(USAGE, "out of memory");
+    l.cfg = fl_load_config_new();
     l.parser = &p;
     int rc = cli_parse(&p, argc, argv);
     if (rc == CLI_CONTINUE)

@@ -1,6 +1,7 @@
 /* faultline report <result.json> [--out DIR]: regenerate junit.xml and
  * report.html from a result document. */
 #include "cli.h"
+#include "core/internal.h"
 
 #include <errno.h>
 #include <libgen.h>
@@ -40,10 +41,10 @@ static char *read_document(const char *path, fl_error *err) {
         return NULL;
     }
     size_t cap = 1 << 16, len = 0;
-    char *text = malloc(cap);
+    char *text = fl_xmalloc(cap);
     while (text) {
         if (len + 1 >= cap) {
-            char *grown = cap < MAX_RESULT_BYTES ? realloc(text, cap * 2) : NULL;
+            char *grown = cap < MAX_RESULT_BYTES ? fl_xrealloc(text, cap * 2) : NULL;
             if (!grown) {
                 free(text);
                 text = NULL;
@@ -92,7 +93,7 @@ int cmd_report(int argc, char **argv) {
     if (!document)
         return cli_fail(&err);
 
-    char *input_copy = strdup(input);
+    char *input_copy = fl_xstrdup(input);
     char dir[4096];
     snprintf(dir, sizeof(dir), "%s", out_dir ? out_dir : dirname(input_copy));
     free(input_copy);

@@ -114,7 +114,7 @@ static void print_changes(const fl_ssm_command *cmd, char (**shown)[48], size_t 
     const fl_ssm_invocation *inv;
     size_t n = fl_ssm_command_invocations(cmd, &inv);
     if (n > *n_shown) {
-        char(*grown)[48] = realloc(*shown, n * sizeof(**shown));
+        char(*grown)[48] = fl_xrealloc(*shown, n * sizeof(**shown));
         if (!grown)
             return;
         for (size_t k = *n_shown; k < n; k++)
@@ -282,7 +282,7 @@ int cmd_ssm_send(int argc, char **argv) {
     if (!(s.req = fl_ssm_request_new(s.kind, &err)))
         return cli_fail(&err);
     cli_option *params = cli_attack_options(s.info, set_param, CLI_ATTACK_NO_TAG);
-    int rc = params ? parse_and_send(&s, params, argc - 1, argv + 1) : cli_usage_error(USAGE, "out of memory");
+    int rc = parse_and_send(&s, params, argc - 1, argv + 1);
     cli_attack_options_free(params);
     fl_ssm_request_free(s.req);
     return rc == CLI_CONTINUE ? 0 : rc;

@@ -1,5 +1,6 @@
 /* Growable byte buffer with a cap (buffer.h). */
 #include "core/buffer.h"
+#include "core/internal.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,10 +14,7 @@ static int reserve(fl_buffer *b, size_t need) { /* room for need bytes + '\0' */
     size_t alloc = b->alloc ? b->alloc : 256;
     while (alloc <= need)
         alloc = alloc > SIZE_MAX / 2 ? need + 1 : alloc * 2;
-    char *grown = realloc(b->data, alloc);
-    if (!grown)
-        return -1;
-    b->data = grown;
+    b->data = fl_xrealloc(b->data, alloc);
     b->alloc = alloc;
     return 0;
 }

@@ -420,7 +420,7 @@ static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline,
 /* ---- the caller's side ---- */
 static fl_fault *fault_new(const char *id)
 {
-    fl_fault *f = calloc(1, sizeof(*f));
+    fl_fault *f = fl_xcalloc(1, sizeof(*f));
     snprintf(f->id, sizeof(f->id), "%s", id);
     f->lifeline = -1;
     return f;
@@ -439,8 +439,8 @@ static fl_fault *run_instant(fl_spec *spec, const char *id, fl_error *err)
         if (rc == 0) {
             fault = fault_new(id);
             fault->finished = true;
-            fault->applied = strdup(ctx.applied);
-            fault->verified = strdup(ctx.verified);
+            fault->applied = fl_xstrdup(ctx.applied);
+            fault->verified = fl_xstrdup(ctx.verified);
             fault->active_us = fault->expires_us = fl_wall_us();
         }
     }
@@ -451,10 +451,10 @@ static fl_fault *run_instant(fl_spec *spec, const char *id, fl_error *err)
 static char *read_line(int fd)
 {
     size_t cap = 8192, len = 0;
-    char *buf = malloc(cap);
+    char *buf = fl_xmalloc(cap);
     for (;;) {
         if (len + 1 >= cap)
-            buf = realloc(buf, cap *= 2);
+            buf = fl_xrealloc(buf, cap *= 2);
         ssize_t n = read(fd, buf + len, cap - len - 1);
         if (n < 0 && errno == EINTR)
             continue;
@@ -531,8 +531,8 @@ fl_fault *fl_fault_start(fl_spec *spec, unsigned flags, fl_error *err)
         fl_proc_start_ticks(fault->supervisor, &fault->supervisor_start);
         fault->child = !detach;
         fault->lifeline = life[1];
-        fault->applied = strdup(json_string_value(json_object_get(msg, "applied")));
-        fault->verified = strdup(json_string_value(json_object_get(msg, "verified")));
+        fault->applied = fl_xstrdup(json_string_value(json_object_get(msg, "applied")));
+        fault->verified = fl_xstrdup(json_string_value(json_object_get(msg, "verified")));
         fault->active_us = json_integer_value(json_object_get(msg, "active_us"));
         fault->expires_us = json_integer_value(json_object_get(msg, "expires_us"));
     } else {
@@ -749,7 +749,7 @@ int fl_status_list(fl_fault_status **out, size_t *count, fl_error *err)
     }
     json_t *kept = fl_journal_quarantined();
     size_t n = json_array_size(all), nc = json_array_size(corrupt), nk = json_array_size(kept);
-    fl_fault_status *list = calloc(n + nc + nk ? n + nc + nk : 1, sizeof(*list));
+    fl_fault_status *list = fl_xcalloc(n + nc + nk ? n + nc + nk : 1, sizeof(*list));
     for (size_t i = 0; i < n; i++)
         status_of_record(json_array_get(all, i), &list[i]);
     for (size_t i = 0; i < nc + nk; i++) {

@@ -16,6 +16,23 @@
 #define FL_STR(x) FL_STR_(x)
 #define FL_STR_(x) #x
 
+/* ---- memory (xmalloc.c) ----
+ * Every allocation of the library goes through these: they never return
+ * NULL. Out of memory they print "faultline: out of memory allocating N
+ * bytes" on stderr and abort() the process (docs/architecture.md, "the
+ * library's manners"). A size of 0 allocates 1 byte. */
+void *fl_xmalloc(size_t size) __attribute__((malloc, returns_nonnull));
+void *fl_xcalloc(size_t n, size_t size) __attribute__((malloc, returns_nonnull));
+void *fl_xrealloc(void *ptr, size_t size) __attribute__((returns_nonnull));
+/* n * size bytes; aborts when the product overflows, as out of memory. */
+void *fl_xreallocarray(void *ptr, size_t n, size_t size) __attribute__((returns_nonnull));
+char *fl_xstrdup(const char *s) __attribute__((malloc, returns_nonnull, nonnull));
+/* At most n bytes of s, NUL-terminated. */
+char *fl_xstrndup(const char *s, size_t n) __attribute__((malloc, returns_nonnull, nonnull));
+/* The formatted text in memory of its own ("" if the format cannot be
+ * converted, which is a bug of its caller). */
+char *fl_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2), malloc, returns_nonnull));
+
 /* ---- errors ---- */
 int fl_fail(fl_error *err, int code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -319,9 +319,9 @@ static int read_file(int dfd, const char *name, char **text, size_t *len, char *
         close(fd);
         return bad(why, wl, "not a regular file of ours under 1 MiB"), -1;
     }
-    char *buf = malloc((size_t)st.st_size + 1);
+    char *buf = fl_xmalloc((size_t)st.st_size + 1);
     size_t got = 0;
-    while (buf && got < (size_t)st.st_size) {
+    while (got < (size_t)st.st_size) {
         ssize_t n = read(fd, buf + got, (size_t)st.st_size - got);
         if (n < 0 && errno == EINTR)
             continue;
@@ -330,8 +330,6 @@ static int read_file(int dfd, const char *name, char **text, size_t *len, char *
         got += (size_t)n;
     }
     close(fd);
-    if (!buf)
-        return bad(why, wl, "out of memory"), -1;
     buf[got] = '\0';
     *text = buf;
     *len = got;
@@ -423,13 +421,7 @@ int fl_journal_scan(json_t **records, json_t **corrupt, fl_error *err) {
         if (rc == 1) {
             if (n == cap) {
                 cap = cap ? cap * 2 : 64;
-                json_t **grown = realloc(items, cap * sizeof(*items));
-                if (!grown) {
-                    json_decref(rec);
-                    free(text);
-                    break;
-                }
-                items = grown;
+                items = fl_xreallocarray(items, cap, sizeof(*items));
             }
             items[n++] = rec;
         } else if (corrupt) {

@@ -212,14 +212,12 @@ static int set_value(fl_value *v, const char *text, bool given, fl_error *err)
     }
     value_reset(v);
     *v = parsed;
-    v->text = strdup(text);
+    v->text = fl_xstrdup(text);
     v->given = given;
     v->present = true;
-    char **grown = realloc(list, (n_list + 1) * sizeof(*grown));
-    if (!grown)
-        return fl_fail(err, FL_EINVAL, spec->name, "out of memory");
-    grown[n_list++] = strdup(text);
-    v->list = grown;
+    list = fl_xreallocarray(list, n_list + 1, sizeof(*list));
+    list[n_list++] = fl_xstrdup(text);
+    v->list = list;
     v->n_list = n_list;
     return 0;
 }
@@ -239,10 +237,10 @@ fl_spec *fl_spec_new(const char *kind, fl_error *err)
                 kind ? kind : "", names);
         return NULL;
     }
-    fl_spec *spec = calloc(1, sizeof(*spec));
+    fl_spec *spec = fl_xcalloc(1, sizeof(*spec));
     spec->attack = attack;
     spec->n_values = attack->info.n_params;
-    spec->values = calloc(spec->n_values ? spec->n_values : 1, sizeof(fl_value));
+    spec->values = fl_xcalloc(spec->n_values ? spec->n_values : 1, sizeof(fl_value));
     spec->duration.spec = &duration_param;
     spec->cgroup.spec = &cgroup_param;
     spec->tag.spec = &tag_param;
@@ -401,7 +399,7 @@ void fl_spec_claim(fl_spec *spec, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof(buf), fmt, ap);
     va_end(ap);
-    spec->claims[spec->n_claims++] = strdup(buf);
+    spec->claims[spec->n_claims++] = fl_xstrdup(buf);
 }
 
 json_t *fl_spec_params_json(const fl_spec *spec)

@@ -73,8 +73,8 @@ static int run_unlink(json_t *op, fl_error *err)
     const char *slash = path ? strrchr(path, '/') : NULL;
     if (!slash || !slash[1])
         return fl_fail(err, FL_EAPPLY, "undo", "unlink: not a path");
-    char *dir = strndup(path, slash == path ? 1 : (size_t)(slash - path));
-    int dfd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+    char *dir = fl_xstrndup(path, slash == path ? 1 : (size_t)(slash - path));
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     free(dir);
     if (dfd < 0)
         return errno == ENOENT

@@ -226,12 +226,7 @@ int fl_parse_cpulist(const char *text, const char *field, int **cpus, size_t *n,
                            field, text, MAX_CPU - 1);
         }
         for (long c = lo; c <= hi; c++) {
-            int *grown = realloc(out, (count + 1) * sizeof(*out));
-            if (!grown) {
-                free(out);
-                return fl_fail(err, FL_EINVAL, field, "out of memory");
-            }
-            out = grown;
+            out = fl_xreallocarray(out, count + 1, sizeof(*out));
             out[count++] = (int)c;
         }
         if (*p == ',' && p[1])

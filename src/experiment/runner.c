@@ -35,11 +35,11 @@ void run_event(run_state *rs, const char *event, const char *fault, const char *
     json_t *e = json_pack("{s:I,s:s,s:s}", "t_ms", (json_int_t)(t / 1000), "time", when, "event", event);
     if (fault)
         json_object_set_new(e, "fault", json_string(fault));
-    char *trimmed = strdup(detail ? detail : "");
-    size_t len = trimmed ? strlen(trimmed) : 0;
+    char *trimmed = fl_xstrdup(detail ? detail : "");
+    size_t len = strlen(trimmed);
     while (len && trimmed[len - 1] == '\n')
         trimmed[--len] = 0;
-    json_object_set_new(e, "detail", json_string(trimmed ? trimmed : ""));
+    json_object_set_new(e, "detail", json_string(trimmed));
     json_array_append_new(rs->timeline, e);
     if (rs->opt && rs->opt->progress) {
         char line[700];
@@ -104,10 +104,7 @@ series_view run_series_view(run_state *rs, size_t condition) {
 static void add_window(run_state *rs, const exp_window *w) {
     if (rs->n_windows == rs->cap_windows) {
         size_t cap = rs->cap_windows ? rs->cap_windows * 2 : 64;
-        exp_window *grown = realloc(rs->windows, cap * sizeof(exp_window));
-        if (!grown)
-            return;
-        rs->windows = grown;
+        rs->windows = fl_xreallocarray(rs->windows, cap, sizeof(exp_window));
         rs->cap_windows = cap;
     }
     rs->windows[rs->n_windows++] = *w;
@@ -401,7 +398,7 @@ static void run_rollback_actions(run_state *rs) {
 static void start_samplers(run_state *rs, fl_error *err) {
     const fl_experiment *exp = rs->exp;
     size_t n_conditions = exp->n_hypotheses + exp->n_stops;
-    rs->samplers = calloc(exp->n_probes + exp->n_proms + 1, sizeof(sampler *));
+    rs->samplers = fl_xcalloc(exp->n_probes + exp->n_proms + 1, sizeof(sampler *));
     for (size_t i = 0; rs->samplers && i < exp->n_probes; i++) {
         sampler *s = probe_sampler_start(&exp->probes[i], &rs->store, rs->t0_mono_us, err);
         if (s)
@@ -435,11 +432,11 @@ static int run_init(run_state *rs, fl_experiment *exp, const fl_run_options *opt
     rs->seed = fl_fleet_new_seed();
     store_init(&rs->store);
     size_t n_conditions = exp->n_hypotheses + exp->n_stops;
-    rs->steps = calloc(exp->n_steps ? exp->n_steps : 1, sizeof(step_run));
-    rs->metric_series = calloc(n_conditions ? n_conditions : 1, sizeof(size_t));
-    rs->stop_seen = calloc(exp->n_stops ? exp->n_stops : 1, sizeof(size_t));
-    rs->stop_track = calloc(exp->n_stops ? exp->n_stops : 1, sizeof(stop_tracker));
-    if (!rs->timeline || !rs->steps || !rs->metric_series || !rs->stop_seen || !rs->stop_track)
+    rs->steps = fl_xcalloc(exp->n_steps ? exp->n_steps : 1, sizeof(step_run));
+    rs->metric_series = fl_xcalloc(n_conditions ? n_conditions : 1, sizeof(size_t));
+    rs->stop_seen = fl_xcalloc(exp->n_stops ? exp->n_stops : 1, sizeof(size_t));
+    rs->stop_track = fl_xcalloc(exp->n_stops ? exp->n_stops : 1, sizeof(stop_tracker));
+    if (!rs->timeline)
         return fl_fail(err, FL_EAPPLY, "experiment", "out of memory");
     for (size_t i = 0; i < exp->n_stops; i++)
         rs->stop_track[i].since_us = -1;

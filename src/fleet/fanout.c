@@ -1,6 +1,7 @@
 /* The fan-out: one ssh process per host (argv arrays, no shell), at most
  * max_concurrency at a time, stdout/stderr collected, stdin kept open as the
  * lease heartbeat when asked. */
+#include "core/internal.h"
 #include "fleet/fleet.h"
 
 #include <errno.h>
@@ -36,7 +37,7 @@ typedef struct slot {
 static void append(char **buf, size_t *len, const char *data, size_t n) {
     if (*len > (1u << 20)) /* bounded: 1 MiB per stream */
         return;
-    *buf = realloc(*buf, *len + n + 1);
+    *buf = fl_xrealloc(*buf, *len + n + 1);
     memcpy(*buf + *len, data, n);
     *len += n;
     (*buf)[*len] = '\0';
@@ -51,7 +52,7 @@ static char *line_at(const char *buf, bool last) {
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
         if (len && p[0] == '{') {
             if (!last)
-                return strndup(p, len);
+                return fl_xstrndup(p, len);
             start = p;
         }
         p += len + (nl ? 1 : 0);
@@ -59,7 +60,7 @@ static char *line_at(const char *buf, bool last) {
     if (!start)
         return NULL;
     const char *nl = strchr(start, '\n');
-    return strndup(start, nl ? (size_t)(nl - start) : strlen(start));
+    return fl_xstrndup(start, nl ? (size_t)(nl - start) : strlen(start));
 }
 
 static int spawn(char **argv, slot *s, bool want_stdin) {
@@ -138,7 +139,7 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
     char dir[512];
     if (fl_ssh_control_dir(dir, sizeof(dir), err) != 0)
         return -1;
-    slot *slots = calloc(n ? n : 1, sizeof(*slots));
+    slot *slots = fl_xcalloc(n ? n : 1, sizeof(*slots));
     for (size_t i = 0; i < n; i++) {
         res[i] = (fl_fleet_result){.host = hosts[i], .state = FL_HOST_PENDING, .exit_code = -1};
         slots[i] = (slot){.pid = -1, .in = -1, .out = -1, .err = -1};
@@ -163,7 +164,7 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
             res[i].start_us = fl_fleet_mono_us();
             if (!argv || spawn(argv, &slots[i], o->hold_stdin || o->heartbeat_us) != 0) {
                 res[i].state = FL_HOST_FAILED;
-                res[i].err_text = strdup(remote ? "cannot start ssh" : "cannot build the remote command");
+                res[i].err_text = fl_xstrdup(remote ? "cannot start ssh" : "cannot build the remote command");
                 res[i].end_us = res[i].start_us;
                 errors++;
                 done++;
@@ -188,8 +189,8 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
         if (done >= n)
             break;
         /* Wait for output, exits, or the next heartbeat. */
-        struct pollfd *pf = calloc(2 * n, sizeof(*pf));
-        size_t *who = calloc(2 * n, sizeof(*who));
+        struct pollfd *pf = fl_xcalloc(2 * n, sizeof(*pf));
+        size_t *who = fl_xcalloc(2 * n, sizeof(*who));
         nfds_t np = 0;
         for (size_t i = 0; i < n; i++) {
             if (slots[i].out >= 0)
@@ -269,7 +270,7 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
                 close_fd(&s->in);
                 r->end_us = fl_fleet_mono_us();
                 r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-                r->out = s->obuf ? s->obuf : strdup("");
+                r->out = s->obuf ? s->obuf : fl_xstrdup("");
                 s->obuf = NULL;
                 r->err_text = trim(s->ebuf);
                 s->ebuf = NULL;

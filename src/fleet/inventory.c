@@ -58,7 +58,7 @@ static int get_string(pctx *c, yaml_node_t *v, const char *field, char **out) {
         if ((unsigned char)*p < 0x20 || *p == 0x7f)
             return perr(c, v, field, "control characters are not allowed");
     free(*out);
-    *out = strdup(s);
+    *out = fl_xstrdup(s);
     return 0;
 }
 
@@ -87,13 +87,8 @@ static int get_kv(pctx *c, yaml_node_t *v, const char *field, bool env, fl_kv **
                 free(value);
                 return perr(c, k, sub, "given twice");
             }
-        fl_kv *grown = realloc(*out, (*n + 1) * sizeof(**out));
-        if (!grown) {
-            free(value);
-            return perr(c, k, field, "out of memory");
-        }
-        *out = grown;
-        (*out)[(*n)++] = (fl_kv){strdup(ks), value};
+        *out = fl_xreallocarray(*out, *n + 1, sizeof(**out));
+        (*out)[(*n)++] = (fl_kv){fl_xstrdup(ks), value};
     }
     return 0;
 }
@@ -122,7 +117,7 @@ static void host_clear(fl_host *h) {
     memset(h, 0, sizeof(*h));
 }
 
-static char *dup_or_null(const char *s) { return s ? strdup(s) : NULL; }
+static char *dup_or_null(const char *s) { return s ? fl_xstrdup(s) : NULL; }
 
 static void host_copy_defaults(fl_host *h, const fl_host *d) {
     h->port = d->port;
@@ -133,12 +128,12 @@ static void host_copy_defaults(fl_host *h, const fl_host *d) {
     h->host_key_checking = dup_or_null(d->host_key_checking);
     h->connect_timeout_us = d->connect_timeout_us;
     for (size_t i = 0; i < d->n_env; i++) {
-        h->env = realloc(h->env, (h->n_env + 1) * sizeof(*h->env));
-        h->env[h->n_env++] = (fl_kv){strdup(d->env[i].key), strdup(d->env[i].value)};
+        h->env = fl_xrealloc(h->env, (h->n_env + 1) * sizeof(*h->env));
+        h->env[h->n_env++] = (fl_kv){fl_xstrdup(d->env[i].key), fl_xstrdup(d->env[i].value)};
     }
     for (size_t i = 0; i < d->n_tags; i++) {
-        h->tags = realloc(h->tags, (h->n_tags + 1) * sizeof(*h->tags));
-        h->tags[h->n_tags++] = (fl_kv){strdup(d->tags[i].key), strdup(d->tags[i].value)};
+        h->tags = fl_xrealloc(h->tags, (h->n_tags + 1) * sizeof(*h->tags));
+        h->tags[h->n_tags++] = (fl_kv){fl_xstrdup(d->tags[i].key), fl_xstrdup(d->tags[i].value)};
     }
 }
 
@@ -188,7 +183,7 @@ static int host_fields(pctx *c, yaml_node_t *map, fl_host *h, const char *where,
             if (!norm)
                 return perr(c, v, field, "expected yes, no or accept-new");
             free(h->host_key_checking);
-            h->host_key_checking = strdup(norm);
+            h->host_key_checking = fl_xstrdup(norm);
         } else if (strcmp(ks, "connect_timeout") == 0) {
             const char *s = scalar(v);
             fl_error e;
@@ -263,8 +258,8 @@ static int parse_doc(pctx *c, fl_inventory *inv) {
         return perr(c, hosts, "hosts", "expected a non-empty mapping of host name to fields");
     }
     size_t n = (size_t)(hosts->data.mapping.pairs.top - hosts->data.mapping.pairs.start);
-    inv->hosts = calloc(n, sizeof(*inv->hosts));
-    yaml_node_t **keys = calloc(n, sizeof(*keys)); /* each host's name node, for messages */
+    inv->hosts = fl_xcalloc(n, sizeof(*inv->hosts));
+    yaml_node_t **keys = fl_xcalloc(n, sizeof(*keys)); /* each host's name node, for messages */
     int rc = 0;
     for (yaml_node_pair_t *p = hosts->data.mapping.pairs.start; rc == 0 && p < hosts->data.mapping.pairs.top; p++) {
         yaml_node_t *k = yaml_document_get_node(c->doc, p->key), *v = yaml_document_get_node(c->doc, p->value);
@@ -275,7 +270,7 @@ static int parse_doc(pctx *c, fl_inventory *inv) {
         }
         fl_host *h = &inv->hosts[inv->n_hosts++];
         keys[inv->n_hosts - 1] = k;
-        h->name = strdup(ks);
+        h->name = fl_xstrdup(ks);
         host_copy_defaults(h, &def);
         char where[96];
         snprintf(where, sizeof(where), "hosts.%s", ks);
@@ -288,7 +283,7 @@ static int parse_doc(pctx *c, fl_inventory *inv) {
     host_clear(&def);
     /* Duplicates and group members by binary search over the sorted names:
      * an inventory of thousands of hosts stays fast. */
-    size_t *order = rc == 0 ? calloc(inv->n_hosts ? inv->n_hosts : 1, sizeof(*order)) : NULL;
+    size_t *order = rc == 0 ? fl_xcalloc(inv->n_hosts ? inv->n_hosts : 1, sizeof(*order)) : NULL;
     for (size_t i = 0; order && i < inv->n_hosts; i++)
         order[i] = i;
     if (order)
@@ -345,8 +340,8 @@ static int parse_groups(pctx *c, yaml_node_t *groups, fl_inventory *inv, const s
             for (size_t i = 0; i < h->n_groups; i++)
                 have |= strcmp(h->groups[i], gs) == 0;
             if (!have) {
-                h->groups = realloc(h->groups, (h->n_groups + 1) * sizeof(*h->groups));
-                h->groups[h->n_groups++] = strdup(gs);
+                h->groups = fl_xrealloc(h->groups, (h->n_groups + 1) * sizeof(*h->groups));
+                h->groups[h->n_groups++] = fl_xstrdup(gs);
             }
         }
     }
@@ -374,8 +369,8 @@ fl_inventory *fl_inventory_parse(const char *text, size_t len, const char *name,
         yaml_parser_delete(&parser);
         return NULL;
     }
-    fl_inventory *inv = calloc(1, sizeof(*inv));
-    inv->path = strdup(name);
+    fl_inventory *inv = fl_xcalloc(1, sizeof(*inv));
+    inv->path = fl_xstrdup(name);
     pctx c = {&doc, name, err};
     int rc = parse_doc(&c, inv);
     yaml_document_delete(&doc);
@@ -408,7 +403,7 @@ fl_inventory *fl_inventory_load(const char *path, fl_error *err) {
     for (;;) {
         if (len + 4096 > cap) {
             cap = cap ? cap * 2 : 8192;
-            buf = realloc(buf, cap);
+            buf = fl_xrealloc(buf, cap);
         }
         size_t got = fread(buf + len, 1, cap - len, f);
         len += got;

@@ -44,7 +44,7 @@ int fl_fleet_plan_make(const fl_fleet_spec *s, fl_inventory *inv, fl_fleet_plan 
             return -1;
         p->owns_inventory = true;
     }
-    size_t *idx = calloc(p->inv->n_hosts ? p->inv->n_hosts : 1, sizeof(*idx));
+    size_t *idx = fl_xcalloc(p->inv->n_hosts ? p->inv->n_hosts : 1, sizeof(*idx));
     int m = fl_select_match(p->inv, s->select, idx, err);
     if (m < 0) {
         free(idx);
@@ -53,7 +53,7 @@ int fl_fleet_plan_make(const fl_fleet_spec *s, fl_inventory *inv, fl_fleet_plan 
     }
     p->matched = (size_t)m;
     p->n = fl_select_apply(&p->sel, p->seed, idx, (size_t)m);
-    p->hosts = calloc(p->n ? p->n : 1, sizeof(*p->hosts));
+    p->hosts = fl_xcalloc(p->n ? p->n : 1, sizeof(*p->hosts));
     for (size_t i = 0; i < p->n; i++)
         p->hosts[i] = &p->inv->hosts[idx[i]];
     free(idx);
@@ -70,28 +70,20 @@ int fl_fleet_plan_make(const fl_fleet_spec *s, fl_inventory *inv, fl_fleet_plan 
 
 char *fl_remote_faultline(const fl_host *h, char *const *words, size_t n_words) {
     size_t cap = h->n_env + n_words + 3;
-    char **argv = calloc(cap, sizeof(char *));
-    char **envs = calloc(h->n_env + 1, sizeof(char *));
+    char **argv = fl_xcalloc(cap, sizeof(char *));
+    char **envs = fl_xcalloc(h->n_env + 1, sizeof(char *));
     size_t k = 0;
-    bool ok = argv && envs;
-    if (ok && h->n_env)
+    if (h->n_env)
         argv[k++] = "env";
-    for (size_t i = 0; ok && i < h->n_env; i++) {
-        ok = asprintf(&envs[i], "%s=%s", h->env[i].key, h->env[i].value) >= 0;
-        if (!ok)
-            envs[i] = NULL;
-        argv[k++] = envs[i];
-    }
-    char *cmd = NULL;
-    if (ok) {
-        argv[k++] = h->faultline ? h->faultline : "faultline";
-        for (size_t i = 0; i < n_words; i++)
-            argv[k++] = words[i];
-        argv[k] = NULL;
-        fl_error err;
-        cmd = fl_remote_command(argv, &err);
-    }
-    for (size_t i = 0; envs && i < h->n_env; i++)
+    for (size_t i = 0; i < h->n_env; i++)
+        argv[k++] = envs[i] = fl_xasprintf("%s=%s", h->env[i].key, h->env[i].value);
+    argv[k++] = h->faultline ? h->faultline : "faultline";
+    for (size_t i = 0; i < n_words; i++)
+        argv[k++] = words[i];
+    argv[k] = NULL;
+    fl_error err;
+    char *cmd = fl_remote_command(argv, &err);
+    for (size_t i = 0; i < h->n_env; i++)
         free(envs[i]);
     free(envs);
     free(argv);

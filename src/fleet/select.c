@@ -1,5 +1,6 @@
 /* Selection (filters and FIS-like modes), SSM-like limits, and the quoting
  * and ssh argv that carry a command to a host without a shell on our side. */
+#include "core/internal.h"
 #include "fleet/fleet.h"
 
 #include <ctype.h>
@@ -60,9 +61,9 @@ static bool host_has(const fl_host *h, const char *key, const char *value) {
 }
 
 int fl_select_match(const fl_inventory *inv, const char *filter, size_t *idx, fl_error *err) {
-    char *copy = strdup(filter ? filter : "");
+    char *copy = fl_xstrdup(filter ? filter : "");
     int n = 0;
-    bool *ok = malloc(inv->n_hosts * sizeof(bool));
+    bool *ok = fl_xmalloc(inv->n_hosts * sizeof(bool));
     for (size_t i = 0; i < inv->n_hosts; i++)
         ok[i] = true;
     int rc = 0;
@@ -195,7 +196,7 @@ char *fl_remote_command(char *const *argv, fl_error *err) {
     size_t cap = 64;
     for (size_t i = 0; argv[i]; i++)
         cap += strlen(argv[i]) * 4 + 3;
-    char *buf = calloc(1, cap);
+    char *buf = fl_xcalloc(1, cap);
     for (size_t i = 0; argv[i]; i++) {
         if (strchr(argv[i], '\n') || strchr(argv[i], '\r')) {
             free(buf);
@@ -219,8 +220,8 @@ typedef struct argv_b {
 } argv_b;
 
 static void push(argv_b *b, const char *s) {
-    b->v = realloc(b->v, (b->n + 2) * sizeof(*b->v));
-    b->v[b->n++] = strdup(s);
+    b->v = fl_xrealloc(b->v, (b->n + 2) * sizeof(*b->v));
+    b->v[b->n++] = fl_xstrdup(s);
     b->v[b->n] = NULL;
 }
 

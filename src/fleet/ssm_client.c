@@ -266,7 +266,6 @@ static long perform(const fl_ssm_config *cfg, const char *operation, const char 
     if (!c)
         return 0;
     char target[128], sigv4[128], userpwd[512];
-    char *token = malloc(strlen(cfg->session_token) + 32);
     snprintf(target, sizeof(target), "X-Amz-Target: AmazonSSM.%s", operation);
     snprintf(sigv4, sizeof(sigv4), "aws:amz:%s:ssm", cfg->region);
     snprintf(userpwd, sizeof(userpwd), "%s:%s", cfg->access_key, cfg->secret_key);
@@ -275,11 +274,11 @@ static long perform(const fl_ssm_config *cfg, const char *operation, const char 
     h = curl_slist_append(h, target);
     h = curl_slist_append(h, "Accept: application/json");
     h = curl_slist_append(h, "Expect:");
-    if (cfg->session_token[0] && token) {
-        sprintf(token, "X-Amz-Security-Token: %s", cfg->session_token);
+    if (cfg->session_token[0]) {
+        char *token = fl_xasprintf("X-Amz-Security-Token: %s", cfg->session_token);
         h = curl_slist_append(h, token);
+        free(token); /* curl_slist_append copied it */
     }
-    free(token); /* curl_slist_append copied it */
     fl_buffer_reset(reply);
     curl_easy_setopt(c, CURLOPT_URL, cfg->endpoint);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, payload);

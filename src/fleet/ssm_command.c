@@ -79,9 +79,7 @@ static bool charset(const char *s, const char *extra, size_t max) {
 }
 
 static int replace_str(char **slot, const char *v) {
-    char *copy = strdup(v);
-    if (!copy)
-        return -1;
+    char *copy = fl_xstrdup(v);
     free(*slot);
     *slot = copy;
     return 0;
@@ -103,12 +101,7 @@ fl_ssm_request *fl_ssm_request_new(const char *kind, fl_error *err) {
     fl_spec *spec = fl_spec_new(kind ? kind : "", err);
     if (!spec)
         return NULL;
-    fl_ssm_request *r = calloc(1, sizeof(*r));
-    if (!r) {
-        fl_spec_free(spec);
-        fl_fail(err, FL_EAPPLY, "kind", "out of memory");
-        return NULL;
-    }
+    fl_ssm_request *r = fl_xcalloc(1, sizeof(*r));
     snprintf(r->kind, sizeof(r->kind), "%s", kind);
     r->info = fl_attack_find(kind);
     r->spec = spec;
@@ -157,7 +150,7 @@ int fl_ssm_request_param(fl_ssm_request *r, const char *name, const char *value,
             return fl_fail(err, FL_EINVAL, name, "duration: needs a value");
         if (fl_spec_set(r->spec, "duration", value, err) != 0) /* instant kinds refuse it here */
             return -1;
-        return replace_str(&r->duration, value) == 0 ? 0 : fl_fail(err, FL_EAPPLY, name, "out of memory");
+        return replace_str(&r->duration, value);
     }
     const fl_param_spec *ps = NULL;
     for (size_t k = 0; k < r->info->n_params && !ps; k++)
@@ -185,12 +178,7 @@ int fl_ssm_request_param(fl_ssm_request *r, const char *name, const char *value,
     const char *v = value;
     if (cur && (ps->flags & FL_PARAM_REPEATABLE)) {
         const char *prev = json_string_value(json_array_get(cur, 0));
-        size_t len = strlen(prev) + 1 + strlen(value) + 1;
-        joined = malloc(len);
-        if (!joined)
-            return fl_fail(err, FL_EAPPLY, name, "out of memory");
-        snprintf(joined, len, "%s,%s", prev, value);
-        v = joined;
+        v = joined = fl_xasprintf("%s,%s", prev, value);
     }
     const char *pat = fl_ssm_param_pattern(ps);
     int rc = 0;
@@ -218,16 +206,14 @@ int fl_ssm_request_option(fl_ssm_request *r, const char *name, const char *value
         if (r->n_tags == MAX_TAGS || !strchr(v, '=') || v[0] == '=' || !charset(v, " _.:/=+-@", 256))
             return fl_fail(err, FL_EINVAL, name, "tag: '%s' is not KEY=VALUE (letters, digits, spaces and _.:/=+-@)",
                            v);
-        if (!(r->tags[r->n_tags] = strdup(v)))
-            return fl_fail(err, FL_EAPPLY, name, "out of memory");
-        r->n_tags++;
+        r->tags[r->n_tags++] = fl_xstrdup(v);
         return 0;
     }
     if (strcmp(name, "instance-ids") == 0) {
         if (!matches("^(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17})(,(i-[0-9a-f]{8,17}|mi-[0-9a-f]{17})){0,49}$", v))
             return fl_fail(err, FL_EINVAL, name,
                            "instance-ids: '%s' is not a comma-separated list of i-... ids (at most 50)", v);
-        return replace_str(&r->instance_ids, v) == 0 ? 0 : fl_fail(err, FL_EAPPLY, name, "out of memory");
+        return replace_str(&r->instance_ids, v);
     }
     if (strcmp(name, "document-name") == 0) {
         if (!charset(v, "_.-:/", 128))
@@ -248,12 +234,12 @@ int fl_ssm_request_option(fl_ssm_request *r, const char *name, const char *value
     if (strcmp(name, "alarm") == 0) {
         if (!charset(v, "_.-/#:", 255))
             return fl_fail(err, FL_EINVAL, name, "alarm: '%s' is not a CloudWatch alarm name", v);
-        return replace_str(&r->alarm, v) == 0 ? 0 : fl_fail(err, FL_EAPPLY, name, "out of memory");
+        return replace_str(&r->alarm, v);
     }
     if (strcmp(name, "log-group") == 0) {
         if (!charset(v, "_.-/#", 512))
             return fl_fail(err, FL_EINVAL, name, "log-group: '%s' is not a log group name", v);
-        return replace_str(&r->log_group, v) == 0 ? 0 : fl_fail(err, FL_EAPPLY, name, "out of memory");
+        return replace_str(&r->log_group, v);
     }
     if (strcmp(name, "timeout") == 0) {
         char *end;
@@ -371,20 +357,14 @@ fl_ssm_command *fl_ssm_command_send(const fl_ssm_config *cfg, const fl_ssm_reque
         fl_fail(err, FL_EAPPLY, "ssm", "SendCommand: no CommandId in the reply");
         return NULL;
     }
-    fl_ssm_command *c = calloc(1, sizeof(*c));
-    if (!c) {
-        json_decref(resp);
-        json_decref(body);
-        fl_fail(err, FL_EAPPLY, "ssm", "out of memory (command %s was sent)", id);
-        return NULL;
-    }
+    fl_ssm_command *c = fl_xcalloc(1, sizeof(*c));
     c->cfg = *cfg;
     snprintf(c->id, sizeof(c->id), "%s", id);
     snprintf(c->document, sizeof(c->document), "%s", fl_ssm_request_document(r));
     snprintf(c->fault_tag, sizeof(c->fault_tag), "%s", r->info->instant ? "" : r->fault_tag);
     c->targets = json_incref(json_object_get(body, "Targets"));
     c->instance_ids = json_incref(json_object_get(body, "InstanceIds"));
-    c->alarms = strdup("");
+    c->alarms = fl_xstrdup("");
     json_decref(resp);
     json_decref(body);
     return c;
@@ -409,10 +389,7 @@ static fl_ssm_invocation *find_or_add(fl_ssm_command *c, const char *id, int64_t
         return NULL;
     if (c->n_inv == c->cap_inv) {
         size_t cap = c->cap_inv ? c->cap_inv * 2 : 16;
-        fl_ssm_invocation *grown = realloc(c->inv, cap * sizeof(*grown));
-        if (!grown)
-            return NULL;
-        c->inv = grown;
+        c->inv = fl_xreallocarray(c->inv, cap, sizeof(*c->inv));
         c->cap_inv = cap;
     }
     fl_ssm_invocation *v = &c->inv[c->n_inv++];
@@ -481,20 +458,18 @@ int fl_ssm_command_poll(fl_ssm_command *c, fl_error *err) {
         const char *name = json_string_value(json_object_get(alarm, "Name"));
         n += name ? strlen(name) + 1 : 0;
     }
-    char *joined = malloc(n + 1);
-    if (joined) {
-        joined[0] = '\0';
-        json_array_foreach(alarms, i, alarm) {
-            const char *name = json_string_value(json_object_get(alarm, "Name"));
-            if (name) {
-                if (joined[0])
-                    strcat(joined, ",");
-                strcat(joined, name);
-            }
+    char *joined = fl_xmalloc(n + 1);
+    joined[0] = '\0';
+    json_array_foreach(alarms, i, alarm) {
+        const char *name = json_string_value(json_object_get(alarm, "Name"));
+        if (name) {
+            if (joined[0])
+                strcat(joined, ",");
+            strcat(joined, name);
         }
-        free(c->alarms);
-        c->alarms = joined;
     }
+    free(c->alarms);
+    c->alarms = joined;
     bool over = cst && fl_ssm_status_terminal(cst) && all_final;
     json_decref(resp); /* cst points into it */
     return over ? 1 : 0;
@@ -524,8 +499,8 @@ int fl_ssm_command_details(fl_ssm_command *c, fl_error *err) {
         const char *eout = json_string_value(json_object_get(resp, "StandardErrorContent"));
         free(v->output);
         free(v->error_output);
-        v->output = out ? strdup(out) : NULL;
-        v->error_output = eout ? strdup(eout) : NULL;
+        v->output = out ? fl_xstrdup(out) : NULL;
+        v->error_output = eout ? fl_xstrdup(eout) : NULL;
         v->have_details = true;
         json_decref(resp);
     }

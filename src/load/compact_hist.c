@@ -3,6 +3,7 @@
  * non-empty ones are written as (gap from the previous slot, count) pairs of
  * LEB128 varints. The 2-digit boundaries are powers of two apart like the
  * 3-digit ones and coarser, so each fine slot falls inside one coarse slot. */
+#include "core/internal.h"
 #include "load/compact_hist.h"
 #include "load/histogram_layout.h"
 
@@ -70,9 +71,7 @@ uint8_t *fl_compact_hist_encode(const fl_hist *h, size_t *len) {
         return NULL;
     /* Worst case: every coarse slot used, 10 bytes per varint. */
     size_t cap = 64;
-    uint8_t *out = malloc(cap);
-    if (!out)
-        return NULL;
+    uint8_t *out = fl_xmalloc(cap);
     size_t used = 0;
     uint32_t previous = 0, current = UINT32_MAX;
     uint64_t current_count = 0;
@@ -84,12 +83,7 @@ uint8_t *fl_compact_hist_encode(const fl_hist *h, size_t *len) {
         if (coarse != current && current != UINT32_MAX) {
             if (used + 20 > cap) {
                 cap *= 2;
-                uint8_t *grown = realloc(out, cap);
-                if (!grown) {
-                    free(out);
-                    return NULL;
-                }
-                out = grown;
+                out = fl_xrealloc(out, cap);
             }
             used += put_varint(out + used, current - previous);
             used += put_varint(out + used, current_count);
@@ -99,9 +93,8 @@ uint8_t *fl_compact_hist_encode(const fl_hist *h, size_t *len) {
         current = coarse;
         current_count += c;
     }
-    uint8_t *fit = realloc(out, used ? used : 1);
     *len = used;
-    return fit ? fit : out;
+    return fl_xrealloc(out, used);
 }
 
 int fl_compact_hist_merge(fl_hist *into, const uint8_t *buf, size_t len) {

@@ -11,18 +11,12 @@
 #include <string.h>
 
 fl_load_config *fl_load_config_new(void) {
-    fl_load_config *cfg = calloc(1, sizeof(*cfg));
-    if (!cfg)
-        return NULL;
+    fl_load_config *cfg = fl_xcalloc(1, sizeof(*cfg));
     cfg->connections = FL_LOAD_DEFAULT_CONNECTIONS;
-    cfg->method = strdup("GET");
+    cfg->method = fl_xstrdup("GET");
     cfg->timeout_us = FL_LOAD_DEFAULT_TIMEOUT_US;
     cfg->late_after_us = FL_LOAD_DEFAULT_LATE_AFTER_US;
     cfg->window_us = FL_LOAD_DEFAULT_WINDOW_US;
-    if (!cfg->method) {
-        free(cfg);
-        return NULL;
-    }
     return cfg;
 }
 
@@ -39,55 +33,35 @@ void fl_load_config_free(fl_load_config *cfg) {
 }
 
 fl_load_config *fl_load_config_copy(const fl_load_config *cfg) {
-    fl_load_config *copy = calloc(1, sizeof(*copy));
-    if (!copy)
-        return NULL;
+    fl_load_config *copy = fl_xcalloc(1, sizeof(*copy));
     *copy = *cfg;
-    copy->url = cfg->url ? strdup(cfg->url) : NULL;
-    copy->method = strdup(cfg->method);
-    copy->headers = cfg->n_headers ? calloc(cfg->n_headers, sizeof(char *)) : NULL;
+    copy->url = cfg->url ? fl_xstrdup(cfg->url) : NULL;
+    copy->method = fl_xstrdup(cfg->method);
+    copy->headers = cfg->n_headers ? fl_xcalloc(cfg->n_headers, sizeof(char *)) : NULL;
     copy->body = NULL;
     if (cfg->body_len || cfg->body) {
-        copy->body = malloc(cfg->body_len + 1);
-        if (copy->body) {
-            memcpy(copy->body, cfg->body, cfg->body_len);
-            copy->body[cfg->body_len] = '\0';
-        }
+        copy->body = fl_xmalloc(cfg->body_len + 1);
+        memcpy(copy->body, cfg->body, cfg->body_len);
+        copy->body[cfg->body_len] = '\0';
     }
-    bool ok =
-        copy->method && (!cfg->url || copy->url) && (!cfg->n_headers || copy->headers) && (!cfg->body || copy->body);
-    copy->n_headers = 0;
-    for (size_t i = 0; ok && i < cfg->n_headers; i++) {
-        copy->headers[i] = strdup(cfg->headers[i]);
-        ok = copy->headers[i] != NULL;
-        copy->n_headers += ok;
-    }
-    if (!ok) {
-        fl_load_config_free(copy);
-        return NULL;
-    }
+    for (size_t i = 0; i < cfg->n_headers; i++)
+        copy->headers[i] = fl_xstrdup(cfg->headers[i]);
     return copy;
 }
 
-static int set_string(char **slot, const char *value, const char *field, fl_error *err) {
-    char *copy = strdup(value);
-    if (!copy)
-        return fl_fail(err, FL_EINVAL, field, "%s: out of memory", field);
+static void set_string(char **slot, const char *value) {
+    char *copy = fl_xstrdup(value);
     free(*slot);
     *slot = copy;
-    return 0;
 }
 
-static int set_body(fl_load_config *cfg, const char *data, size_t len) {
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return -1;
+static void set_body(fl_load_config *cfg, const char *data, size_t len) {
+    char *copy = fl_xmalloc(len + 1);
     memcpy(copy, data, len);
     copy[len] = '\0';
     free(cfg->body);
     cfg->body = copy;
     cfg->body_len = len;
-    return 0;
 }
 
 /* The body limit keeps one pre-built request (sent as is, every time) in a
@@ -104,13 +78,7 @@ static int read_body_file(fl_load_config *cfg, const char *path, const char *fie
             cap = cap ? cap * 2 : 65536;
             if (cap > FL_LOAD_MAX_BODY_BYTES + 1)
                 cap = FL_LOAD_MAX_BODY_BYTES + 1;
-            char *grown = realloc(data, cap);
-            if (!grown) {
-                free(data);
-                fclose(f);
-                return fl_fail(err, FL_EINVAL, field, "%s: out of memory", field);
-            }
-            data = grown;
+            data = fl_xrealloc(data, cap);
         }
         size_t n = fread(data + len, 1, cap - len, f);
         len += n;
@@ -124,9 +92,9 @@ static int read_body_file(fl_load_config *cfg, const char *path, const char *fie
         return fl_fail(err, FL_EINVAL, field, failed ? "%s: cannot read '%s'" : "%s: '%s' is larger than " FL_LOAD_MAX_BODY_TEXT,
                        field, path);
     }
-    int rc = set_body(cfg, data ? data : "", len);
+    set_body(cfg, data ? data : "", len);
     free(data);
-    return rc == 0 ? 0 : fl_fail(err, FL_EINVAL, field, "%s: out of memory", field);
+    return 0;
 }
 
 static int set_duration_option(int64_t *slot, const char *value, const char *field, int64_t min_us, int64_t max_us,
@@ -153,7 +121,8 @@ int fl_load_config_set(fl_load_config *cfg, const char *name, const char *value,
         if (fl_http_parse_url(value, name, &t, err) != 0)
             return -1;
         fl_http_target_clear(&t);
-        return set_string(&cfg->url, value, name, err);
+        set_string(&cfg->url, value);
+        return 0;
     }
     if (strcmp(name, "rate") == 0) {
         double rate;
@@ -185,26 +154,22 @@ int fl_load_config_set(fl_load_config *cfg, const char *name, const char *value,
     if (strcmp(name, "method") == 0) {
         if (fl_http_check_method(value, name, err) != 0)
             return -1;
-        return set_string(&cfg->method, value, name, err);
+        set_string(&cfg->method, value);
+        return 0;
     }
     if (strcmp(name, "header") == 0) {
         if (fl_http_check_header(value, name, err) != 0)
             return -1;
-        char **grown = realloc(cfg->headers, (cfg->n_headers + 1) * sizeof(*grown));
-        if (!grown)
-            return fl_fail(err, FL_EINVAL, name, "%s: out of memory", name);
-        cfg->headers = grown;
-        cfg->headers[cfg->n_headers] = NULL;
-        if (set_string(&cfg->headers[cfg->n_headers], value, name, err) != 0)
-            return -1;
-        cfg->n_headers++;
+        cfg->headers = fl_xreallocarray(cfg->headers, cfg->n_headers + 1, sizeof(*cfg->headers));
+        cfg->headers[cfg->n_headers++] = fl_xstrdup(value);
         return 0;
     }
     if (strcmp(name, "body") == 0) {
         size_t len = strlen(value);
         if (len > FL_LOAD_MAX_BODY_BYTES)
             return fl_fail(err, FL_EINVAL, name, "%s: larger than " FL_LOAD_MAX_BODY_TEXT, name);
-        return set_body(cfg, value, len) == 0 ? 0 : fl_fail(err, FL_EINVAL, name, "%s: out of memory", name);
+        set_body(cfg, value, len);
+        return 0;
     }
     if (strcmp(name, "body-file") == 0)
         return read_body_file(cfg, value, name, err);

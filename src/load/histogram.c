@@ -8,6 +8,7 @@
  * no allocation, no loop. 1 h in us is below 2^32, so 21 ranges of 1024
  * slots follow the 2048 exact ones: 23,552 counters, 184 KiB.
  */
+#include "core/internal.h"
 #include "faultline/load.h"
 #include "load/histogram_layout.h"
 
@@ -54,9 +55,8 @@ int64_t fl_hist_slot_highest(uint32_t slot) {
 }
 
 fl_hist *fl_hist_new(void) {
-    fl_hist *h = calloc(1, sizeof(*h));
-    if (h)
-        fl_hist_reset(h);
+    fl_hist *h = fl_xcalloc(1, sizeof(*h));
+    fl_hist_reset(h);
     return h;
 }
 

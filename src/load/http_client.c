@@ -1,4 +1,5 @@
 /* HTTP/1.1 keep-alive connections over epoll. */
+#include "core/internal.h"
 #include "load/http_client.h"
 
 #include <errno.h>
@@ -74,7 +75,7 @@ static int error_class_of_errno(int e) {
     }
 }
 
-int fl_client_init(fl_client *c, int epfd, const struct sockaddr *addr, socklen_t addr_len, const char *request,
+void fl_client_init(fl_client *c, int epfd, const struct sockaddr *addr, socklen_t addr_len, const char *request,
                    size_t request_len, bool head_request, int64_t timeout_ns, uint32_t n_conns, fl_client_done_cb done,
                    void *user) {
     memset(c, 0, sizeof(*c));
@@ -87,19 +88,14 @@ int fl_client_init(fl_client *c, int epfd, const struct sockaddr *addr, socklen_
     c->timeout_ns = timeout_ns;
     c->done = done;
     c->user = user;
-    c->conns = calloc(n_conns, sizeof(*c->conns));
-    c->free_conns = calloc(n_conns, sizeof(*c->free_conns));
-    if (!c->conns || !c->free_conns) {
-        fl_client_destroy(c);
-        return -1;
-    }
+    c->conns = fl_xcalloc(n_conns, sizeof(*c->conns));
+    c->free_conns = fl_xcalloc(n_conns, sizeof(*c->free_conns));
     c->n_conns = n_conns;
     for (uint32_t i = 0; i < n_conns; i++) {
         c->conns[i].fd = -1;
         c->free_conns[c->n_free++] = n_conns - 1 - i;
     }
     c->earliest_deadline_ns = INT64_MAX;
-    return 0;
 }
 
 void fl_client_destroy(fl_client *c) {

@@ -57,12 +57,9 @@ int fl_http_parse_url(const char *url, const char *field, fl_http_target *out, f
     }
     if (end > start) {
         bool needs_slash = url[start] != '/';
-        out->path = malloc(end - start + 2);
-        if (!out->path)
-            return fl_fail(err, FL_EINVAL, field, "out of memory");
-        snprintf(out->path, end - start + 2, "%s%.*s", needs_slash ? "/" : "", (int)(end - start), url + start);
+        out->path = fl_xasprintf("%s%.*s", needs_slash ? "/" : "", (int)(end - start), url + start);
     } else {
-        out->path = strdup("/");
+        out->path = fl_xstrdup("/");
     }
     for (const char *p = out->path; p && *p; p++)
         if ((unsigned char)*p <= ' ' || *p == 0x7f) {
@@ -124,9 +121,7 @@ char *fl_http_build_request(const fl_http_target *t, const char *method, char *c
     size_t cap = strlen(method) + strlen(t->path) + strlen(t->authority) + body_len + 256;
     for (size_t i = 0; i < n_headers; i++)
         cap += strlen(headers[i]) + 2;
-    char *out = malloc(cap);
-    if (!out)
-        return NULL;
+    char *out = fl_xmalloc(cap);
     size_t n = (size_t)snprintf(out, cap, "%s %s HTTP/1.1\r\n", method, t->path);
     if (!has_header(headers, n_headers, "Host"))
         n += (size_t)snprintf(out + n, cap - n, "Host: %s\r\n", t->authority);

@@ -408,11 +408,7 @@ fl_load *fl_load_start(const fl_load_config *cfg, fl_error *err) {
     fl_error_clear(err);
     if (fl_load_config_validate(cfg, err) != 0)
         return NULL;
-    fl_load *load = calloc(1, sizeof(*load));
-    if (!load) {
-        fl_fail(err, FL_EAPPLY, "", "out of memory");
-        return NULL;
-    }
+    fl_load *load = fl_xcalloc(1, sizeof(*load));
     load->epfd = load->stop_fd = load->notify_fd = -1;
     pthread_mutex_init(&load->lock, NULL);
     pthread_condattr_t ca;
@@ -427,12 +423,6 @@ fl_load *fl_load_start(const fl_load_config *cfg, fl_error *err) {
     load->window_service_time = fl_hist_new();
     load->latency = fl_hist_new();
     load->service_time = fl_hist_new();
-    if (!load->cfg || !load->window_latency || !load->window_seen || !load->window_service_time || !load->latency || !load->service_time) {
-        fl_fail(err, FL_EAPPLY, "", "out of memory");
-        release(load);
-        return NULL;
-    }
-
     fl_http_target target;
     if (fl_http_parse_url(load->cfg->url, "url", &target, err) != 0) {
         release(load);
@@ -445,9 +435,7 @@ fl_load *fl_load_start(const fl_load_config *cfg, fl_error *err) {
     fl_http_target_clear(&target);
     memcpy(&addr, &load->client.addr, sizeof(addr));
     socklen_t addr_len = load->client.addr_len;
-    if (resolved != 0 || !load->request) {
-        if (resolved == 0)
-            fl_fail(err, FL_EAPPLY, "", "out of memory");
+    if (resolved != 0) {
         release(load);
         return NULL;
     }
@@ -463,13 +451,8 @@ fl_load *fl_load_start(const fl_load_config *cfg, fl_error *err) {
         return NULL;
     }
     const fl_load_config *c = load->cfg;
-    if (fl_client_init(&load->client, load->epfd, (struct sockaddr *)&addr, addr_len, load->request, load->request_len,
-                       strcmp(c->method, "HEAD") == 0, c->timeout_us * 1000, c->connections, on_request_done,
-                       load) != 0) {
-        fl_fail(err, FL_EAPPLY, "", "out of memory for %u connections", c->connections);
-        release(load);
-        return NULL;
-    }
+    fl_client_init(&load->client, load->epfd, (struct sockaddr *)&addr, addr_len, load->request, load->request_len,
+                   strcmp(c->method, "HEAD") == 0, c->timeout_us * 1000, c->connections, on_request_done, load);
 
     load->closed_loop = isinf(c->rate);
     load->duration_ns = c->duration_us * 1000;

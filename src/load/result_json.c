@@ -30,8 +30,8 @@ static fl_load_window *all_windows(fl_load *load, size_t *n) {
     fl_load_summary s;
     fl_load_snapshot(load, &s);
     size_t cap = s.windows + 1;
-    fl_load_window *w = malloc(cap * sizeof(*w));
-    *n = w ? fl_load_windows(load, 0, w, cap) : 0;
+    fl_load_window *w = fl_xcalloc(cap, sizeof(*w));
+    *n = fl_load_windows(load, 0, w, cap);
     return w;
 }
 

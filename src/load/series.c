@@ -21,28 +21,18 @@ void fl_series_free(fl_series *s) {
     memset(s, 0, sizeof(*s));
 }
 
-/* Grows one of the series' parallel arrays; false when memory is short. */
-static bool grow(void **array, size_t elem, size_t cap) {
-    void *p = realloc(*array, cap * elem);
-    if (p)
-        *array = p;
-    return p != NULL;
-}
+/* Grows one of the series' parallel arrays. */
+static void grow(void **array, size_t elem, size_t cap) { *array = fl_xreallocarray(*array, cap, elem); }
 
 int fl_series_append(fl_series *s, const fl_load_window *w, uint8_t *blob, size_t blob_len, uint8_t *seen,
                      size_t seen_len) {
     if (s->count == s->capacity) {
         size_t cap = s->capacity ? s->capacity * 2 : 64;
-        bool ok = grow((void **)&s->windows, sizeof(*s->windows), cap);
-        ok &= grow((void **)&s->latency_blobs, sizeof(*s->latency_blobs), cap);
-        ok &= grow((void **)&s->latency_blob_lens, sizeof(*s->latency_blob_lens), cap);
-        ok &= grow((void **)&s->seen_blobs, sizeof(*s->seen_blobs), cap);
-        ok &= grow((void **)&s->seen_blob_lens, sizeof(*s->seen_blob_lens), cap);
-        if (!ok) {
-            free(blob);
-            free(seen);
-            return -1;
-        }
+        grow((void **)&s->windows, sizeof(*s->windows), cap);
+        grow((void **)&s->latency_blobs, sizeof(*s->latency_blobs), cap);
+        grow((void **)&s->latency_blob_lens, sizeof(*s->latency_blob_lens), cap);
+        grow((void **)&s->seen_blobs, sizeof(*s->seen_blobs), cap);
+        grow((void **)&s->seen_blob_lens, sizeof(*s->seen_blob_lens), cap);
         s->capacity = cap;
     }
     s->windows[s->count] = *w;

@@ -24,8 +24,6 @@ char *fl_load_window_line(fl_load *load, size_t index) {
     if (fl_load_windows(load, index, &w, 1) != 1)
         return NULL;
     fl_hist *seen = fl_hist_new();
-    if (!seen)
-        return NULL;
     fl_load_window_seen(load, index, seen);
     json_t *pairs = json_array();
     fl_hist_foreach(seen, add_pair, pairs);

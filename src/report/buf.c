@@ -14,7 +14,7 @@ static bool reserve(rp_buf *buf, size_t more) {
     size_t cap = buf->cap ? buf->cap : 4096;
     while (cap < buf->len + more + 1)
         cap *= 2;
-    char *grown = realloc(buf->data, cap);
+    char *grown = fl_xrealloc(buf->data, cap);
     if (!grown) {
         buf->out_of_memory = true;
         return false;

@@ -138,7 +138,7 @@ static void params_text(rp_buf *out, json_t *params, bool escape) {
     json_object_foreach(params, key, value) {
         char *text = NULL;
         if (json_is_string(value))
-            text = strdup(json_string_value(value));
+            text = fl_xstrdup(json_string_value(value));
         else
             text = json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT);
         if (!text)
@@ -334,9 +334,7 @@ static void window_hover(rp_chart *c, const rp_result *r) {
 
 static void latency_chart(rp_buf *out, const rp_result *r, double *mid_t) {
     size_t n = r->n_windows;
-    double *p50 = calloc(n, sizeof(double)), *p99 = calloc(n, sizeof(double)), *max = calloc(n, sizeof(double));
-    if (!p50 || !p99 || !max)
-        goto done;
+    double *p50 = fl_xcalloc(n, sizeof(double)), *p99 = fl_xcalloc(n, sizeof(double)), *max = fl_xcalloc(n, sizeof(double));
     rp_range range;
     rp_range_init(&range);
     for (size_t i = 0; i < n; i++) {
@@ -373,7 +371,6 @@ static void latency_chart(rp_buf *out, const rp_result *r, double *mid_t) {
                                      {"hypothesis bound: green held, red broken", COLOR_NO_DATA, RP_LEGEND_DASH}};
     rp_chart_legend(&c, legend, r->n_faults ? FL_ARRAY_LEN(legend) : 3);
     rp_chart_end(&c);
-done:
     free(p50);
     free(p99);
     free(max);
@@ -381,10 +378,8 @@ done:
 
 static void throughput_charts(rp_buf *out, const rp_result *r, double *mid_t) {
     size_t n = r->n_windows;
-    double *rate = calloc(n, sizeof(double)), *starts = calloc(n, sizeof(double)),
-           *error_pct = calloc(n, sizeof(double));
-    if (!rate || !starts || !error_pct)
-        goto done;
+    double *rate = fl_xcalloc(n, sizeof(double)), *starts = fl_xcalloc(n, sizeof(double)),
+           *error_pct = fl_xcalloc(n, sizeof(double));
     double target = NAN;
     if (r->load) {
         json_t *t = json_object_get(r->load, "rate_target");
@@ -435,7 +430,6 @@ static void throughput_charts(rp_buf *out, const rp_result *r, double *mid_t) {
     const rp_legend_item error_legend[] = {{"errors per window (% of its requests)", COLOR_ERRORS, RP_LEGEND_BAR}};
     rp_chart_legend(&c, error_legend, 1);
     rp_chart_end(&c);
-done:
     free(rate);
     free(starts);
     free(error_pct);
@@ -443,10 +437,8 @@ done:
 
 static void metric_chart(rp_buf *out, const rp_result *r, size_t index) {
     const rp_metric *m = &r->metrics[index];
-    double *t = calloc(m->n_points ? m->n_points : 1, sizeof(double));
-    double *v = calloc(m->n_points ? m->n_points : 1, sizeof(double));
-    if (!t || !v)
-        goto done;
+    double *t = fl_xcalloc(m->n_points ? m->n_points : 1, sizeof(double));
+    double *v = fl_xcalloc(m->n_points ? m->n_points : 1, sizeof(double));
     rp_range range;
     rp_range_init(&range);
     for (size_t i = 0; i < m->n_points; i++) {
@@ -511,7 +503,6 @@ static void metric_chart(rp_buf *out, const rp_result *r, size_t index) {
         legend[n_legend++] = (rp_legend_item){"no value (hover for why)", COLOR_GAP, RP_LEGEND_BAND};
     rp_chart_legend(&c, legend, n_legend);
     rp_chart_end(&c);
-done:
     free(t);
     free(v);
 }
@@ -573,9 +564,7 @@ static void page_header(rp_buf *out, const rp_result *r) {
 }
 
 static void charts_section(rp_buf *out, const rp_result *r) {
-    double *mid_t = calloc(r->n_windows ? r->n_windows : 1, sizeof(double));
-    if (!mid_t)
-        return;
+    double *mid_t = fl_xcalloc(r->n_windows ? r->n_windows : 1, sizeof(double));
     /* A window's numbers describe all of it: draw them at its middle. */
     for (size_t i = 0; i < r->n_windows; i++)
         mid_t[i] = r->windows[i].t_ms + r->windows[i].length_ms / 2;

@@ -33,10 +33,7 @@ typedef struct suite {
 static testcase *add_case(suite *s, const char *classname) {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
-        testcase *grown = realloc(s->cases, cap * sizeof(*grown));
-        if (!grown)
-            return NULL;
-        s->cases = grown;
+        s->cases = fl_xreallocarray(s->cases, cap, sizeof(*s->cases));
         s->cap = cap;
     }
     testcase *c = &s->cases[s->n++];
@@ -111,7 +108,7 @@ static void fault_cases(suite *s, const rp_result *r) {
                      f->error ? f->error : "");
         }
         if (f->verification) {
-            c->details = strdup(f->verification);
+            c->details = fl_xstrdup(f->verification);
         }
 
         c = add_case(s, "faultline.fault");

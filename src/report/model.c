@@ -99,9 +99,7 @@ static int parse_phases(rp_result *r, fl_error *err) {
     size_t n;
     if (opt_array(r->root, "", "phases", &array, &n, err) < 0)
         return -1;
-    r->phases = calloc(n ? n : 1, sizeof(*r->phases));
-    if (!r->phases)
-        return fl_fail(err, FL_EAPPLY, "", "out of memory");
+    r->phases = fl_xcalloc(n ? n : 1, sizeof(*r->phases));
     for (size_t i = 0; i < n; i++) {
         char at[160];
         json_t *o = element(array, i, "", "phases", at, sizeof(at), err);
@@ -142,9 +140,7 @@ static int parse_fault(json_t *o, const char *at, rp_fault *f, fl_error *err) {
     size_t n;
     if (opt_array(o, at, "applied", &ops, &n, err) < 0)
         return -1;
-    f->applied = calloc(n ? n : 1, sizeof(*f->applied));
-    if (!f->applied)
-        return fl_fail(err, FL_EAPPLY, "", "out of memory");
+    f->applied = fl_xcalloc(n ? n : 1, sizeof(*f->applied));
     for (size_t i = 0; i < n; i++) {
         json_t *op = json_array_get(ops, i);
         if (!json_is_string(op)) {
@@ -161,9 +157,7 @@ static int parse_faults(rp_result *r, fl_error *err) {
     size_t n;
     if (opt_array(r->root, "", "faults", &array, &n, err) < 0)
         return -1;
-    r->faults = calloc(n ? n : 1, sizeof(*r->faults));
-    if (!r->faults)
-        return fl_fail(err, FL_EAPPLY, "", "out of memory");
+    r->faults = fl_xcalloc(n ? n : 1, sizeof(*r->faults));
     for (size_t i = 0; i < n; i++) {
         char at[160];
         json_t *o = element(array, i, "", "faults", at, sizeof(at), err);
@@ -181,9 +175,7 @@ static int parse_timeline(rp_result *r, fl_error *err) {
     size_t n;
     if (opt_array(r->root, "", "timeline", &array, &n, err) < 0)
         return -1;
-    r->events = calloc(n ? n : 1, sizeof(*r->events));
-    if (!r->events)
-        return fl_fail(err, FL_EAPPLY, "", "out of memory");
+    r->events = fl_xcalloc(n ? n : 1, sizeof(*r->events));
     for (size_t i = 0; i < n; i++) {
         char at[160];
         json_t *o = element(array, i, "", "timeline", at, sizeof(at), err);
@@ -203,9 +195,7 @@ static int parse_windows(rp_result *r, json_t *series, fl_error *err) {
     size_t n;
     if (opt_array(series, "series", "windows", &array, &n, err) < 0)
         return -1;
-    r->windows = calloc(n ? n : 1, sizeof(*r->windows));
-    if (!r->windows)
-        return fl_fail(err, FL_EAPPLY, "", "out of memory");
+    r->windows = fl_xcalloc(n ? n : 1, sizeof(*r->windows));
     for (size_t i = 0; i < n; i++) {
         char at[160];
         json_t *o = element(array, i, "series", "windows", at, sizeof(at), err);
@@ -245,9 +235,7 @@ static int parse_metrics(rp_result *r, json_t *series, fl_error *err) {
     size_t n;
     if (opt_array(series, "series", "metrics", &array, &n, err) < 0)
         return -1;
-    r->metrics = calloc(n ? n : 1, sizeof(*r->metrics));
-    if (!r->metrics)
-        return fl_fail(err, FL_EAPPLY, "", "out of memory");
+    r->metrics = fl_xcalloc(n ? n : 1, sizeof(*r->metrics));
     for (size_t i = 0; i < n; i++) {
         char at[160];
         json_t *o = element(array, i, "series", "metrics", at, sizeof(at), err);
@@ -261,9 +249,7 @@ static int parse_metrics(rp_result *r, json_t *series, fl_error *err) {
         if (opt_string(o, at, "name", &m->name, err) < 0 || opt_string(o, at, "unit", &m->unit, err) < 0 ||
             opt_array(o, at, "points", &points, &n_points, err) < 0)
             return -1;
-        m->points = calloc(n_points ? n_points : 1, sizeof(*m->points));
-        if (!m->points)
-            return fl_fail(err, FL_EAPPLY, "", "out of memory");
+        m->points = fl_xcalloc(n_points ? n_points : 1, sizeof(*m->points));
         for (size_t j = 0; j < n_points; j++) {
             char point_at[160];
             json_t *p = element(points, j, at, "points", point_at, sizeof(point_at), err);
@@ -302,9 +288,7 @@ static int parse_hypotheses(rp_result *r, fl_error *err) {
     size_t n;
     if (opt_array(r->root, "", "hypotheses", &array, &n, err) < 0)
         return -1;
-    r->hypotheses = calloc(n ? n : 1, sizeof(*r->hypotheses));
-    if (!r->hypotheses)
-        return fl_fail(err, FL_EAPPLY, "", "out of memory");
+    r->hypotheses = fl_xcalloc(n ? n : 1, sizeof(*r->hypotheses));
     for (size_t i = 0; i < n; i++) {
         char at[160];
         json_t *o = element(array, i, "", "hypotheses", at, sizeof(at), err);

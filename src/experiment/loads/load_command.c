@@ -45,7 +45,7 @@ static void close_window(cmdload *cl, int64_t end_us) {
     pthread_mutex_lock(&cl->lock);
     if (cl->n == cl->cap) {
         cl->cap = cl->cap ? cl->cap * 2 : 64;
-        cl->windows = realloc(cl->windows, cl->cap * sizeof(exp_window));
+        cl->windows = fl_xrealloc(cl->windows, cl->cap * sizeof(exp_window));
     }
     cl->windows[cl->n++] = w;
     pthread_mutex_unlock(&cl->lock);
@@ -101,7 +101,7 @@ static void *loop_main(void *arg) {
 static void *cmdload_start(const load_def *def, int64_t t0_mono_us, int64_t t0_wall_us, uint64_t seed,
                            fl_error *err) {
     (void)t0_wall_us, (void)seed;
-    cmdload *cl = calloc(1, sizeof(*cl));
+    cmdload *cl = fl_xcalloc(1, sizeof(*cl));
     cl->def = def;
     cl->t0_mono_us = t0_mono_us;
     cl->hist = fl_hist_new();

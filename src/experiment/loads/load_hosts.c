@@ -67,9 +67,7 @@ static void on_line(void *user, const fl_fleet_result *r, const char *line) {
     host_window hw = {0};
     size_t buckets = 0;
     fl_hist_foreach(rl->scratch, count_bucket, &buckets);
-    hw.pairs = malloc((buckets ? buckets : 1) * 2 * sizeof(int64_t));
-    if (!hw.pairs)
-        return;
+    hw.pairs = fl_xcalloc((buckets ? buckets : 1) * 2, sizeof(int64_t));
     fl_hist_foreach(rl->scratch, collect_pair, &hw);
     host_series *h = &rl->hosts[fleet_thread_index(&rl->ft, r)];
     pthread_mutex_lock(&rl->ft.lock);
@@ -78,13 +76,7 @@ static void on_line(void *user, const fl_fleet_result *r, const char *line) {
     exp_window_from_load(&lw, rl->offset_us, &hw.w);
     if (h->n == h->cap) {
         size_t cap = h->cap ? 2 * h->cap : 64;
-        host_window *grown = realloc(h->w, cap * sizeof(*h->w));
-        if (!grown) {
-            pthread_mutex_unlock(&rl->ft.lock);
-            free(hw.pairs);
-            return;
-        }
-        h->w = grown;
+        h->w = fl_xreallocarray(h->w, cap, sizeof(*h->w));
         h->cap = cap;
     }
     h->w[h->n++] = hw;
@@ -108,7 +100,7 @@ static void hosts_free(void *self);
 
 static void *hosts_start(const load_def *def, int64_t t0_mono_us, int64_t t0_wall_us, uint64_t seed, fl_error *err) {
     (void)t0_wall_us;
-    remote_load *rl = calloc(1, sizeof(*rl));
+    remote_load *rl = fl_xcalloc(1, sizeof(*rl));
     rl->from = def->from;
     rl->t0_mono_us = t0_mono_us;
     rl->offset_us = -1;
@@ -128,32 +120,30 @@ static void *hosts_start(const load_def *def, int64_t t0_mono_us, int64_t t0_wal
     else
         snprintf(rl->rate_each, sizeof(rl->rate_each), "%.6g/s", per_second / (double)rl->plan.n);
     size_t cap = 2 * def->n_http + 12, n = 0;
-    char **words = calloc(cap, sizeof(char *));
-    words[n++] = strdup("load");
-    words[n++] = strdup(def->url_text);
+    char **words = fl_xcalloc(cap, sizeof(char *));
+    words[n++] = fl_xstrdup("load");
+    words[n++] = fl_xstrdup(def->url_text);
     for (size_t i = 0; i < def->n_http; i++) {
         const char *k = def->http_names[i];
         if (strcmp(k, "url") == 0 || strcmp(k, "rate") == 0)
             continue;
         bool file = strcmp(k, "body-file") == 0; /* read on each host: the file must be there */
-        if (asprintf(&words[n++], "--%s", file ? "body" : k) < 0)
-            words[n - 1] = NULL;
+        words[n++] = fl_xasprintf("--%s", file ? "body" : k);
         if (file) {
-            if (asprintf(&words[n++], "@%s", def->http_values[i]) < 0)
-                words[n - 1] = NULL;
+            words[n++] = fl_xasprintf("@%s", def->http_values[i]);
         } else {
-            words[n++] = strdup(def->http_values[i]);
+            words[n++] = fl_xstrdup(def->http_values[i]);
         }
     }
     char d[32];
-    words[n++] = strdup("--rate");
-    words[n++] = strdup(rl->rate_each);
-    words[n++] = strdup("--duration");
-    words[n++] = strdup(fl_format_duration(def->duration_us, d, sizeof(d)));
-    words[n++] = strdup("--stream");
-    words[n++] = strdup("--held");
-    words[n++] = strdup("--quiet");
-    rl->hosts = calloc(rl->plan.n, sizeof(*rl->hosts));
+    words[n++] = fl_xstrdup("--rate");
+    words[n++] = fl_xstrdup(rl->rate_each);
+    words[n++] = fl_xstrdup("--duration");
+    words[n++] = fl_xstrdup(fl_format_duration(def->duration_us, d, sizeof(d)));
+    words[n++] = fl_xstrdup("--stream");
+    words[n++] = fl_xstrdup("--held");
+    words[n++] = fl_xstrdup("--quiet");
+    rl->hosts = fl_xcalloc(rl->plan.n, sizeof(*rl->hosts));
     fl_fanout_opts fo = {
         .hold_stdin = true, .kill_after_us = 5000000, .on_event = on_event, .on_line = on_line, .user = rl};
     /* Every host sends load: a failed one is named, the others go on. */
@@ -161,9 +151,7 @@ static void *hosts_start(const load_def *def, int64_t t0_mono_us, int64_t t0_wal
     rl->plan.max_conc = rl->plan.n;
     rl->scratch = fl_hist_new();
     rl->merge = fl_hist_new();
-    if (!rl->scratch || !rl->merge || fleet_thread_start(&rl->ft, &rl->plan, words, n, &fo, err) != 0) {
-        if (!err->code)
-            fl_fail(err, FL_EAPPLY, "load", "out of memory");
+    if (fleet_thread_start(&rl->ft, &rl->plan, words, n, &fo, err) != 0) {
         hosts_free(rl);
         return NULL;
     }
@@ -194,10 +182,7 @@ static void merge_ready(remote_load *rl) {
         exp_window_latency(&m, rl->merge);
         if (rl->n_merged == rl->cap_merged) {
             size_t cap = rl->cap_merged ? 2 * rl->cap_merged : 64;
-            exp_window *grown = realloc(rl->merged, cap * sizeof(*rl->merged));
-            if (!grown)
-                return;
-            rl->merged = grown;
+            rl->merged = fl_xreallocarray(rl->merged, cap, sizeof(*rl->merged));
             rl->cap_merged = cap;
         }
         rl->merged[rl->n_merged++] = m;

@@ -62,12 +62,7 @@ static void *http_start(const load_def *def, int64_t t0_mono_us, int64_t t0_wall
     fl_load *load = fl_load_start(def->http, err);
     if (!load)
         return NULL;
-    http_load *h = calloc(1, sizeof(*h));
-    if (!h) {
-        fl_load_free(load);
-        fl_fail(err, FL_EAPPLY, "load", "out of memory");
-        return NULL;
-    }
+    http_load *h = fl_xcalloc(1, sizeof(*h));
     h->load = load;
     fl_load_summary sum;
     fl_load_snapshot(load, &sum);

@@ -146,7 +146,7 @@ static void prober_cleanup(sampler *s) {
 }
 
 sampler *probe_sampler_start(const probe_def *probe, series_store *st, int64_t t0_mono_us, fl_error *err) {
-    prober *pr = calloc(1, sizeof(*pr));
+    prober *pr = fl_xcalloc(1, sizeof(*pr));
     pr->def = probe;
     fl_buffer_init(&pr->body, MAX_BODY, true);
     char name[128];
@@ -182,7 +182,7 @@ sampler *probe_sampler_start(const probe_def *probe, series_store *st, int64_t t
             pr->has_re = regcomp(&pr->body_re, probe->body_regex, REG_EXTENDED | REG_NOSUB) == 0;
         }
     }
-    sampler *s = calloc(1, sizeof(*s));
+    sampler *s = fl_xcalloc(1, sizeof(*s));
     s->interval_us = probe->interval_us;
     s->t0_mono_us = t0_mono_us;
     s->store = st;

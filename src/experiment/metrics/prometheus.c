@@ -27,7 +27,7 @@ static int parse_selector(const char *s, const char *end, prom_expr *e, char *wh
         snprintf(why, why_len, "expected a Prometheus metric name after '#'");
         return -1;
     }
-    e->name = strndup(s, (size_t)(p - s));
+    e->name = fl_xstrndup(s, (size_t)(p - s));
     if (p == end)
         return 0;
     if (*p != '{' || end[-1] != '}') {
@@ -55,8 +55,8 @@ static int parse_selector(const char *s, const char *end, prom_expr *e, char *wh
             snprintf(why, why_len, "a label value is not closed with '\"'");
             return -1;
         }
-        e->label_names[e->n_labels] = strndup(l, (size_t)(p - l));
-        e->label_values[e->n_labels] = strndup(v, (size_t)(q - v));
+        e->label_names[e->n_labels] = fl_xstrndup(l, (size_t)(p - l));
+        e->label_values[e->n_labels] = fl_xstrndup(v, (size_t)(q - v));
         e->n_labels++;
         p = q + 1;
         if (p < end && *p == ',')
@@ -74,7 +74,7 @@ int prom_expr_parse(const char *text, prom_expr *e, char *why, size_t why_len) {
                  "#max(NAME), #sum(NAME))");
         return -1;
     }
-    e->url = strndup(text, (size_t)(hash - text));
+    e->url = fl_xstrndup(text, (size_t)(hash - text));
     const char *s = hash + 1, *end = s + strlen(s);
     static const struct {
         const char *fn;
@@ -385,7 +385,7 @@ static void scraper_cleanup(sampler *s) {
 
 sampler *prom_sampler_start(const prom_expr *expr, int64_t interval_us, int64_t timeout_us, series_store *st,
                             size_t series_index, int64_t t0_mono_us, fl_error *err) {
-    scraper *sc = calloc(1, sizeof(*sc));
+    scraper *sc = fl_xcalloc(1, sizeof(*sc));
     sc->expr = expr;
     sc->timeout_us = timeout_us;
     sc->series_index = series_index;
@@ -403,7 +403,7 @@ sampler *prom_sampler_start(const prom_expr *expr, int64_t interval_us, int64_t 
     curl_easy_setopt(sc->curl, CURLOPT_WRITEDATA, &sc->body);
     curl_easy_setopt(sc->curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(sc->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    sampler *s = calloc(1, sizeof(*s));
+    sampler *s = fl_xcalloc(1, sizeof(*s));
     s->interval_us = interval_us;
     s->t0_mono_us = t0_mono_us;
     s->store = st;

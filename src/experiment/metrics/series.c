@@ -32,8 +32,8 @@ size_t store_series(series_store *st, const char *name, metric_unit unit) {
         if (strcmp(st->all[i].name, name) == 0)
             break;
     if (i == st->n) {
-        st->all = realloc(st->all, (st->n + 1) * sizeof(series));
-        st->all[i] = (series){.name = strdup(name), .unit = unit};
+        st->all = fl_xrealloc(st->all, (st->n + 1) * sizeof(series));
+        st->all[i] = (series){.name = fl_xstrdup(name), .unit = unit};
         st->n++;
     }
     pthread_mutex_unlock(&st->lock);
@@ -52,7 +52,7 @@ void store_add(series_store *st, size_t index, sample s) {
     series *se = &st->all[index];
     if (se->n == se->cap) {
         se->cap = se->cap ? se->cap * 2 : 64;
-        se->samples = realloc(se->samples, se->cap * sizeof(sample));
+        se->samples = fl_xrealloc(se->samples, se->cap * sizeof(sample));
     }
     se->samples[se->n++] = s;
     pthread_mutex_unlock(&st->lock);
@@ -93,7 +93,7 @@ size_t store_copy(series_store *st, size_t index, size_t from, sample **out) {
     pthread_mutex_lock(&st->lock);
     series *se = &st->all[index];
     size_t n = se->n > from ? se->n - from : 0;
-    *out = malloc((n ? n : 1) * sizeof(sample));
+    *out = fl_xmalloc((n ? n : 1) * sizeof(sample));
     if (n)
         memcpy(*out, se->samples + from, n * sizeof(sample));
     pthread_mutex_unlock(&st->lock);

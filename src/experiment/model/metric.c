@@ -70,7 +70,7 @@ static int parse_probe_metric(fl_experiment *exp, const char *text, metric_ref *
 
 int metric_parse(fl_experiment *exp, const char *text, metric_ref *out, char *why, size_t why_len) {
     memset(out, 0, sizeof(*out));
-    out->text = strdup(text);
+    out->text = fl_xstrdup(text);
     for (size_t i = 0; i < FL_ARRAY_LEN(load_metrics); i++)
         if (strcmp(text, load_metrics[i].name) == 0) {
             out->kind = load_metrics[i].kind;
@@ -92,7 +92,7 @@ int metric_parse(fl_experiment *exp, const char *text, metric_ref *out, char *wh
         if (out->prom >= 0) {
             prom_expr_free(&e);
         } else {
-            exp->proms = realloc(exp->proms, (exp->n_proms + 1) * sizeof(prom_expr));
+            exp->proms = fl_xrealloc(exp->proms, (exp->n_proms + 1) * sizeof(prom_expr));
             exp->proms[exp->n_proms] = e;
             out->prom = (int)exp->n_proms++;
         }

@@ -184,7 +184,7 @@ static int get_string(pctx *c, yaml_node_t *map, const char *path, const char *k
     if (found <= 0)
         return found;
     free(*out);
-    *out = strdup(text);
+    *out = fl_xstrdup(text);
     return 1;
 }
 
@@ -262,7 +262,7 @@ static int parse_argv(pctx *c, yaml_node_t *v, const char *path, char ***argv, s
     size_t n = (size_t)(v->data.sequence.items.top - v->data.sequence.items.start);
     if (n == 0)
         return fail_at(c, v, path, "an empty command; give [program, arguments...]");
-    char **out = calloc(n + 1, sizeof(char *));
+    char **out = fl_xcalloc(n + 1, sizeof(char *));
     for (size_t i = 0; i < n; i++) {
         char p[256];
         const char *text = NULL;
@@ -271,7 +271,7 @@ static int parse_argv(pctx *c, yaml_node_t *v, const char *path, char ***argv, s
             exp_free_argv(out, i);
             return -1;
         }
-        out[i] = strdup(text);
+        out[i] = fl_xstrdup(text);
     }
     if (!*out[0]) {
         exp_free_argv(out, n);
@@ -304,20 +304,17 @@ void target_def_free(target_def *t) {
 /* The inventory path relative to the experiment file's folder. */
 static char *relative_to_file(const char *file, const char *path) {
     const char *slash = strrchr(file, '/');
-    char *out = NULL;
     if (path[0] == '/' || !slash)
-        return strdup(path);
-    if (asprintf(&out, "%.*s/%s", (int)(slash - file), file, path) < 0)
-        return NULL;
-    return out;
+        return fl_xstrdup(path);
+    return fl_xasprintf("%.*s/%s", (int)(slash - file), file, path);
 }
 
 /* Appends a (name, value) pair to two parallel arrays. */
 static void pair_add(char ***names, char ***values, size_t *n, const char *name, const char *value) {
-    *names = realloc(*names, (*n + 1) * sizeof(char *));
-    *values = realloc(*values, (*n + 1) * sizeof(char *));
-    (*names)[*n] = strdup(name);
-    (*values)[*n] = strdup(value);
+    *names = fl_xrealloc(*names, (*n + 1) * sizeof(char *));
+    *values = fl_xrealloc(*values, (*n + 1) * sizeof(char *));
+    (*names)[*n] = fl_xstrdup(name);
+    (*values)[*n] = fl_xstrdup(value);
     (*n)++;
 }
 
@@ -405,7 +402,7 @@ static int parse_ssm_target(pctx *c, yaml_node_t *v, const char *path, target_de
             break;
         }
         if (config)
-            *(key[0] == 'r' ? &t->ssm_region : key[0] == 'p' ? &t->ssm_profile : &t->ssm_endpoint) = strdup(text);
+            *(key[0] == 'r' ? &t->ssm_region : key[0] == 'p' ? &t->ssm_profile : &t->ssm_endpoint) = fl_xstrdup(text);
         else
             ssm_add(t, key, text);
     }
@@ -444,7 +441,7 @@ static int parse_target(pctx *c, yaml_node_t *v, const char *path, const target_
     static const char *const load_keys[] = {"inventory", "select", "mode", "seed", NULL};
     if (want_kind(c, v, path, YAML_MAPPING_NODE) != 0 || check_keys(c, v, path, ssh_only ? load_keys : keys) != 0)
         return -1;
-    target_def *t = calloc(1, sizeof(*t));
+    target_def *t = fl_xcalloc(1, sizeof(*t));
     *out = t;
     t->mark = mark_of(v);
     char p[256];
@@ -484,7 +481,7 @@ static int parse_target(pctx *c, yaml_node_t *v, const char *path, const target_
         if (!inherit || inherit->kind != TARGET_SSH)
             return fail_at(c, v, path, "inventory: missing; the inventory file of the hosts (docs/fleet.md)");
         t->inv = inherit->inv;
-        t->inventory = strdup(inherit->inventory);
+        t->inventory = fl_xstrdup(inherit->inventory);
     } else {
         char *file = relative_to_file(c->file, t->inventory);
         fl_error e;
@@ -556,9 +553,9 @@ static int parse_load_http(pctx *c, yaml_node_t *v, load_def *load) {
             return fail_lib(c, val, path, &e);
         http_option_add(load, key, text);
         if (strcmp(key, "url") == 0)
-            load->url_text = strdup(text);
+            load->url_text = fl_xstrdup(text);
         if (strcmp(key, "rate") == 0)
-            load->rate_text = strdup(text);
+            load->rate_text = fl_xstrdup(text);
     }
     if (!load->url_text)
         return fail_at(c, v, "load.http", "url: missing; e.g. url: http://127.0.0.1:8080/");
@@ -770,7 +767,7 @@ static int parse_step(pctx *c, yaml_node_t *v, const char *path, size_t index) {
     } else {
         char def[80];
         snprintf(def, sizeof(def), "%s-%zu", st->attack, index + 1);
-        st->name = strdup(def);
+        st->name = fl_xstrdup(def);
     }
     if (get_duration(c, v, path, "start", 0, &st->start_us) < 0)
         return -1;
@@ -877,7 +874,7 @@ static int parse_step(pctx *c, yaml_node_t *v, const char *path, size_t index) {
     if (info->observe != FL_OBSERVE_NONE && nh == 1 && np == 1 && strchr(host, '/') == NULL &&
         strchr(port, '-') == NULL) {
         st->observe = info->observe;
-        st->verify_host = strdup(host);
+        st->verify_host = fl_xstrdup(host);
         st->verify_port = atoi(port);
         int nd;
         const char *delay = param_value(st, "delay", &nd);
@@ -942,7 +939,7 @@ static int parse_condition(pctx *c, yaml_node_t *v, const char *path, condition_
             return fail_at(c, v, path, "probe: %s already means 'the probe's checks hold'; remove the bound", text);
         cd->bound = BOUND_ABOVE;
         cd->threshold = 0;
-        cd->threshold_text = strdup("0");
+        cd->threshold_text = fl_xstrdup("0");
     } else {
         if (!metric)
             return fail_at(c, v, path, "metric: missing; e.g. metric: load.latency.p99");
@@ -967,7 +964,7 @@ static int parse_condition(pctx *c, yaml_node_t *v, const char *path, condition_
             return -1;
         if (metric_threshold(&cd->metric, text, &cd->threshold, why, sizeof(why)) != 0)
             return fail_at(c, b, p, "%s", why);
-        cd->threshold_text = strdup(text);
+        cd->threshold_text = fl_xstrdup(text);
     }
     yaml_node_t *phase = get(c, v, "phase"), *during = get(c, v, "during");
     if (phase && during)
@@ -994,7 +991,7 @@ static int parse_condition(pctx *c, yaml_node_t *v, const char *path, condition_
         char n[256];
         snprintf(n, sizeof(n), "%s %s %s%s%s", cd->metric.text, bn[cd->bound], cd->threshold_text, is_stop ? "" : " ",
                  is_stop ? "" : (cd->phase == PHASE_STEP ? c->exp->steps[cd->step].name : pn[cd->phase]));
-        cd->name = strdup(n);
+        cd->name = fl_xstrdup(n);
     }
     return 0;
 }
@@ -1025,7 +1022,7 @@ static int parse_rollback(pctx *c, yaml_node_t *v, const char *path, rollback_de
             if (want_kind(c, list_, key, YAML_SEQUENCE_NODE) != 0)                                                     \
                 return -1;                                                                                             \
             size_t n_ = (size_t)(list_->data.sequence.items.top - list_->data.sequence.items.start);                   \
-            array = calloc(n_ ? n_ : 1, sizeof(*array));                                                               \
+            array = fl_xcalloc(n_ ? n_ : 1, sizeof(*array));                                                               \
             for (size_t i_ = 0; i_ < n_; i_++) {                                                                       \
                 char ipath[64];                                                                                        \
                 snprintf(ipath, sizeof(ipath), "%s[%zu]", key, i_);                                                    \
@@ -1151,8 +1148,8 @@ static int parse_root(pctx *c, yaml_node_t *root) {
 
 fl_experiment *fl_experiment_parse(const char *text, size_t len, const char *name, fl_error *err) {
     fl_error_clear(err);
-    fl_experiment *exp = calloc(1, sizeof(*exp));
-    exp->file = strdup(name ? name : "experiment");
+    fl_experiment *exp = fl_xcalloc(1, sizeof(*exp));
+    exp->file = fl_xstrdup(name ? name : "experiment");
     fl_mark bound;
     char why[100];
     if (fl_yaml_bounded(text, len, false, &bound.line, &bound.column, why, sizeof(why)) != 0) {
@@ -1190,7 +1187,7 @@ fl_experiment *fl_experiment_parse(const char *text, size_t len, const char *nam
         }
         if (rc == 0) {
             size_t n_nodes = (size_t)(doc.nodes.top - doc.nodes.start);
-            pctx c = {.doc = &doc, .file = exp->file, .err = err, .visited = calloc(n_nodes + 1, 1), .exp = exp};
+            pctx c = {.doc = &doc, .file = exp->file, .err = err, .visited = fl_xcalloc(n_nodes + 1, 1), .exp = exp};
             rc = parse_root(&c, root);
             free(c.visited);
         }
@@ -1218,7 +1215,7 @@ fl_experiment *fl_experiment_load(const char *path, fl_error *err) {
         fl_fail(err, FL_EINVAL, "", "%s: is a directory, not an experiment file", path);
         return NULL;
     }
-    char *buf = malloc(MAX_FILE_BYTES + 1);
+    char *buf = fl_xmalloc(MAX_FILE_BYTES + 1);
     size_t n = fread(buf, 1, MAX_FILE_BYTES + 1, f);
     int read_error = ferror(f) ? errno : 0;
     fclose(f);

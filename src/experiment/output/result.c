@@ -16,7 +16,7 @@ static json_t *lines_array(const char *text) {
     for (const char *p = text ? text : ""; *p;) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        char *line = strndup(p, len);
+        char *line = fl_xstrndup(p, len);
         json_array_append_new(a, json_string(line));
         free(line);
         p += len + (nl ? 1 : 0);

@@ -37,11 +37,11 @@ int fleet_thread_start(fleet_thread *ft, fl_fleet_plan *plan, char **words, size
     ft->plan = plan;
     ft->words = words;
     ft->n_words = n_words;
-    ft->res = calloc(plan->n ? plan->n : 1, sizeof(*ft->res));
+    ft->res = fl_xcalloc(plan->n ? plan->n : 1, sizeof(*ft->res));
     for (size_t i = 0; i < plan->n; i++) /* readable before the thread fills them */
         ft->res[i] = (fl_fleet_result){.host = plan->hosts[i], .exit_code = -1};
     pthread_mutex_init(&ft->lock, NULL);
-    thread_args *ta = calloc(1, sizeof(*ta));
+    thread_args *ta = fl_xcalloc(1, sizeof(*ta));
     ta->ft = ft;
     ta->opts = *opts;
     ta->opts.stop = &ft->stop;

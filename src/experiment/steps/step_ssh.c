@@ -61,11 +61,8 @@ static void on_event(void *user, const fl_fleet_result *r, const char *event) {
 }
 
 static void *ssh_create(const step_def *st, uint64_t seed, fl_error *err) {
-    ssh_fault *sf = calloc(1, sizeof(*sf));
-    if (!sf) {
-        fl_fail(err, FL_EAPPLY, "targets", "out of memory");
-        return NULL;
-    }
+    (void)err; /* nothing can fail before it starts */
+    ssh_fault *sf = fl_xcalloc(1, sizeof(*sf));
     sf->st = st;
     sf->seed = seed;
     sf->target = st->target;
@@ -80,23 +77,22 @@ static int ssh_start(void *self, fl_error *err) {
         return -1;
     /* The words are the ones the parser validated with fl_spec_set. */
     size_t cap = 2 * st->n_params + 10, n = 0;
-    char **words = calloc(cap, sizeof(char *));
-    words[n++] = strdup("attack");
-    words[n++] = strdup(st->attack);
+    char **words = fl_xcalloc(cap, sizeof(char *));
+    words[n++] = fl_xstrdup("attack");
+    words[n++] = fl_xstrdup(st->attack);
     for (size_t i = 0; i < st->n_params; i++) {
         const fl_param_spec *ps = fl_attack_param(st->attack, st->param_names[i]);
-        if (asprintf(&words[n++], "--%s", st->param_names[i]) < 0)
-            words[n - 1] = NULL;
+        words[n++] = fl_xasprintf("--%s", st->param_names[i]);
         if (!ps || ps->type != FL_PARAM_BOOL)
-            words[n++] = strdup(st->param_values[i]);
+            words[n++] = fl_xstrdup(st->param_values[i]);
     }
     char d[32], l[32];
-    words[n++] = strdup("--duration");
-    words[n++] = strdup(fl_format_duration(st->duration_us, d, sizeof(d)));
-    words[n++] = strdup("--lease");
-    words[n++] = strdup(fl_format_duration(sf->lease_us, l, sizeof(l)));
-    words[n++] = strdup("--json");
-    sf->rows = calloc(sf->plan.n ? sf->plan.n : 1, sizeof(*sf->rows));
+    words[n++] = fl_xstrdup("--duration");
+    words[n++] = fl_xstrdup(fl_format_duration(st->duration_us, d, sizeof(d)));
+    words[n++] = fl_xstrdup("--lease");
+    words[n++] = fl_xstrdup(fl_format_duration(sf->lease_us, l, sizeof(l)));
+    words[n++] = fl_xstrdup("--json");
+    sf->rows = fl_xcalloc(sf->plan.n ? sf->plan.n : 1, sizeof(*sf->rows));
     fl_fanout_opts fo = {.heartbeat_us = sf->lease_us / 3,
                          .hold_stdin = true,
                          .kill_after_us = sf->lease_us + 5000000,
@@ -169,7 +165,7 @@ static int ssh_applied(void *self, step_outcome *out) {
     ssh_summary(sf, summary, sizeof(summary));
     if (why[0]) /* applied, with failures within max-errors */
         snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary), "; failed within max-errors: %s", why);
-    out->applied_text = strdup(summary);
+    out->applied_text = fl_xstrdup(summary);
     return 1;
 }
 

@@ -46,12 +46,8 @@ int remote_ssm_config(const target_def *t, fl_ssm_config *cfg, fl_error *err) {
 }
 
 static void *ssm_create(const step_def *st, uint64_t seed, fl_error *err) {
-    (void)seed; /* SSM selects the instances itself (tags, MaxConcurrency) */
-    ssm_fault *sf = calloc(1, sizeof(*sf));
-    if (!sf) {
-        fl_fail(err, FL_EAPPLY, "targets", "out of memory");
-        return NULL;
-    }
+    (void)err, (void)seed; /* nothing can fail before it starts; SSM selects the instances itself (tags, MaxConcurrency) */
+    ssm_fault *sf = fl_xcalloc(1, sizeof(*sf));
     sf->st = st;
     sf->poll_us = st->target->ssm_poll_us;
     return sf;
@@ -114,7 +110,7 @@ static int ssm_applied(void *self, step_outcome *out) {
     ssm_summary(sf, summary, sizeof(summary));
     if (why[0])
         snprintf(summary + strlen(summary), sizeof(summary) - strlen(summary), "; %s", why);
-    out->applied_text = strdup(summary);
+    out->applied_text = fl_xstrdup(summary);
     return 1;
 }
 
