@@ -150,22 +150,16 @@ static void print_json_result(const fl_fault *fault, fl_spec *spec, const char *
 
 /* The lease: every line on stdin renews it; EOF (the controller or its ssh
  * connection is gone) or no line within lease_us ends the fault. Returns why
- * it ended early, or NULL. */
-/* The lease runs on the boot clock: a wall clock step (NTP, an operator)
- * neither ends it early nor keeps a cut-off host's fault past it. */
-static int64_t lease_clock_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_BOOTTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
+ * it ended early, or NULL. The lease runs on the boot clock: a wall clock
+ * step (NTP, an operator) neither ends it early nor keeps a cut-off host's
+ * fault past it. */
 static const char *lease_wait(fl_fault *fault, int64_t lease_us, int *ended_by_itself, fl_error *err) {
-    int64_t deadline = lease_clock_us() + lease_us;
+    int64_t deadline = fl_boot_us() + lease_us;
     bool open_in = true;
     while (!cli_stop_signal) {
         if ((*ended_by_itself = fl_fault_wait(fault, open_in ? 0 : 100, err)) != 0)
             return NULL;
-        int64_t now = lease_clock_us();
+        int64_t now = fl_boot_us();
         if (now >= deadline)
             return "lease expired";
         if (!open_in)
@@ -177,7 +171,7 @@ static const char *lease_wait(fl_fault *fault, int64_t lease_us, int *ended_by_i
             char buf[256];
             ssize_t got = read(0, buf, sizeof(buf));
             if (got > 0 && memchr(buf, '\n', (size_t)got))
-                deadline = lease_clock_us() + lease_us;
+                deadline = fl_boot_us() + lease_us;
             else if (got == 0 || (got < 0 && errno != EINTR && errno != EAGAIN))
                 return "lease holder gone (stdin closed)";
         } else if (r < 0 && errno != EINTR) {

@@ -327,9 +327,9 @@ static int run_fleet_attack(fleet_attack *fa, const fleet_plan *p) {
                          .on_event = on_event,
                          .user = &fa->o};
     fl_error err;
-    int64_t t0 = fl_fleet_mono_us();
+    int64_t t0 = fl_mono_us();
     int errors = fl_fanout(p->hosts, p->n, build_remote, &fa->w, &fo, res, &err);
-    int rc = errors < 0 ? cli_fail(&err) : report_attack(fa, p, res, errors, fl_fleet_mono_us() - t0);
+    int rc = errors < 0 ? cli_fail(&err) : report_attack(fa, p, res, errors, fl_mono_us() - t0);
     fl_fleet_results_free(res, p->n);
     free(res);
     return rc;

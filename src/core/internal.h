@@ -6,9 +6,11 @@
 #include "faultline.h"
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define FL_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 /* A number macro as a string literal, for the bounds of parameter tables:
@@ -38,8 +40,17 @@ int fl_fail(fl_error *err, int code, const char *field, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void fl_error_clear(fl_error *err);
 
-/* ---- time ---- */
+/* ---- time ----
+ * The library's one monotonic clock (CLOCK_MONOTONIC): durations, timeouts,
+ * pacing and sampling within a process. fl_mono_ns is the same clock at the
+ * resolution the load's pacer needs. */
 int64_t fl_mono_us(void);
+int64_t fl_mono_ns(void);
+/* A condition variable whose timed waits run on that clock, and the
+ * absolute time `from_now_us` from now (now if <= 0) to give
+ * pthread_cond_timedwait on it. */
+void fl_mono_cond_init(pthread_cond_t *cond);
+struct timespec fl_mono_deadline(int64_t from_now_us);
 /* CLOCK_BOOTTIME (counts suspend) without this process's time namespace
  * offset: comparable between processes, unaffected by wall clock steps.
  * Every lifetime (fault expiry, lease, hung supervisor) is measured on it. */

@@ -47,7 +47,39 @@ static int64_t clock_us(clockid_t id)
 }
 
 int64_t fl_wall_us(void) { return clock_us(CLOCK_REALTIME); }
+
+int64_t fl_mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 int64_t fl_mono_us(void) { return clock_us(CLOCK_MONOTONIC); }
+
+void fl_mono_cond_init(pthread_cond_t *cond)
+{
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(cond, &attr);
+    pthread_condattr_destroy(&attr);
+}
+
+struct timespec fl_mono_deadline(int64_t from_now_us)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (from_now_us <= 0)
+        return ts;
+    ts.tv_sec += from_now_us / 1000000;
+    ts.tv_nsec += (long)(from_now_us % 1000000) * 1000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    return ts;
+}
 
 /* A time namespace (Linux 5.6+) shifts CLOCK_MONOTONIC, CLOCK_BOOTTIME and
  * the start times in /proc/PID/stat by its offsets, as seen by whoever

@@ -22,7 +22,7 @@ static int wait_child(pid_t pid, int64_t deadline_us, bool *timed_out) {
             break;
         if (r < 0 && errno != EINTR)
             return -1;
-        if (!*timed_out && exp_mono_us() >= deadline_us) {
+        if (!*timed_out && fl_mono_us() >= deadline_us) {
             *timed_out = true;
             kill(-pid, SIGKILL);
             kill(pid, SIGKILL);
@@ -42,7 +42,7 @@ int exp_run_command(char *const *argv, int64_t timeout_us, char *out, size_t out
         snprintf(why, why_len, "pipe: %s", strerror(errno));
         return -1;
     }
-    int64_t deadline = exp_mono_us() + timeout_us;
+    int64_t deadline = fl_mono_us() + timeout_us;
     pid_t pid = fork();
     if (pid < 0) {
         snprintf(why, why_len, "fork: %s", strerror(errno));
@@ -82,7 +82,7 @@ int exp_run_command(char *const *argv, int64_t timeout_us, char *out, size_t out
         close(outp[1]);
         out[0] = 0;
         for (;;) {
-            int64_t left = deadline - exp_mono_us();
+            int64_t left = deadline - fl_mono_us();
             if (left <= 0)
                 break;
             struct pollfd pfd = {.fd = outp[0], .events = POLLIN};

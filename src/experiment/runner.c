@@ -26,7 +26,7 @@
 #define APPLY_TIMEOUT_US (60 * 1000000LL) /* a step not applied by then has failed */
 #define LOAD_OVERRUN_US (30 * 1000000LL)  /* a load that does not end: never wait for ever */
 
-int64_t run_now(const run_state *rs) { return exp_mono_us() - rs->t0_mono_us; }
+int64_t run_now(const run_state *rs) { return fl_mono_us() - rs->t0_mono_us; }
 
 void run_event(run_state *rs, const char *event, const char *fault, const char *detail) {
     int64_t t = run_now(rs);
@@ -453,7 +453,7 @@ static int run_init(run_state *rs, fl_experiment *exp, const fl_run_options *opt
         if (!sr->self)
             snprintf(sr->error, sizeof(sr->error), "%s", e.message);
     }
-    rs->t0_mono_us = exp_mono_us();
+    rs->t0_mono_us = fl_mono_us();
     rs->t0_wall_us = fl_wall_us();
     run_event(rs, "phase", NULL, "before");
     start_samplers(rs, err);

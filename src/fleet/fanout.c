@@ -17,12 +17,6 @@
 #include <time.h>
 #include <unistd.h>
 
-int64_t fl_fleet_mono_us(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 typedef struct slot {
     pid_t pid;
     int in, out, err; /* -1 when closed */
@@ -147,12 +141,12 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
     size_t next = 0, running = 0, errors = 0, done = 0;
     size_t maxc = o->max_concurrency ? o->max_concurrency : n;
     bool stop_launching = false, stopping = false;
-    int64_t stop_at = 0, last_beat = fl_fleet_mono_us();
+    int64_t stop_at = 0, last_beat = fl_mono_us();
     while (done < n) {
         if (o->stop && *o->stop && !stopping) {
             stopping = true;
             stop_launching = true;
-            stop_at = fl_fleet_mono_us();
+            stop_at = fl_mono_us();
             for (size_t i = 0; i < n; i++)
                 close_fd(&slots[i].in); /* EOF: the remote faultline rolls back now */
         }
@@ -161,7 +155,7 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
             size_t i = next++;
             char *remote = build(hosts[i], build_user);
             char **argv = remote ? fl_ssh_argv(hosts[i], dir, remote) : NULL;
-            res[i].start_us = fl_fleet_mono_us();
+            res[i].start_us = fl_mono_us();
             if (!argv || spawn(argv, &slots[i], o->hold_stdin || o->heartbeat_us) != 0) {
                 res[i].state = FL_HOST_FAILED;
                 res[i].err_text = fl_xstrdup(remote ? "cannot start ssh" : "cannot build the remote command");
@@ -222,7 +216,7 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
                     if (!r->first && memchr(s->obuf, '\n', s->olen)) {
                         r->first = line_at(s->obuf, false);
                         if (r->first) {
-                            r->applied_us = fl_fleet_mono_us();
+                            r->applied_us = fl_mono_us();
                             if (o->on_event)
                                 o->on_event(o->user, r, "first");
                         }
@@ -240,7 +234,7 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
         free(pf);
         free(who);
         /* Heartbeats. */
-        int64_t now = fl_fleet_mono_us();
+        int64_t now = fl_mono_us();
         if (o->heartbeat_us && !stopping && now - last_beat >= o->heartbeat_us) {
             last_beat = now;
             for (size_t i = 0; i < n; i++)
@@ -256,11 +250,11 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
             if (!s->exited && waitpid(s->pid, &st, WNOHANG) == s->pid) {
                 s->exited = true;
                 s->status = st;
-                s->exited_us = fl_fleet_mono_us();
+                s->exited_us = fl_mono_us();
             }
             /* Output pipes may be held by a ControlPersist master that ssh
              * forked: stop reading shortly after the child is gone. */
-            if (s->exited && fl_fleet_mono_us() - s->exited_us > 300000) {
+            if (s->exited && fl_mono_us() - s->exited_us > 300000) {
                 close_fd(&s->out);
                 close_fd(&s->err);
             }
@@ -268,7 +262,7 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
                 fl_fleet_result *r = &res[i];
                 s->finished = true;
                 close_fd(&s->in);
-                r->end_us = fl_fleet_mono_us();
+                r->end_us = fl_mono_us();
                 r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
                 r->out = s->obuf ? s->obuf : fl_xstrdup("");
                 s->obuf = NULL;
@@ -290,7 +284,7 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
                     stop_launching = true;
             }
         }
-        if (stopping && o->kill_after_us && fl_fleet_mono_us() - stop_at > o->kill_after_us) {
+        if (stopping && o->kill_after_us && fl_mono_us() - stop_at > o->kill_after_us) {
             for (size_t i = 0; i < n; i++)
                 if (slots[i].pid > 0 && !slots[i].exited && !slots[i].finished)
                     kill(slots[i].pid, SIGTERM); /* only the ssh processes we started */

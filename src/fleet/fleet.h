@@ -114,8 +114,6 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
               const fl_fanout_opts *opts, fl_fleet_result *results, fl_error *err);
 void fl_fleet_results_free(fl_fleet_result *results, size_t n);
 
-int64_t fl_fleet_mono_us(void);
-
 /* ---- plans (plan.c) ---- */
 /* What selects hosts: the inventory file, a filter, a mode, an optional
  * seed, and the limits as text ("N" or "P%"); NULL members take defaults

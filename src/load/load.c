@@ -29,12 +29,6 @@
 #define STOP_EVENT UINT64_MAX /* epoll data of the stop eventfd */
 #define EVENTS_PER_WAIT 256
 
-static int64_t mono_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static int64_t ns_to_us(int64_t ns) { return (ns + 500) / 1000; }
 
 const char *fl_load_error_name(fl_load_error_class cls) {
@@ -315,7 +309,7 @@ static void *load_thread(void *arg) {
     /* The default 50 us timer slack would delay every paced send. */
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
     struct epoll_event events[EVENTS_PER_WAIT];
-    int64_t now = mono_ns();
+    int64_t now = fl_mono_ns();
     for (;;) {
         while (now >= load->window_start_ns + load->window_ns)
             close_window(load, load->window_start_ns + load->window_ns, false);
@@ -327,7 +321,7 @@ static void *load_thread(void *arg) {
         if (schedule_done(load, now))
             break;
         int n = wait_events(load->epfd, events, next_wakeup(load, now) - now);
-        now = mono_ns();
+        now = fl_mono_ns();
         for (int i = 0; i < n; i++) {
             if (events[i].data.u64 == STOP_EVENT)
                 atomic_store(&load->stop_requested, true);
@@ -411,11 +405,7 @@ fl_load *fl_load_start(const fl_load_config *cfg, fl_error *err) {
     fl_load *load = fl_xcalloc(1, sizeof(*load));
     load->epfd = load->stop_fd = load->notify_fd = -1;
     pthread_mutex_init(&load->lock, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&load->changed, &ca);
-    pthread_condattr_destroy(&ca);
+    fl_mono_cond_init(&load->changed);
     fl_series_init(&load->series);
     load->cfg = fl_load_config_copy(cfg);
     load->window_latency = fl_hist_new();
@@ -459,7 +449,7 @@ fl_load *fl_load_start(const fl_load_config *cfg, fl_error *err) {
     load->timeout_ns = c->timeout_us * 1000;
     load->late_after_ns = c->late_after_us * 1000;
     load->window_ns = c->window_us * 1000;
-    load->start_ns = mono_ns();
+    load->start_ns = fl_mono_ns();
     load->start_wall_us = fl_wall_us();
     load->window_start_ns = load->start_ns;
     load->send_cutoff_ns = load->start_ns + load->duration_ns + load->timeout_ns;
@@ -495,16 +485,7 @@ int fl_load_wait(fl_load *load, int timeout_ms) {
     pthread_mutex_lock(&load->lock);
     uint64_t seen = load->generation;
     if (!load->published.finished && timeout_ms != 0) {
-        struct timespec deadline;
-        clock_gettime(CLOCK_MONOTONIC, &deadline);
-        if (timeout_ms > 0) {
-            deadline.tv_sec += timeout_ms / 1000;
-            deadline.tv_nsec += (long)(timeout_ms % 1000) * 1000000;
-            if (deadline.tv_nsec >= 1000000000) {
-                deadline.tv_sec++;
-                deadline.tv_nsec -= 1000000000;
-            }
-        }
+        struct timespec deadline = fl_mono_deadline((int64_t)timeout_ms * 1000);
         while (load->generation == seen && !load->published.finished) {
             int rc = timeout_ms > 0 ? pthread_cond_timedwait(&load->changed, &load->lock, &deadline)
                                     : pthread_cond_wait(&load->changed, &load->lock);

@@ -63,12 +63,12 @@ static void *loop_main(void *arg) {
     cmdload *cl = arg;
     const load_def *d = cl->def;
     while (!cl->stop) {
-        int64_t start = exp_mono_us();
+        int64_t start = fl_mono_us();
         if (start - cl->t0_mono_us >= d->duration_us)
             break;
         char why[256];
         int status = exp_run_command(d->argv, d->timeout_us, NULL, 0, why, sizeof(why));
-        int64_t end = exp_mono_us();
+        int64_t end = fl_mono_us();
         close_due_windows(cl, end - cl->t0_mono_us);
         cl->cur.requests++;
         cl->cur.sent++;
@@ -86,7 +86,7 @@ static void *loop_main(void *arg) {
         for (int64_t slept = 0; slept < d->interval_us && !cl->stop; slept += 10000)
             usleep((useconds_t)(d->interval_us - slept < 10000 ? d->interval_us - slept : 10000));
     }
-    int64_t now = exp_mono_us() - cl->t0_mono_us;
+    int64_t now = fl_mono_us() - cl->t0_mono_us;
     if (now > d->duration_us)
         now = d->duration_us;
     close_due_windows(cl, now);
@@ -105,7 +105,7 @@ static void *cmdload_start(const load_def *def, int64_t t0_mono_us, int64_t t0_w
     cl->def = def;
     cl->t0_mono_us = t0_mono_us;
     cl->hist = fl_hist_new();
-    cl->cur.t_us = exp_mono_us() - t0_mono_us;
+    cl->cur.t_us = fl_mono_us() - t0_mono_us;
     pthread_mutex_init(&cl->lock, NULL);
     if (pthread_create(&cl->thread, NULL, loop_main, cl) != 0) {
         fl_hist_free(cl->hist);

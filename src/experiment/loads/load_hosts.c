@@ -72,7 +72,7 @@ static void on_line(void *user, const fl_fleet_result *r, const char *line) {
     host_series *h = &rl->hosts[fleet_thread_index(&rl->ft, r)];
     pthread_mutex_lock(&rl->ft.lock);
     if (rl->offset_us < 0) /* the line arrives when its window closes */
-        rl->offset_us = fl_fleet_mono_us() - rl->t0_mono_us - (lw.start_us + lw.length_us);
+        rl->offset_us = fl_mono_us() - rl->t0_mono_us - (lw.start_us + lw.length_us);
     exp_window_from_load(&lw, rl->offset_us, &hw.w);
     if (h->n == h->cap) {
         size_t cap = h->cap ? 2 * h->cap : 64;

@@ -34,9 +34,9 @@ int64_t tcp_connect_time(const char *host, int port, int64_t timeout_us, char *w
         freeaddrinfo(res);
         return -1;
     }
-    int64_t start = exp_mono_us(), result = -1;
+    int64_t start = fl_mono_us(), result = -1;
     if (connect(fd, res->ai_addr, res->ai_addrlen) == 0) {
-        result = exp_mono_us() - start;
+        result = fl_mono_us() - start;
     } else if (errno == EINPROGRESS) {
         struct pollfd pfd = {.fd = fd, .events = POLLOUT};
         int left_ms = (int)(timeout_us / 1000);
@@ -51,7 +51,7 @@ int64_t tcp_connect_time(const char *host, int port, int64_t timeout_us, char *w
             socklen_t sl = sizeof(soerr);
             getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl);
             if (soerr == 0)
-                result = exp_mono_us() - start;
+                result = fl_mono_us() - start;
             else
                 snprintf(why, why_len, "%s", strerror(soerr));
         }
@@ -75,7 +75,7 @@ typedef struct prober {
 static void probe_once(sampler *s) {
     prober *pr = s->data;
     const probe_def *d = pr->def;
-    int64_t start = exp_mono_us();
+    int64_t start = fl_mono_us();
     /* A probe sees the state at the moment it runs: its sample covers the
      * interval from then to the next probe. */
     sample base = {.t_us = start - s->t0_mono_us, .len_us = s->interval_us, .gap = GAP_FAILED};
@@ -94,7 +94,7 @@ static void probe_once(sampler *s) {
         latency.gap = rc == CURLE_OPERATION_TIMEDOUT ? GAP_TIMEOUT : GAP_UNREACHABLE;
         if (rc == CURLE_OK) {
             latency.valid = true;
-            latency.value = (double)(exp_mono_us() - start) / 1000.0;
+            latency.value = (double)(fl_mono_us() - start) / 1000.0;
             sample st = base;
             st.valid = true;
             st.value = (double)status;
@@ -113,7 +113,7 @@ static void probe_once(sampler *s) {
         int status = exp_run_command(d->argv, d->timeout_us, out, sizeof(out), why, sizeof(why));
         ok.value = status == 0;
         latency.valid = true;
-        latency.value = (double)(exp_mono_us() - start) / 1000.0;
+        latency.value = (double)(fl_mono_us() - start) / 1000.0;
         if (status >= 0) {
             sample ex = base;
             ex.valid = true;

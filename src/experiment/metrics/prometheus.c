@@ -326,7 +326,7 @@ static void scrape_once(sampler *s) {
     CURLcode rc = curl_easy_perform(sc->curl);
     long status = 0;
     curl_easy_getinfo(sc->curl, CURLINFO_RESPONSE_CODE, &status);
-    int64_t end = exp_mono_us() - s->t0_mono_us;
+    int64_t end = fl_mono_us() - s->t0_mono_us;
     int64_t since = sc->last_end_us >= 0 ? sc->last_end_us : end - s->interval_us;
     sc->last_end_us = end;
     sample out = {.t_us = since, .len_us = end - since, .gap = scrape_gap(rc, status)};

@@ -9,8 +9,6 @@
 #include <string.h>
 #include <time.h>
 
-int64_t exp_mono_us(void) { return fl_mono_us(); }
-
 void store_init(series_store *st) {
     memset(st, 0, sizeof(*st));
     pthread_mutex_init(&st->lock, NULL);
@@ -103,30 +101,22 @@ size_t store_copy(series_store *st, size_t index, size_t from, sample **out) {
 /* ---- the sampler thread ------------------------------------------------ */
 static void *sampler_main(void *arg) {
     sampler *s = arg;
-    int64_t next = exp_mono_us();
+    int64_t next = fl_mono_us();
     pthread_mutex_lock(&s->lock);
     while (!s->stop) {
         pthread_mutex_unlock(&s->lock);
         s->take(s);
         next += s->interval_us;
-        int64_t now = exp_mono_us();
+        int64_t now = fl_mono_us();
         if (next < now) /* a slow sample: skip the missed slots, never burst */
             next = now;
         pthread_mutex_lock(&s->lock);
         while (!s->stop) {
-            now = exp_mono_us();
+            now = fl_mono_us();
             if (now >= next)
                 break;
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t wait = next - now;
-            ts.tv_sec += wait / 1000000;
-            ts.tv_nsec += (long)(wait % 1000000) * 1000;
-            if (ts.tv_nsec >= 1000000000) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000;
-            }
-            pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+            struct timespec deadline = fl_mono_deadline(next - now);
+            pthread_cond_timedwait(&s->cond, &s->lock, &deadline);
         }
     }
     pthread_mutex_unlock(&s->lock);
@@ -134,11 +124,7 @@ static void *sampler_main(void *arg) {
 }
 
 int sampler_launch(sampler *s) {
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->cond, &ca);
-    pthread_condattr_destroy(&ca);
+    fl_mono_cond_init(&s->cond);
     pthread_mutex_init(&s->lock, NULL);
     if (pthread_create(&s->thread, NULL, sampler_main, s) != 0) {
         pthread_cond_destroy(&s->cond);

@@ -241,9 +241,6 @@ bool prom_expr_same(const prom_expr *a, const prom_expr *b);
  * failed within timeout_us (why says how). */
 int64_t tcp_connect_time(const char *host, int port, int64_t timeout_us, char *why, size_t why_len);
 
-/* Monotonic clock, microseconds. */
-int64_t exp_mono_us(void);
-
 /* command.c: runs argv (never a shell) with a timeout; stdout captured
  * (first 4 KiB) when out is non-NULL. Returns the exit status, 128+signal,
  * or -1 if it could not be started (why says why). */

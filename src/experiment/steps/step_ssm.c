@@ -24,7 +24,7 @@ typedef struct ssm_fault {
 } ssm_fault;
 
 static void maybe_poll(ssm_fault *sf) {
-    int64_t now = fl_fleet_mono_us();
+    int64_t now = fl_mono_us();
     if (sf->over || now - sf->last_poll_us < sf->poll_us)
         return;
     sf->last_poll_us = now;
@@ -58,7 +58,7 @@ static int ssm_start(void *self, fl_error *err) {
     if (remote_ssm_config(sf->st->target, &sf->cfg, err) != 0 ||
         !(sf->cmd = fl_ssm_command_send(&sf->cfg, sf->st->ssm, err)))
         return -1;
-    sf->last_poll_us = fl_fleet_mono_us();
+    sf->last_poll_us = fl_mono_us();
     return 0;
 }
 
