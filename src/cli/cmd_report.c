@@ -111,6 +111,11 @@ int cmd_report(int argc, char **argv) {
             rc = fl_report_html(document, html, &err);
     }
     free(document);
+    if (rc < 0 && strcmp(err.field, "dir") == 0) { /* the library's dir is --out here */
+        char message[sizeof(err.message) + 80];
+        fprintf(stderr, "faultline: %s\n", cli_option_message(&p, &err, "out", message, sizeof(message)));
+        return err.code;
+    }
     if (rc < 0)
         return cli_fail(&err);
     printf("%s\n%s\n", junit, html);

@@ -94,6 +94,10 @@ int fl_proc_rss(pid_t pid, uint64_t *bytes);
 bool fl_proc_is_ancestor_or_self(pid_t pid);
 /* Closes every descriptor >= 3 except those listed. */
 void fl_close_fds_except(const int *keep, size_t n);
+/* mkdir -p: creates `dir` and its missing parents with `mode` (less the
+ * umask); 0 if it is a directory at the end. Errors name `field`
+ * ("out: cannot create /x/y: Permission denied"). */
+int fl_make_dirs(const char *dir, mode_t mode, const char *field, fl_error *err);
 /* Writes all of buf, retrying on EINTR. */
 int fl_write_all(int fd, const void *buf, size_t len);
 int fl_parse_signal(const char *text, int *signo);

@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,6 +299,27 @@ void fl_close_fds_except(const int *keep, size_t n)
     closedir(d);
     for (size_t i = 0; i < count; i++)
         close(fds[i]);
+}
+
+int fl_make_dirs(const char *dir, mode_t mode, const char *field, fl_error *err)
+{
+    char path[PATH_MAX];
+    if ((size_t)snprintf(path, sizeof(path), "%s", dir) >= sizeof(path))
+        return fl_fail(err, FL_EINVAL, field, "%s: path too long: %s", field, dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, mode) != 0 && errno != EEXIST)
+            return fl_fail(err, FL_EAPPLY, field, "%s: cannot create %s: %s", field, path, strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(path, mode) != 0 && errno != EEXIST)
+        return fl_fail(err, FL_EAPPLY, field, "%s: cannot create %s: %s", field, path, strerror(errno));
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISDIR(st.st_mode))
+        return fl_fail(err, FL_EAPPLY, field, "%s: %s is not a directory", field, path);
+    return 0;
 }
 
 int fl_write_all(int fd, const void *buf, size_t len)

@@ -69,34 +69,13 @@ int fl_report_junit(const char *result_json, const char *junit_path, fl_error *e
     return render_file(result_json, rp_render_junit, junit_path, err);
 }
 
-/* mkdir -p */
-static int make_dirs(const char *dir, fl_error *err) {
-    char path[4096];
-    if ((size_t)snprintf(path, sizeof(path), "%s", dir) >= sizeof(path))
-        return fl_fail(err, FL_EINVAL, "dir", "path too long: %s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0777) < 0 && errno != EEXIST)
-            return fl_fail(err, FL_EAPPLY, "dir", "cannot create %s: %s", path, strerror(errno));
-        *p = '/';
-    }
-    if (mkdir(path, 0777) < 0 && errno != EEXIST)
-        return fl_fail(err, FL_EAPPLY, "dir", "cannot create %s: %s", path, strerror(errno));
-    struct stat st;
-    if (stat(path, &st) < 0 || !S_ISDIR(st.st_mode))
-        return fl_fail(err, FL_EAPPLY, "dir", "%s is not a directory", path);
-    return 0;
-}
-
 int fl_report_write_all(const char *result_json, const char *dir, fl_error *err) {
     fl_error_clear(err);
     if (!dir || !*dir)
         return fl_fail(err, FL_EINVAL, "dir", "no output directory given");
     if (!result_json)
         return fl_fail(err, FL_EINVAL, "result_json", "no result document given");
-    if (make_dirs(dir, err) < 0)
+    if (fl_make_dirs(dir, 0777, "dir", err) < 0)
         return -1;
     char path[4096];
     /* result.json first and as given: even if it cannot be read back into a
