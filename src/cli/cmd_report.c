@@ -1,12 +1,15 @@
 /* faultline report <result.json> [--out DIR]: regenerate junit.xml and
  * report.html from a result document. */
 #include "cli.h"
+#include "core/buffer.h"
 #include "core/internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static const char *USAGE = "faultline report <result.json> [--out DIR]";
 
@@ -34,41 +37,24 @@ static const char *OUTRO =
 
 /* The whole file as a string, or NULL with err filled. */
 static char *read_document(const char *path, fl_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
         err->code = FL_EINVAL;
         snprintf(err->message, sizeof(err->message), "cannot read %s: %s", path, strerror(errno));
         return NULL;
     }
-    size_t cap = 1 << 16, len = 0;
-    char *text = fl_xmalloc(cap);
-    while (text) {
-        if (len + 1 >= cap) {
-            char *grown = cap < MAX_RESULT_BYTES ? fl_xrealloc(text, cap * 2) : NULL;
-            if (!grown) {
-                free(text);
-                text = NULL;
-                break;
-            }
-            text = grown;
-            cap *= 2;
-        }
-        size_t got = fread(text + len, 1, cap - len - 1, f);
-        len += got;
-        if (got == 0)
-            break;
-    }
-    bool failed = ferror(f);
-    fclose(f);
-    if (!text || failed) {
-        free(text);
-        err->code = text ? FL_EAPPLY : FL_EINVAL;
+    fl_buffer text;
+    fl_buffer_init(&text, MAX_RESULT_BYTES - 1, false);
+    int rc = fl_buffer_read_fd(&text, fd, false);
+    close(fd);
+    if (rc != 0) {
+        err->code = text.overflow ? FL_EINVAL : FL_EAPPLY;
         snprintf(err->message, sizeof(err->message), "cannot read %s: %s", path,
-                 failed ? "read error" : "too large for a result document");
+                 text.overflow ? "too large for a result document" : "read error");
+        fl_buffer_free(&text);
         return NULL;
     }
-    text[len] = '\0';
-    return text;
+    return text.data ? fl_buffer_take(&text) : fl_xstrdup("");
 }
 
 int cmd_report(int argc, char **argv) {

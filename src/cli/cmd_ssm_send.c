@@ -114,9 +114,7 @@ static void print_changes(const fl_ssm_command *cmd, char (**shown)[48], size_t 
     const fl_ssm_invocation *inv;
     size_t n = fl_ssm_command_invocations(cmd, &inv);
     if (n > *n_shown) {
-        char(*grown)[48] = fl_xrealloc(*shown, n * sizeof(**shown));
-        if (!grown)
-            return;
+        char(*grown)[48] = fl_xreallocarray(*shown, n, sizeof(**shown));
         for (size_t k = *n_shown; k < n; k++)
             grown[k][0] = '\0';
         *shown = grown;

@@ -10,6 +10,7 @@
  * The guardian rolls the fault back from the journal if the supervisor dies,
  * or kills it and rolls back if it is still holding past expiry plus a grace
  * period. Detached faults have no lifeline; their bound is the expiry. */
+#include "buffer.h"
 #include "internal.h"
 
 #include <ctype.h>
@@ -448,24 +449,12 @@ static fl_fault *run_instant(fl_spec *spec, const char *id, fl_error *err)
     return fault;
 }
 
+/* The supervisor's reply: one line of JSON ("" if it said nothing). */
 static char *read_line(int fd)
 {
-    size_t cap = 8192, len = 0;
-    char *buf = fl_xmalloc(cap);
-    for (;;) {
-        if (len + 1 >= cap)
-            buf = fl_xrealloc(buf, cap *= 2);
-        ssize_t n = read(fd, buf + len, cap - len - 1);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            break;
-        len += (size_t)n;
-        if (memchr(buf, '\n', len))
-            break;
-    }
-    buf[len] = '\0';
-    return buf;
+    fl_buffer line = FL_BUFFER_UNCAPPED;
+    fl_buffer_read_fd(&line, fd, true);
+    return line.data ? fl_buffer_take(&line) : fl_xstrdup("");
 }
 
 fl_fault *fl_fault_start(fl_spec *spec, unsigned flags, fl_error *err)

@@ -1,6 +1,7 @@
 /* The fan-out: one ssh process per host (argv arrays, no shell), at most
  * max_concurrency at a time, stdout/stderr collected, stdin kept open as the
  * lease heartbeat when asked. */
+#include "core/buffer.h"
 #include "core/internal.h"
 #include "fleet/fleet.h"
 
@@ -20,22 +21,14 @@
 typedef struct slot {
     pid_t pid;
     int in, out, err; /* -1 when closed */
-    char *obuf, *ebuf;
-    size_t olen, elen;
-    size_t line_from; /* stdout: where the next unreported line starts */
+    fl_buffer stdout_text, stderr_text; /* the first MAX_STREAM_BYTES of each */
+    size_t line_from;                   /* stdout: where the next unreported line starts */
     bool exited, finished;
     int status;
     int64_t exited_us;
 } slot;
 
-static void append(char **buf, size_t *len, const char *data, size_t n) {
-    if (*len > (1u << 20)) /* bounded: 1 MiB per stream */
-        return;
-    *buf = fl_xrealloc(*buf, *len + n + 1);
-    memcpy(*buf + *len, data, n);
-    *len += n;
-    (*buf)[*len] = '\0';
-}
+#define MAX_STREAM_BYTES (1u << 20) /* what is kept of a session's stdout and of its stderr */
 
 static char *line_at(const char *buf, bool last) {
     if (!buf)
@@ -137,6 +130,8 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
     for (size_t i = 0; i < n; i++) {
         res[i] = (fl_fleet_result){.host = hosts[i], .state = FL_HOST_PENDING, .exit_code = -1};
         slots[i] = (slot){.pid = -1, .in = -1, .out = -1, .err = -1};
+        fl_buffer_init(&slots[i].stdout_text, MAX_STREAM_BYTES, true);
+        fl_buffer_init(&slots[i].stderr_text, MAX_STREAM_BYTES, true);
     }
     size_t next = 0, running = 0, errors = 0, done = 0;
     size_t maxc = o->max_concurrency ? o->max_concurrency : n;
@@ -203,18 +198,19 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
             ssize_t got = read(pf[k].fd, buf, sizeof(buf));
             if (got > 0) {
                 if (is_out) {
-                    append(&s->obuf, &s->olen, buf, (size_t)got);
+                    fl_buffer *text = &s->stdout_text;
+                    fl_buffer_append(text, buf, (size_t)got);
                     fl_fleet_result *r = &res[who[k]];
                     char *nl;
-                    while (o->on_line && s->obuf && s->line_from < s->olen &&
-                           (nl = memchr(s->obuf + s->line_from, '\n', s->olen - s->line_from))) {
+                    while (o->on_line && s->line_from < text->len &&
+                           (nl = memchr(text->data + s->line_from, '\n', text->len - s->line_from))) {
                         *nl = '\0'; /* restored below: the buffer keeps every line */
-                        o->on_line(o->user, r, s->obuf + s->line_from);
+                        o->on_line(o->user, r, text->data + s->line_from);
                         *nl = '\n';
-                        s->line_from = (size_t)(nl - s->obuf) + 1;
+                        s->line_from = (size_t)(nl - text->data) + 1;
                     }
-                    if (!r->first && memchr(s->obuf, '\n', s->olen)) {
-                        r->first = line_at(s->obuf, false);
+                    if (!r->first && text->len && memchr(text->data, '\n', text->len)) {
+                        r->first = line_at(text->data, false);
                         if (r->first) {
                             r->applied_us = fl_mono_us();
                             if (o->on_event)
@@ -222,7 +218,7 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
                         }
                     }
                 } else {
-                    append(&s->ebuf, &s->elen, buf, (size_t)got);
+                    fl_buffer_append(&s->stderr_text, buf, (size_t)got);
                 }
             } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
                 if (is_out)
@@ -264,10 +260,8 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
                 close_fd(&s->in);
                 r->end_us = fl_mono_us();
                 r->exit_code = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
-                r->out = s->obuf ? s->obuf : fl_xstrdup("");
-                s->obuf = NULL;
-                r->err_text = trim(s->ebuf);
-                s->ebuf = NULL;
+                r->out = s->stdout_text.data ? fl_buffer_take(&s->stdout_text) : fl_xstrdup("");
+                r->err_text = trim(fl_buffer_take(&s->stderr_text));
                 if (!r->first)
                     r->first = line_at(r->out, false);
                 r->last = line_at(r->out, true);
@@ -294,8 +288,8 @@ int fl_fanout(const fl_host *const *hosts, size_t n, fl_remote_builder build, vo
         close_fd(&slots[i].in);
         close_fd(&slots[i].out);
         close_fd(&slots[i].err);
-        free(slots[i].obuf);
-        free(slots[i].ebuf);
+        fl_buffer_free(&slots[i].stdout_text);
+        fl_buffer_free(&slots[i].stderr_text);
     }
     free(slots);
     return (int)errors;

@@ -1,5 +1,6 @@
 /* Inventory files (docs/fleet.md): libyaml's document API keeps the line and
  * column of every node, so every error names file:line:col and the field. */
+#include "core/buffer.h"
 #include "core/internal.h"
 #include "fleet/fleet.h"
 
@@ -128,11 +129,11 @@ static void host_copy_defaults(fl_host *h, const fl_host *d) {
     h->host_key_checking = dup_or_null(d->host_key_checking);
     h->connect_timeout_us = d->connect_timeout_us;
     for (size_t i = 0; i < d->n_env; i++) {
-        h->env = fl_xrealloc(h->env, (h->n_env + 1) * sizeof(*h->env));
+        h->env = fl_xreallocarray(h->env, h->n_env + 1, sizeof(*h->env));
         h->env[h->n_env++] = (fl_kv){fl_xstrdup(d->env[i].key), fl_xstrdup(d->env[i].value)};
     }
     for (size_t i = 0; i < d->n_tags; i++) {
-        h->tags = fl_xrealloc(h->tags, (h->n_tags + 1) * sizeof(*h->tags));
+        h->tags = fl_xreallocarray(h->tags, h->n_tags + 1, sizeof(*h->tags));
         h->tags[h->n_tags++] = (fl_kv){fl_xstrdup(d->tags[i].key), fl_xstrdup(d->tags[i].value)};
     }
 }
@@ -340,7 +341,7 @@ static int parse_groups(pctx *c, yaml_node_t *groups, fl_inventory *inv, const s
             for (size_t i = 0; i < h->n_groups; i++)
                 have |= strcmp(h->groups[i], gs) == 0;
             if (!have) {
-                h->groups = fl_xrealloc(h->groups, (h->n_groups + 1) * sizeof(*h->groups));
+                h->groups = fl_xreallocarray(h->groups, h->n_groups + 1, sizeof(*h->groups));
                 h->groups[h->n_groups++] = fl_xstrdup(gs);
             }
         }
@@ -382,6 +383,10 @@ fl_inventory *fl_inventory_parse(const char *text, size_t len, const char *name,
     return inv;
 }
 
+/* What is read of an inventory file: a bigger one is parsed cut there (and
+ * fails to parse). */
+#define MAX_INVENTORY_BYTES (1u << 24)
+
 fl_inventory *fl_inventory_load(const char *path, fl_error *err) {
     FILE *f = fopen(path, "re");
     if (!f) {
@@ -398,21 +403,20 @@ fl_inventory *fl_inventory_load(const char *path, fl_error *err) {
         snprintf(err->message, sizeof(err->message), "inventory: %s is a directory", path);
         return NULL;
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len + 4096 > cap) {
-            cap = cap ? cap * 2 : 8192;
-            buf = fl_xrealloc(buf, cap);
-        }
-        size_t got = fread(buf + len, 1, cap - len, f);
-        len += got;
-        if (got == 0 || len > (1u << 24))
-            break;
-    }
+    fl_buffer text;
+    fl_buffer_init(&text, MAX_INVENTORY_BYTES, true);
+    int rc = fl_buffer_read_fd(&text, fileno(f), false);
+    int read_errno = errno;
     fclose(f);
-    fl_inventory *inv = fl_inventory_parse(buf, len, path, err);
-    free(buf);
+    fl_inventory *inv = NULL;
+    if (rc != 0) {
+        err->code = FL_EINVAL;
+        snprintf(err->field, sizeof(err->field), "inventory");
+        snprintf(err->message, sizeof(err->message), "inventory: cannot read %s: %s", path, strerror(read_errno));
+    } else {
+        inv = fl_inventory_parse(fl_buffer_str(&text), text.len, path, err);
+    }
+    fl_buffer_free(&text);
     return inv;
 }
 

@@ -220,7 +220,7 @@ typedef struct argv_b {
 } argv_b;
 
 static void push(argv_b *b, const char *s) {
-    b->v = fl_xrealloc(b->v, (b->n + 2) * sizeof(*b->v));
+    b->v = fl_xreallocarray(b->v, b->n + 2, sizeof(*b->v));
     b->v[b->n++] = fl_xstrdup(s);
     b->v[b->n] = NULL;
 }

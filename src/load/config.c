@@ -1,14 +1,17 @@
 /* fl_load_config: every option of a load, set from text and validated at
  * once, so that the CLI and an experiment file share the same checks and
  * messages. */
+#include "core/buffer.h"
 #include "core/internal.h"
 #include "load/http_request.h"
 #include "load/load_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 fl_load_config *fl_load_config_new(void) {
     fl_load_config *cfg = fl_xcalloc(1, sizeof(*cfg));
@@ -68,32 +71,22 @@ static void set_body(fl_load_config *cfg, const char *data, size_t len) {
  * sensible size. */
 
 static int read_body_file(fl_load_config *cfg, const char *path, const char *field, fl_error *err) {
-    FILE *f = fopen(path, "rb");
-    if (!f)
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
         return fl_fail(err, FL_EINVAL, field, "%s: cannot open '%s': %s", field, path, strerror(errno));
-    char *data = NULL;
-    size_t len = 0, cap = 0;
-    for (;;) {
-        if (len == cap) {
-            cap = cap ? cap * 2 : 65536;
-            if (cap > FL_LOAD_MAX_BODY_BYTES + 1)
-                cap = FL_LOAD_MAX_BODY_BYTES + 1;
-            data = fl_xrealloc(data, cap);
-        }
-        size_t n = fread(data + len, 1, cap - len, f);
-        len += n;
-        if (n == 0 || len > FL_LOAD_MAX_BODY_BYTES)
-            break;
+    fl_buffer body;
+    fl_buffer_init(&body, FL_LOAD_MAX_BODY_BYTES, false);
+    int rc = fl_buffer_read_fd(&body, fd, false);
+    close(fd);
+    if (rc != 0) {
+        rc = fl_fail(err, FL_EINVAL, field,
+                     body.overflow ? "%s: '%s' is larger than " FL_LOAD_MAX_BODY_TEXT : "%s: cannot read '%s'", field,
+                     path);
+        fl_buffer_free(&body);
+        return rc;
     }
-    bool failed = ferror(f);
-    fclose(f);
-    if (failed || len > FL_LOAD_MAX_BODY_BYTES) {
-        free(data);
-        return fl_fail(err, FL_EINVAL, field, failed ? "%s: cannot read '%s'" : "%s: '%s' is larger than " FL_LOAD_MAX_BODY_TEXT,
-                       field, path);
-    }
-    set_body(cfg, data ? data : "", len);
-    free(data);
+    set_body(cfg, fl_buffer_str(&body), body.len);
+    fl_buffer_free(&body);
     return 0;
 }
 

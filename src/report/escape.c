@@ -18,7 +18,7 @@ static const char *entity(char c) {
     }
 }
 
-static void put_escaped(rp_buf *buf, const char *text, bool xml) {
+static void put_escaped(fl_buffer *buf, const char *text, bool xml) {
     if (!text)
         return;
     const char *run = text; /* start of the stretch that needs no escaping */
@@ -31,12 +31,12 @@ static void put_escaped(rp_buf *buf, const char *text, bool xml) {
             replacement = xml ? "\xEF\xBF\xBD" : " ";
         if (!replacement)
             continue;
-        rp_putn(buf, run, (size_t)(p - run));
-        rp_puts(buf, replacement);
+        fl_buffer_append(buf, run, (size_t)(p - run));
+        fl_buffer_puts(buf, replacement);
         run = p + 1;
     }
-    rp_puts(buf, run);
+    fl_buffer_puts(buf, run);
 }
 
-void rp_put_html(rp_buf *buf, const char *text) { put_escaped(buf, text, false); }
-void rp_put_xml(rp_buf *buf, const char *text) { put_escaped(buf, text, true); }
+void rp_put_html(fl_buffer *buf, const char *text) { put_escaped(buf, text, false); }
+void rp_put_xml(fl_buffer *buf, const char *text) { put_escaped(buf, text, true); }

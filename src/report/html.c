@@ -82,19 +82,19 @@ static const char *PAGE_STYLE =
 
 /* ---- small helpers ----------------------------------------------------- */
 
-static void put_text(rp_buf *out, const char *text) { rp_put_html(out, text ? text : ""); }
+static void put_text(fl_buffer *out, const char *text) { rp_put_html(out, text ? text : ""); }
 
-static void tag_text(rp_buf *out, const char *open, const char *text, const char *close) {
-    rp_puts(out, open);
+static void tag_text(fl_buffer *out, const char *open, const char *text, const char *close) {
+    fl_buffer_puts(out, open);
     put_text(out, text);
-    rp_puts(out, close);
+    fl_buffer_puts(out, close);
 }
 
 /* "2026-11-27T00:29:09.123Z" -> "2026-11-27 00:29:09.123 UTC"; anything
  * else is shown as written. */
-static void put_time(rp_buf *out, const char *rfc3339) {
+static void put_time(fl_buffer *out, const char *rfc3339) {
     if (!rfc3339) {
-        rp_puts(out, "-");
+        fl_buffer_puts(out, "-");
         return;
     }
     size_t len = strlen(rfc3339);
@@ -108,12 +108,12 @@ static void put_time(rp_buf *out, const char *rfc3339) {
 }
 
 /* An offset from the start ("12.31 s"), or a dash. */
-static void put_offset(rp_buf *out, double t_ms) {
+static void put_offset(fl_buffer *out, double t_ms) {
     char text[48];
     if (isnan(t_ms))
-        rp_puts(out, "<span class=\"muted\">-</span>");
+        fl_buffer_puts(out, "<span class=\"muted\">-</span>");
     else
-        rp_puts(out, rp_format_ms(t_ms, text, sizeof(text)));
+        fl_buffer_puts(out, rp_format_ms(t_ms, text, sizeof(text)));
 }
 
 static const char *verdict_label(rp_verdict verdict) {
@@ -131,7 +131,7 @@ static const char *hyp_color(rp_hyp_verdict verdict) {
 }
 
 /* A fault's parameters as "host=127.0.0.1 port=6379 delay=2s". */
-static void params_text(rp_buf *out, json_t *params, bool escape) {
+static void params_text(fl_buffer *out, json_t *params, bool escape) {
     const char *key;
     json_t *value;
     bool first = true;
@@ -152,13 +152,13 @@ static void params_text(rp_buf *out, json_t *params, bool escape) {
             *w = '\0';
         }
         if (!first)
-            rp_puts(out, " ");
+            fl_buffer_puts(out, " ");
         if (escape) {
             rp_put_html(out, key);
-            rp_puts(out, "=");
+            fl_buffer_puts(out, "=");
             rp_put_html(out, text);
         } else {
-            rp_printf(out, "%s=%s", key, text);
+            fl_buffer_printf(out, "%s=%s", key, text);
         }
         free(text);
         first = false;
@@ -269,19 +269,19 @@ static void draw_fault_bands(rp_chart *c, const rp_result *r) {
         double start, end;
         if (!rp_fault_window(r, f, &start, &end))
             continue;
-        rp_buf tip = {0};
+        fl_buffer tip = FL_BUFFER_UNCAPPED;
         char a[32], b[32], v[32];
-        rp_printf(&tip, "%s (%s): applied at %s, verified at %s, rolled back at %s", f->name, f->attack,
+        fl_buffer_printf(&tip, "%s (%s): applied at %s, verified at %s, rolled back at %s", f->name, f->attack,
                   rp_format_ms(f->applied_ms, a, sizeof(a)), rp_format_ms(f->verified_ms, v, sizeof(v)),
                   isnan(f->rolled_back_ms) ? "NOT ROLLED BACK" : rp_format_ms(f->rolled_back_ms, b, sizeof(b)));
         if (f->params) {
-            rp_puts(&tip, "\n");
+            fl_buffer_puts(&tip, "\n");
             params_text(&tip, f->params, false);
         }
         if (f->verification)
-            rp_printf(&tip, "\n%s", f->verification);
-        rp_chart_band(c, start, end, fault_color(i), tip.data ? tip.data : "");
-        rp_buf_free(&tip);
+            fl_buffer_printf(&tip, "\n%s", f->verification);
+        rp_chart_band(c, start, end, fault_color(i), fl_buffer_str(&tip));
+        fl_buffer_free(&tip);
     }
 }
 
@@ -332,7 +332,7 @@ static void window_hover(rp_chart *c, const rp_result *r) {
     }
 }
 
-static void latency_chart(rp_buf *out, const rp_result *r, double *mid_t) {
+static void latency_chart(fl_buffer *out, const rp_result *r, double *mid_t) {
     size_t n = r->n_windows;
     double *p50 = fl_xcalloc(n, sizeof(double)), *p99 = fl_xcalloc(n, sizeof(double)), *max = fl_xcalloc(n, sizeof(double));
     rp_range range;
@@ -376,7 +376,7 @@ static void latency_chart(rp_buf *out, const rp_result *r, double *mid_t) {
     free(max);
 }
 
-static void throughput_charts(rp_buf *out, const rp_result *r, double *mid_t) {
+static void throughput_charts(fl_buffer *out, const rp_result *r, double *mid_t) {
     size_t n = r->n_windows;
     double *rate = fl_xcalloc(n, sizeof(double)), *starts = fl_xcalloc(n, sizeof(double)),
            *error_pct = fl_xcalloc(n, sizeof(double));
@@ -435,7 +435,7 @@ static void throughput_charts(rp_buf *out, const rp_result *r, double *mid_t) {
     free(error_pct);
 }
 
-static void metric_chart(rp_buf *out, const rp_result *r, size_t index) {
+static void metric_chart(fl_buffer *out, const rp_result *r, size_t index) {
     const rp_metric *m = &r->metrics[index];
     double *t = fl_xcalloc(m->n_points ? m->n_points : 1, sizeof(double));
     double *v = fl_xcalloc(m->n_points ? m->n_points : 1, sizeof(double));
@@ -509,32 +509,32 @@ static void metric_chart(rp_buf *out, const rp_result *r, size_t index) {
 
 /* ---- page sections ------------------------------------------------------- */
 
-static void page_header(rp_buf *out, const rp_result *r) {
-    rp_puts(out, "<header>\n");
+static void page_header(fl_buffer *out, const rp_result *r) {
+    fl_buffer_puts(out, "<header>\n");
     tag_text(out, "<h1>", r->title, "</h1>\n");
-    rp_printf(out, "<span class=\"badge verdict-%s\" id=\"verdict\">%s</span>\n", rp_verdict_name(r->verdict),
+    fl_buffer_printf(out, "<span class=\"badge verdict-%s\" id=\"verdict\">%s</span>\n", rp_verdict_name(r->verdict),
               verdict_label(r->verdict));
     if (r->description)
         tag_text(out, "<p class=\"description\">", r->description, "</p>\n");
-    rp_puts(out, "</header>\n<dl class=\"facts\">\n");
-    rp_puts(out, "<div><dt>started</dt><dd>");
+    fl_buffer_puts(out, "</header>\n<dl class=\"facts\">\n");
+    fl_buffer_puts(out, "<div><dt>started</dt><dd>");
     put_time(out, r->started);
-    rp_puts(out, "</dd></div>\n<div><dt>ended</dt><dd>");
+    fl_buffer_puts(out, "</dd></div>\n<div><dt>ended</dt><dd>");
     put_time(out, r->ended);
     char text[48];
-    rp_printf(out, "</dd></div>\n<div><dt>duration</dt><dd>%s</dd></div>\n",
+    fl_buffer_printf(out, "</dd></div>\n<div><dt>duration</dt><dd>%s</dd></div>\n",
               rp_format_ms(r->duration_ms, text, sizeof(text)));
     if (r->file)
         tag_text(out, "<div><dt>experiment</dt><dd><code>", r->file, "</code></dd></div>\n");
     if (!isnan(r->exit_code))
-        rp_printf(out, "<div><dt>exit code</dt><dd>%.0f</dd></div>\n", r->exit_code);
-    rp_puts(out, "</dl>\n");
+        fl_buffer_printf(out, "<div><dt>exit code</dt><dd>%.0f</dd></div>\n", r->exit_code);
+    fl_buffer_puts(out, "</dl>\n");
     if (r->abort_reason) {
         tag_text(out, "<p class=\"callout\" id=\"abort-reason\"><strong>Aborted:</strong> ", r->abort_reason, "");
         if (!isnan(r->reaction_ms))
-            rp_printf(out, " (everything rolled back %s after the breach)",
+            fl_buffer_printf(out, " (everything rolled back %s after the breach)",
                       rp_format_ms(r->reaction_ms, text, sizeof(text)));
-        rp_puts(out, "</p>\n");
+        fl_buffer_puts(out, "</p>\n");
     }
 
     /* One sentence that says what happened, before any chart. */
@@ -549,48 +549,48 @@ static void page_header(rp_buf *out, const rp_result *r) {
         verified += r->faults[i].verified;
         rolled_back += !isnan(r->faults[i].rolled_back_ms);
     }
-    rp_printf(out, "<p class=\"summary\">Hypotheses: <strong>%zu passed</strong>, <strong>%zu failed</strong>", passed,
+    fl_buffer_printf(out, "<p class=\"summary\">Hypotheses: <strong>%zu passed</strong>, <strong>%zu failed</strong>", passed,
               failed);
     if (no_data)
-        rp_printf(out, ", %zu without data", no_data);
-    rp_printf(out, ". Faults: %zu of %zu applied, %zu verified in effect, %zu rolled back.</p>\n", applied, r->n_faults,
+        fl_buffer_printf(out, ", %zu without data", no_data);
+    fl_buffer_printf(out, ". Faults: %zu of %zu applied, %zu verified in effect, %zu rolled back.</p>\n", applied, r->n_faults,
               verified, rolled_back);
     for (size_t i = 0; i < r->n_faults; i++)
         if (r->faults[i].error) {
-            rp_puts(out, "<p class=\"callout error\"><strong>");
+            fl_buffer_puts(out, "<p class=\"callout error\"><strong>");
             put_text(out, r->faults[i].name);
             tag_text(out, ":</strong> ", r->faults[i].error, "</p>\n");
         }
 }
 
-static void charts_section(rp_buf *out, const rp_result *r) {
+static void charts_section(fl_buffer *out, const rp_result *r) {
     double *mid_t = fl_xcalloc(r->n_windows ? r->n_windows : 1, sizeof(double));
     /* A window's numbers describe all of it: draw them at its middle. */
     for (size_t i = 0; i < r->n_windows; i++)
         mid_t[i] = r->windows[i].t_ms + r->windows[i].length_ms / 2;
-    rp_puts(out, "<section id=\"latency\">\n<h2>Client latency</h2>\n");
+    fl_buffer_puts(out, "<section id=\"latency\">\n<h2>Client latency</h2>\n");
     if (r->n_windows) {
-        rp_puts(out, "<div class=\"panel\">\n");
+        fl_buffer_puts(out, "<div class=\"panel\">\n");
         latency_chart(out, r, mid_t);
-        rp_puts(out, "</div>\n");
+        fl_buffer_puts(out, "</div>\n");
     } else {
-        rp_puts(out, "<p class=\"empty\">No load ran in this experiment: there is no client latency to show.</p>\n");
+        fl_buffer_puts(out, "<p class=\"empty\">No load ran in this experiment: there is no client latency to show.</p>\n");
     }
-    rp_puts(out, "</section>\n");
+    fl_buffer_puts(out, "</section>\n");
     if (r->n_windows) {
-        rp_puts(out, "<section id=\"throughput\">\n<h2>Throughput and errors</h2>\n<div class=\"panel\">\n");
+        fl_buffer_puts(out, "<section id=\"throughput\">\n<h2>Throughput and errors</h2>\n<div class=\"panel\">\n");
         throughput_charts(out, r, mid_t);
-        rp_puts(out, "</div>\n</section>\n");
+        fl_buffer_puts(out, "</div>\n</section>\n");
     }
     free(mid_t);
     if (r->n_metrics) {
-        rp_puts(out, "<section id=\"metrics\">\n<h2>Metrics</h2>\n");
+        fl_buffer_puts(out, "<section id=\"metrics\">\n<h2>Metrics</h2>\n");
         for (size_t i = 0; i < r->n_metrics; i++) {
-            rp_puts(out, "<div class=\"panel\">\n");
+            fl_buffer_puts(out, "<div class=\"panel\">\n");
             metric_chart(out, r, i);
-            rp_puts(out, "</div>\n");
+            fl_buffer_puts(out, "</div>\n");
         }
-        rp_puts(out, "</section>\n");
+        fl_buffer_puts(out, "</section>\n");
     }
 }
 
@@ -600,10 +600,10 @@ static const char *member_text(json_t *object, const char *key) {
 }
 
 /* What would have aborted the run early, as the experiment stated it. */
-static void stop_conditions_table(rp_buf *out, const rp_result *r) {
+static void stop_conditions_table(fl_buffer *out, const rp_result *r) {
     if (!r->stop_conditions || json_array_size(r->stop_conditions) == 0)
         return;
-    rp_puts(out, "<h3>Stop conditions</h3>\n<table class=\"stop-conditions\">\n<thead><tr><th>name</th><th>metric</th>"
+    fl_buffer_puts(out, "<h3>Stop conditions</h3>\n<table class=\"stop-conditions\">\n<thead><tr><th>name</th><th>metric</th>"
                  "<th>aborts when</th><th class=\"num\">for</th></tr></thead>\n<tbody>\n");
     size_t i;
     json_t *stop;
@@ -616,126 +616,126 @@ static void stop_conditions_table(rp_buf *out, const rp_result *r) {
         tag_text(out, "<td><code>", member_text(stop, "metric"), "</code></td><td>");
         put_text(out, member_text(stop, "bound"));
         tag_text(out, " ", member_text(stop, "threshold_text"), "</td>");
-        rp_printf(out, "<td class=\"num\">%s</td></tr>\n",
+        fl_buffer_printf(out, "<td class=\"num\">%s</td></tr>\n",
                   json_is_number(for_ms) ? rp_format_ms(json_number_value(for_ms), text, sizeof(text)) : "-");
     }
-    rp_puts(out, "</tbody>\n</table>\n");
+    fl_buffer_puts(out, "</tbody>\n</table>\n");
 }
 
-static void hypotheses_section(rp_buf *out, const rp_result *r) {
-    rp_puts(out, "<section id=\"hypotheses\">\n<h2>Hypotheses</h2>\n");
+static void hypotheses_section(fl_buffer *out, const rp_result *r) {
+    fl_buffer_puts(out, "<section id=\"hypotheses\">\n<h2>Hypotheses</h2>\n");
     if (!r->n_hypotheses) {
-        rp_puts(out, "<p class=\"empty\">This experiment states no hypothesis.</p>\n</section>\n");
+        fl_buffer_puts(out, "<p class=\"empty\">This experiment states no hypothesis.</p>\n</section>\n");
         return;
     }
-    rp_puts(out, "<table class=\"hypotheses\">\n<thead><tr><th>verdict</th><th>hypothesis</th><th>metric</th>"
+    fl_buffer_puts(out, "<table class=\"hypotheses\">\n<thead><tr><th>verdict</th><th>hypothesis</th><th>metric</th>"
                  "<th>phase</th><th>bound</th><th class=\"num\">measured</th><th class=\"num\">windows failed</th>"
                  "<th class=\"num\">worst at</th><th>coverage</th></tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < r->n_hypotheses; i++) {
         const rp_hypothesis *h = &r->hypotheses[i];
         char text[48];
-        rp_printf(out, "<tr class=\"hypothesis hyp-%s\"><td><span class=\"pill pill-%s\">%s</span></td>",
+        fl_buffer_printf(out, "<tr class=\"hypothesis hyp-%s\"><td><span class=\"pill pill-%s\">%s</span></td>",
                   rp_hyp_verdict_name(h->verdict), rp_hyp_verdict_name(h->verdict), hyp_label(h->verdict));
         tag_text(out, "<td>", h->name, "</td>");
         tag_text(out, "<td><code>", h->metric, "</code></td>");
         tag_text(out, "<td>", h->phase, "</td><td>");
         put_text(out, h->bound);
-        rp_puts(out, " ");
+        fl_buffer_puts(out, " ");
         if (h->threshold_text)
             put_text(out, h->threshold_text);
         else
-            rp_printf(out, "%s %s", rp_format_number(h->threshold, text, sizeof(text)), "");
-        rp_puts(out, "</td><td class=\"num\">");
+            fl_buffer_printf(out, "%s %s", rp_format_number(h->threshold, text, sizeof(text)), "");
+        fl_buffer_puts(out, "</td><td class=\"num\">");
         if (h->measured_text && h->lower_bound)
-            rp_puts(out, "&ge; ");
+            fl_buffer_puts(out, "&ge; ");
         if (h->measured_text)
             put_text(out, h->measured_text);
         else if (!isnan(h->measured)) {
-            rp_puts(out, rp_format_number(h->measured, text, sizeof(text)));
-            rp_puts(out, " ");
+            fl_buffer_puts(out, rp_format_number(h->measured, text, sizeof(text)));
+            fl_buffer_puts(out, " ");
             put_text(out, h->unit);
         } else
-            rp_puts(out, "<span class=\"muted\">no data</span>");
-        rp_puts(out, "</td><td class=\"num\">");
+            fl_buffer_puts(out, "<span class=\"muted\">no data</span>");
+        fl_buffer_puts(out, "</td><td class=\"num\">");
         if (!isnan(h->windows_evaluated))
-            rp_printf(out, "%.0f of %.0f", isnan(h->windows_failed) ? 0 : h->windows_failed, h->windows_evaluated);
+            fl_buffer_printf(out, "%.0f of %.0f", isnan(h->windows_failed) ? 0 : h->windows_failed, h->windows_evaluated);
         else
-            rp_puts(out, "-");
-        rp_puts(out, "</td><td class=\"num\">");
+            fl_buffer_puts(out, "-");
+        fl_buffer_puts(out, "</td><td class=\"num\">");
         put_offset(out, h->worst_t_ms);
-        rp_puts(out, "</td><td class=\"coverage\">");
+        fl_buffer_puts(out, "</td><td class=\"coverage\">");
         if (h->coverage_text)
             put_text(out, h->coverage_text);
         else
-            rp_puts(out, "-");
+            fl_buffer_puts(out, "-");
         if (h->verdict == RP_HYP_NO_DATA && h->reason) {
-            rp_puts(out, "<br><span class=\"muted\">");
+            fl_buffer_puts(out, "<br><span class=\"muted\">");
             put_text(out, h->reason);
-            rp_puts(out, "</span>");
+            fl_buffer_puts(out, "</span>");
         }
-        rp_puts(out, "</td></tr>\n");
+        fl_buffer_puts(out, "</td></tr>\n");
     }
-    rp_puts(out, "</tbody>\n</table>\n");
+    fl_buffer_puts(out, "</tbody>\n</table>\n");
     stop_conditions_table(out, r);
-    rp_puts(out, "</section>\n");
+    fl_buffer_puts(out, "</section>\n");
 }
 
 /* A gantt-like strip: the phases on top, then one lane per fault with its
  * name, its planned window (dashed outline), the time it was in effect
  * (filled) and the moments it was applied, verified and rolled back. */
-static void timeline_mark(rp_buf *out, const rp_scale *x, double t_ms, double y, const char *kind, const char *what,
+static void timeline_mark(fl_buffer *out, const rp_scale *x, double t_ms, double y, const char *kind, const char *what,
                           const char *detail) {
     if (isnan(t_ms))
         return;
     double px = rp_scale_map(x, t_ms);
     char at[32];
-    rp_printf(out, "<g class=\"event-%s\">", kind);
+    fl_buffer_printf(out, "<g class=\"event-%s\">", kind);
     /* Three shapes, so that they stay apart in grey print too. */
     if (strcmp(kind, "applied") == 0)
-        rp_printf(out, "<path d=\"M%.1f %.1fl6 -9h-12z\" fill=\"#374151\">", px, y);
+        fl_buffer_printf(out, "<path d=\"M%.1f %.1fl6 -9h-12z\" fill=\"#374151\">", px, y);
     else if (strcmp(kind, "verified") == 0)
-        rp_printf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\" stroke=\"#fff\">", px, y - 5, COLOR_PASS);
+        fl_buffer_printf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\" stroke=\"#fff\">", px, y - 5, COLOR_PASS);
     else
-        rp_printf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"%s\">", px - 4.5, y - 9, COLOR_P99);
-    rp_printf(out, "<title>%s at ", what);
-    rp_puts(out, rp_format_ms(t_ms, at, sizeof(at)));
+        fl_buffer_printf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"%s\">", px - 4.5, y - 9, COLOR_P99);
+    fl_buffer_printf(out, "<title>%s at ", what);
+    fl_buffer_puts(out, rp_format_ms(t_ms, at, sizeof(at)));
     if (detail) {
-        rp_puts(out, ": ");
+        fl_buffer_puts(out, ": ");
         put_text(out, detail);
     }
-    rp_puts(out, strcmp(kind, "applied") == 0    ? "</title></path></g>"
+    fl_buffer_puts(out, strcmp(kind, "applied") == 0    ? "</title></path></g>"
                  : strcmp(kind, "verified") == 0 ? "</title></circle></g>"
                                                  : "</title></rect></g>");
 }
 
-static void timeline_strip(rp_buf *out, const rp_result *r) {
+static void timeline_strip(fl_buffer *out, const rp_result *r) {
     const double width = 1000, left = 72, right = 984, top = 8, phase_row = 34, lane = 46, bottom = 44;
     double height = top + phase_row + lane * (double)r->n_faults + bottom;
     double axis_y = height - bottom + 4;
     rp_scale x = {.domain0 = 0, .domain1 = rp_result_span_ms(r), .range0 = left, .range1 = right};
-    rp_printf(out,
+    fl_buffer_printf(out,
               "<svg class=\"chart timeline\" id=\"chart-timeline\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
               "aria-label=\"timeline of phases and faults\" xmlns=\"http://www.w3.org/2000/svg\">\n",
               width, height);
     rp_time_axis(out, &x, top, axis_y, true);
     static const char *const phase_colors[] = {"#e0f2fe", "#fef3c7", "#dcfce7", "#ede9fe"};
-    rp_printf(out, "<text class=\"lane-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">phases</text>\n", left - 6,
+    fl_buffer_printf(out, "<text class=\"lane-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">phases</text>\n", left - 6,
               top + 17);
     for (size_t i = 0; i < r->n_phases; i++) {
         const rp_phase *p = &r->phases[i];
         if (isnan(p->start_ms) || isnan(p->end_ms))
             continue;
         double x0 = rp_scale_map(&x, p->start_ms), x1 = rp_scale_map(&x, p->end_ms);
-        rp_printf(out,
+        fl_buffer_printf(out,
                   "<g class=\"phase\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"22\" fill=\"%s\" "
                   "stroke=\"#94a3b8\"><title>",
                   x0, top, x1 - x0 > 1 ? x1 - x0 : 1, phase_colors[i % FL_ARRAY_LEN(phase_colors)]);
         put_text(out, p->name);
-        rp_puts(out, "</title></rect>");
-        rp_printf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"lane-label\">", (x0 + x1) / 2,
+        fl_buffer_puts(out, "</title></rect>");
+        fl_buffer_printf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"lane-label\">", (x0 + x1) / 2,
                   top + 15);
         put_text(out, p->name);
-        rp_puts(out, "</text></g>\n");
+        fl_buffer_puts(out, "</text></g>\n");
     }
     for (size_t i = 0; i < r->n_faults; i++) {
         const rp_fault *f = &r->faults[i];
@@ -745,39 +745,39 @@ static void timeline_strip(rp_buf *out, const rp_result *r) {
         bool had_window = rp_fault_window(r, f, &start, &end);
         double label_ms = had_window ? start : !isnan(f->planned_start_ms) ? f->planned_start_ms : 0;
         /* The name above the bar, where it has the whole width to itself. */
-        rp_printf(out, "<g class=\"lane\"><text class=\"lane-label\" x=\"%.1f\" y=\"%.1f\" fill=\"%s\">",
+        fl_buffer_printf(out, "<g class=\"lane\"><text class=\"lane-label\" x=\"%.1f\" y=\"%.1f\" fill=\"%s\">",
                   rp_scale_map(&x, label_ms) + 12, y + 12, fault_text_color(i));
         put_text(out, f->name);
-        rp_puts(out, " \xC2\xB7 ");
+        fl_buffer_puts(out, " \xC2\xB7 ");
         put_text(out, f->attack);
         if (!had_window)
-            rp_puts(out, " (not applied)");
-        rp_puts(out, "</text>");
+            fl_buffer_puts(out, " (not applied)");
+        fl_buffer_puts(out, "</text>");
         if (!isnan(f->planned_start_ms) && !isnan(f->planned_end_ms)) {
             double x0 = rp_scale_map(&x, f->planned_start_ms), x1 = rp_scale_map(&x, f->planned_end_ms);
-            rp_printf(out,
+            fl_buffer_printf(out,
                       "<rect class=\"planned\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"20\" fill=\"none\" "
                       "stroke=\"%s\" stroke-dasharray=\"4 3\"><title>planned window</title></rect>",
                       x0, y + 18, x1 - x0 > 1 ? x1 - x0 : 1, color);
         }
         if (had_window) {
             double x0 = rp_scale_map(&x, start), x1 = rp_scale_map(&x, end);
-            rp_printf(out,
+            fl_buffer_printf(out,
                       "<rect class=\"active\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"14\" fill=\"%s\" "
                       "fill-opacity=\"0.6\"><title>",
                       x0, y + 21, x1 - x0 > 2 ? x1 - x0 : 2, color);
             put_text(out, f->name);
-            rp_puts(out, " in effect</title></rect>");
+            fl_buffer_puts(out, " in effect</title></rect>");
         }
         timeline_mark(out, &x, f->applied_ms, y + 19, "applied", "applied", NULL);
         timeline_mark(out, &x, f->verified_ms, y + 19, "verified", "verified in effect", f->verification);
         timeline_mark(out, &x, f->rolled_back_ms, y + 19, "rolled-back", "rolled back", NULL);
-        rp_puts(out, "</g>\n");
+        fl_buffer_puts(out, "</g>\n");
     }
     /* The key to the marks, under the axis. */
     if (r->n_faults) {
         double ky = height - 8;
-        rp_printf(out,
+        fl_buffer_printf(out,
                   "<g class=\"legend\"><path d=\"M%.1f %.1fl6 -9h-12z\" fill=\"#374151\"/>"
                   "<text x=\"%.1f\" y=\"%.1f\">applied</text>"
                   "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\">verified</text>"
@@ -791,7 +791,7 @@ static void timeline_strip(rp_buf *out, const rp_result *r) {
                   COLOR_P99, left + 175, ky, left + 264, ky - 8, left + 289, ky, left + 356, ky - 8, FAULT_COLORS[0],
                   left + 381, ky);
     }
-    rp_puts(out, "</svg>\n");
+    fl_buffer_puts(out, "</svg>\n");
 }
 
 /* A member of a host row as text ("" when absent). */
@@ -806,13 +806,13 @@ static const char *row_text(json_t *row, const char *key, char *buf, size_t len)
     return buf;
 }
 
-static void put_row_offset(rp_buf *out, json_t *row, const char *key) {
+static void put_row_offset(fl_buffer *out, json_t *row, const char *key) {
     json_t *v = json_object_get(row, key);
     put_offset(out, json_is_number(v) ? json_number_value(v) : NAN);
 }
 
 /* Faults on fleets: the selection, then every host with its result. */
-static void hosts_tables(rp_buf *out, const rp_result *r) {
+static void hosts_tables(fl_buffer *out, const rp_result *r) {
     for (size_t i = 0; i < r->n_faults; i++) {
         const rp_fault *f = &r->faults[i];
         if (!f->hosts)
@@ -820,15 +820,15 @@ static void hosts_tables(rp_buf *out, const rp_result *r) {
         char b1[64], b2[64], b3[64], b4[64];
         json_t *t = f->targets;
         const char *kind = row_text(t, "kind", b1, sizeof(b1));
-        rp_printf(out, "<h3>Hosts of <span style=\"color:%s\">&#9632;</span> ", fault_color(i));
+        fl_buffer_printf(out, "<h3>Hosts of <span style=\"color:%s\">&#9632;</span> ", fault_color(i));
         put_text(out, f->name);
-        rp_puts(out, "</h3>\n<p class=\"muted\">");
+        fl_buffer_puts(out, "</h3>\n<p class=\"muted\">");
         if (strcmp(kind, "ssh") == 0) {
             tag_text(out, "over ssh: inventory <code>", row_text(t, "inventory", b1, sizeof(b1)),
                      "</code>, select <code>");
             put_text(out, row_text(t, "select", b1, sizeof(b1)));
             tag_text(out, "</code>, mode <code>", row_text(t, "mode", b1, sizeof(b1)), "</code>: ");
-            rp_printf(out, "%s of %s matching host(s), seed %s, max-errors %s", row_text(t, "selected", b1, sizeof(b1)),
+            fl_buffer_printf(out, "%s of %s matching host(s), seed %s, max-errors %s", row_text(t, "selected", b1, sizeof(b1)),
                       row_text(t, "matched", b2, sizeof(b2)), row_text(t, "seed", b3, sizeof(b3)),
                       row_text(t, "max_errors", b4, sizeof(b4)));
         } else {
@@ -837,7 +837,7 @@ static void hosts_tables(rp_buf *out, const rp_result *r) {
             tag_text(out, "<code>", row_text(t, "command_id", b1, sizeof(b1)), "</code>, status ");
             put_text(out, row_text(t, "status", b1, sizeof(b1)));
         }
-        rp_puts(out, "</p>\n<table class=\"hosts\">\n<thead><tr><th>host</th><th>address</th><th>result</th>"
+        fl_buffer_puts(out, "</p>\n<table class=\"hosts\">\n<thead><tr><th>host</th><th>address</th><th>result</th>"
                      "<th>fault id</th><th class=\"num\">applied</th><th class=\"num\">ended</th>"
                      "<th class=\"num\">exit</th><th>verification / error</th></tr></thead>\n<tbody>\n");
         size_t k;
@@ -848,29 +848,29 @@ static void hosts_tables(rp_buf *out, const rp_result *r) {
                       strcmp(result, "InProgress") == 0 || strcmp(result, "Cancelled") == 0;
             tag_text(out, "<tr class=\"host\"><td>", row_text(row, "name", b2, sizeof(b2)), "</td>");
             tag_text(out, "<td><code>", row_text(row, "address", b2, sizeof(b2)), "</code></td>");
-            rp_printf(out, "<td><span class=\"pill %s\">", ok ? "pill-pass" : "pill-fail");
+            fl_buffer_printf(out, "<td><span class=\"pill %s\">", ok ? "pill-pass" : "pill-fail");
             put_text(out, result);
-            rp_puts(out, "</span></td>");
+            fl_buffer_puts(out, "</span></td>");
             tag_text(out, "<td><code class=\"muted\">", row_text(row, "id", b2, sizeof(b2)), "</code></td>");
-            rp_puts(out, "<td class=\"num\">");
+            fl_buffer_puts(out, "<td class=\"num\">");
             put_row_offset(out, row, "applied_ms");
-            rp_puts(out, "</td><td class=\"num\">");
+            fl_buffer_puts(out, "</td><td class=\"num\">");
             put_row_offset(out, row, "ended_ms");
             tag_text(out, "</td><td class=\"num\">", row_text(row, "exit_code", b2, sizeof(b2)), "</td><td>");
             const char *error = row_text(row, "error", b2, sizeof(b2));
             const char *verified = row_text(row, "verified", b3, sizeof(b3));
             put_text(out, *error ? error : *verified ? verified : row_text(row, "output", b4, sizeof(b4)));
-            rp_puts(out, "</td></tr>\n");
+            fl_buffer_puts(out, "</td></tr>\n");
         }
-        rp_puts(out, "</tbody>\n</table>\n");
+        fl_buffer_puts(out, "</tbody>\n</table>\n");
     }
     json_t *load_hosts = r->load ? json_object_get(r->load, "hosts") : NULL;
     if (json_is_array(load_hosts)) {
         char b1[64], b2[64], b3[64], b4[64];
-        rp_puts(out, "<h3>Load sent from hosts</h3>\n<p class=\"muted\">");
-        rp_printf(out, "%s host(s), ", row_text(r->load, "selected", b1, sizeof(b1)));
+        fl_buffer_puts(out, "<h3>Load sent from hosts</h3>\n<p class=\"muted\">");
+        fl_buffer_printf(out, "%s host(s), ", row_text(r->load, "selected", b1, sizeof(b1)));
         tag_text(out, "<code>", row_text(r->load, "rate_per_host", b1, sizeof(b1)), "</code> each; ");
-        rp_puts(out, "windows merged by index: counts add up, each percentile is the largest of the hosts' "
+        fl_buffer_puts(out, "windows merged by index: counts add up, each percentile is the largest of the hosts' "
                      "(an upper bound)</p>\n<table class=\"hosts\">\n<thead><tr><th>host</th><th>address</th>"
                      "<th>result</th><th class=\"num\">sent</th><th class=\"num\">finished</th>"
                      "<th class=\"num\">errors</th><th>error</th></tr></thead>\n<tbody>\n");
@@ -880,83 +880,83 @@ static void hosts_tables(rp_buf *out, const rp_result *r) {
             tag_text(out, "<tr class=\"host\"><td>", row_text(row, "name", b1, sizeof(b1)), "</td>");
             tag_text(out, "<td><code>", row_text(row, "address", b1, sizeof(b1)), "</code></td>");
             tag_text(out, "<td>", row_text(row, "result", b1, sizeof(b1)), "</td>");
-            rp_printf(out, "<td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>",
+            fl_buffer_printf(out, "<td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>",
                       row_text(row, "sent", b2, sizeof(b2)), row_text(row, "requests", b3, sizeof(b3)),
                       row_text(row, "errors", b4, sizeof(b4)));
             tag_text(out, "<td>", row_text(row, "error", b1, sizeof(b1)), "</td></tr>\n");
         }
-        rp_puts(out, "</tbody>\n</table>\n");
+        fl_buffer_puts(out, "</tbody>\n</table>\n");
     }
 }
 
-static void faults_section(rp_buf *out, const rp_result *r) {
-    rp_puts(out, "<section id=\"faults\">\n<h2>Faults</h2>\n");
+static void faults_section(fl_buffer *out, const rp_result *r) {
+    fl_buffer_puts(out, "<section id=\"faults\">\n<h2>Faults</h2>\n");
     if (!r->n_faults) {
-        rp_puts(out, "<p class=\"empty\">This experiment injected no fault.</p>\n");
+        fl_buffer_puts(out, "<p class=\"empty\">This experiment injected no fault.</p>\n");
     } else {
-        rp_puts(out, "<table class=\"faults\">\n<thead><tr><th>fault</th><th>attack</th><th>parameters</th>"
+        fl_buffer_puts(out, "<table class=\"faults\">\n<thead><tr><th>fault</th><th>attack</th><th>parameters</th>"
                      "<th class=\"num\">applied</th><th class=\"num\">verified</th><th class=\"num\">rolled back</th>"
                      "<th>verification</th><th>status</th></tr></thead>\n<tbody>\n");
         for (size_t i = 0; i < r->n_faults; i++) {
             const rp_fault *f = &r->faults[i];
-            rp_printf(out, "<tr class=\"fault\"><td><span style=\"color:%s\">&#9632;</span> ", fault_color(i));
+            fl_buffer_printf(out, "<tr class=\"fault\"><td><span style=\"color:%s\">&#9632;</span> ", fault_color(i));
             put_text(out, f->name);
             if (*f->id)
                 tag_text(out, "<br><code class=\"muted\">", f->id, "</code>");
             tag_text(out, "</td><td>", f->attack, "</td><td><code>");
             if (f->params)
                 params_text(out, f->params, true);
-            rp_puts(out, "</code>");
+            fl_buffer_puts(out, "</code>");
             if (f->n_applied) {
-                rp_printf(out, "<details><summary>%zu operation%s</summary><code>", f->n_applied,
+                fl_buffer_printf(out, "<details><summary>%zu operation%s</summary><code>", f->n_applied,
                           f->n_applied == 1 ? "" : "s");
                 for (size_t k = 0; k < f->n_applied; k++) {
                     put_text(out, f->applied[k]);
-                    rp_puts(out, "<br>");
+                    fl_buffer_puts(out, "<br>");
                 }
-                rp_puts(out, "</code></details>");
+                fl_buffer_puts(out, "</code></details>");
             }
-            rp_puts(out, "</td><td class=\"num\">");
+            fl_buffer_puts(out, "</td><td class=\"num\">");
             put_offset(out, f->applied_ms);
-            rp_puts(out, "</td><td class=\"num\">");
+            fl_buffer_puts(out, "</td><td class=\"num\">");
             put_offset(out, f->verified_ms);
-            rp_puts(out, "</td><td class=\"num\">");
+            fl_buffer_puts(out, "</td><td class=\"num\">");
             put_offset(out, f->rolled_back_ms);
             tag_text(out, "</td><td>", f->verification ? f->verification : "", "</td><td>");
             if (isnan(f->applied_ms))
-                rp_puts(out, "<span class=\"pill pill-no-data\">NOT APPLIED</span>");
+                fl_buffer_puts(out, "<span class=\"pill pill-no-data\">NOT APPLIED</span>");
             else if (!f->verified)
-                rp_puts(out, "<span class=\"pill pill-fail\">NOT VERIFIED</span>");
+                fl_buffer_puts(out, "<span class=\"pill pill-fail\">NOT VERIFIED</span>");
             else if (isnan(f->rolled_back_ms))
-                rp_puts(out, "<span class=\"pill pill-fail\">NOT ROLLED BACK</span>");
+                fl_buffer_puts(out, "<span class=\"pill pill-fail\">NOT ROLLED BACK</span>");
             else
-                rp_puts(out, "<span class=\"pill pill-pass\">OK</span>");
+                fl_buffer_puts(out, "<span class=\"pill pill-pass\">OK</span>");
             if (f->error)
                 tag_text(out, "<br>", f->error, "");
-            rp_puts(out, "</td></tr>\n");
+            fl_buffer_puts(out, "</td></tr>\n");
         }
-        rp_puts(out, "</tbody>\n</table>\n");
+        fl_buffer_puts(out, "</tbody>\n</table>\n");
     }
     hosts_tables(out, r);
-    rp_puts(out, "<h3>Timeline</h3>\n<div class=\"panel\">\n");
+    fl_buffer_puts(out, "<h3>Timeline</h3>\n<div class=\"panel\">\n");
     timeline_strip(out, r);
-    rp_puts(out, "</div>\n");
+    fl_buffer_puts(out, "</div>\n");
     if (r->n_events) {
-        rp_puts(out, "<table class=\"events\">\n<thead><tr><th class=\"num\">t</th><th>time</th><th>event</th>"
+        fl_buffer_puts(out, "<table class=\"events\">\n<thead><tr><th class=\"num\">t</th><th>time</th><th>event</th>"
                      "<th>fault</th><th>detail</th></tr></thead>\n<tbody>\n");
         for (size_t i = 0; i < r->n_events; i++) {
             const rp_event *e = &r->events[i];
-            rp_puts(out, "<tr class=\"event\"><td class=\"num\">");
+            fl_buffer_puts(out, "<tr class=\"event\"><td class=\"num\">");
             put_offset(out, e->t_ms);
-            rp_puts(out, "</td><td class=\"muted\">");
+            fl_buffer_puts(out, "</td><td class=\"muted\">");
             put_time(out, e->time);
             tag_text(out, "</td><td>", e->event, "</td>");
             tag_text(out, "<td>", e->fault, "</td>");
             tag_text(out, "<td>", e->detail, "</td></tr>\n");
         }
-        rp_puts(out, "</tbody>\n</table>\n");
+        fl_buffer_puts(out, "</tbody>\n</table>\n");
     }
-    rp_puts(out, "</section>\n");
+    fl_buffer_puts(out, "</section>\n");
 }
 
 static double load_number(json_t *object, const char *key) {
@@ -964,99 +964,99 @@ static double load_number(json_t *object, const char *key) {
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-static void load_section(rp_buf *out, const rp_result *r) {
+static void load_section(fl_buffer *out, const rp_result *r) {
     if (!r->load)
         return;
     json_t *load = r->load;
     char a[48], b[48];
-    rp_puts(out,
+    fl_buffer_puts(out,
             "<section id=\"load\">\n<h2>Load</h2>\n<div class=\"grid2\">\n<table class=\"load-summary\"><tbody>\n");
     json_t *url = json_object_get(load, "url");
     if (json_is_string(url)) {
         json_t *method = json_object_get(load, "method");
-        rp_puts(out, "<tr><th>target</th><td><code>");
+        fl_buffer_puts(out, "<tr><th>target</th><td><code>");
         if (json_is_string(method)) {
             put_text(out, json_string_value(method));
-            rp_puts(out, " ");
+            fl_buffer_puts(out, " ");
         }
         tag_text(out, "", json_string_value(url), "</code></td></tr>\n");
     }
     json_t *mode = json_object_get(load, "mode");
     if (json_is_string(mode))
         tag_text(out, "<tr><th>mode</th><td>", json_string_value(mode), "</td></tr>\n");
-    rp_printf(out, "<tr><th>requests</th><td class=\"num\">%s</td></tr>\n",
+    fl_buffer_printf(out, "<tr><th>requests</th><td class=\"num\">%s</td></tr>\n",
               rp_format_number(load_number(load, "requests"), a, sizeof(a)));
     double target = load_number(load, "rate_target"), achieved = load_number(load, "rate_achieved");
-    rp_printf(out, "<tr><th>rate: target / achieved</th><td class=\"num\">%s / %s per second",
+    fl_buffer_printf(out, "<tr><th>rate: target / achieved</th><td class=\"num\">%s / %s per second",
               isnan(target) ? "none (closed loop)" : rp_format_number(target, a, sizeof(a)),
               rp_format_number(achieved, b, sizeof(b)));
     if (target > 0 && !isnan(achieved))
-        rp_printf(out, " (%.1f%%)", 100 * achieved / target);
-    rp_puts(out, "</td></tr>\n");
+        fl_buffer_printf(out, " (%.1f%%)", 100 * achieved / target);
+    fl_buffer_puts(out, "</td></tr>\n");
     double late = load_number(load, "late"), late_ratio = load_number(load, "late_ratio");
-    rp_printf(out, "<tr><th>late (sent after their time)</th><td class=\"num\">%s",
+    fl_buffer_printf(out, "<tr><th>late (sent after their time)</th><td class=\"num\">%s",
               rp_format_number(late, a, sizeof(a)));
     if (!isnan(late_ratio))
-        rp_printf(out, " (%.2f%%)", 100 * late_ratio);
-    rp_puts(out, "</td></tr>\n");
+        fl_buffer_printf(out, " (%.2f%%)", 100 * late_ratio);
+    fl_buffer_puts(out, "</td></tr>\n");
     json_t *errors = json_object_get(load, "errors");
     if (json_is_object(errors)) {
         double total = load_number(errors, "total"), ratio = load_number(errors, "ratio");
-        rp_printf(out, "<tr><th>errors</th><td class=\"num\">%s", rp_format_number(total, a, sizeof(a)));
+        fl_buffer_printf(out, "<tr><th>errors</th><td class=\"num\">%s", rp_format_number(total, a, sizeof(a)));
         if (!isnan(ratio))
-            rp_printf(out, " (%.3g%%)", 100 * ratio);
-        rp_puts(out, "</td></tr>\n");
+            fl_buffer_printf(out, " (%.3g%%)", 100 * ratio);
+        fl_buffer_puts(out, "</td></tr>\n");
         const char *key;
         json_t *value;
         json_object_foreach(errors, key, value) {
             if (strcmp(key, "total") == 0 || strcmp(key, "ratio") == 0 || !json_is_number(value))
                 continue;
             tag_text(out, "<tr class=\"error-class\"><th class=\"muted\">&#8195;", key, "</th>");
-            rp_printf(out, "<td class=\"num\">%s</td></tr>\n",
+            fl_buffer_printf(out, "<td class=\"num\">%s</td></tr>\n",
                       rp_format_number(json_number_value(value), a, sizeof(a)));
         }
     }
-    rp_puts(out, "</tbody></table>\n");
+    fl_buffer_puts(out, "</tbody></table>\n");
 
     /* Latency from the intended send time next to service time, the
      * difference being what coordinated omission would have hidden. */
     static const char *const percentiles[] = {"min", "p50", "p90", "p99", "p999", "max"};
     json_t *latency = json_object_get(load, "latency_ms"), *service = json_object_get(load, "service_time_ms");
     if (json_is_object(latency) || json_is_object(service)) {
-        rp_puts(out, "<table class=\"load-percentiles\"><thead><tr><th>percentile</th>"
+        fl_buffer_puts(out, "<table class=\"load-percentiles\"><thead><tr><th>percentile</th>"
                      "<th class=\"num\">latency</th><th class=\"num\">service time</th></tr></thead><tbody>\n");
         for (size_t i = 0; i < FL_ARRAY_LEN(percentiles); i++) {
             double l = json_is_object(latency) ? load_number(latency, percentiles[i]) : NAN;
             double s = json_is_object(service) ? load_number(service, percentiles[i]) : NAN;
             if (isnan(l) && isnan(s))
                 continue;
-            rp_printf(out, "<tr><th>%s</th><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n", percentiles[i],
+            fl_buffer_printf(out, "<tr><th>%s</th><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n", percentiles[i],
                       rp_format_ms(l, a, sizeof(a)), rp_format_ms(s, b, sizeof(b)));
         }
-        rp_puts(out, "</tbody></table>\n");
+        fl_buffer_puts(out, "</tbody></table>\n");
     }
-    rp_puts(out, "</div>\n<p class=\"muted\">Latency counts from when each request was due, so a stalled server "
+    fl_buffer_puts(out, "</div>\n<p class=\"muted\">Latency counts from when each request was due, so a stalled server "
                  "shows as latency instead of as fewer requests; service time counts from when it was sent.</p>\n"
                  "</section>\n");
 }
 
-void rp_render_html(const rp_result *r, rp_buf *out) {
-    rp_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+void rp_render_html(const rp_result *r, fl_buffer *out) {
+    fl_buffer_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                  "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
                  "<meta name=\"generator\" content=\"faultline " FL_VERSION "\">\n<title>");
-    rp_printf(out, "%s: ", verdict_label(r->verdict));
+    fl_buffer_printf(out, "%s: ", verdict_label(r->verdict));
     put_text(out, r->title);
-    rp_puts(out, " - faultline</title>\n<style>\n");
-    rp_puts(out, PAGE_STYLE);
-    rp_puts(out, "</style>\n</head>\n<body>\n<main>\n");
+    fl_buffer_puts(out, " - faultline</title>\n<style>\n");
+    fl_buffer_puts(out, PAGE_STYLE);
+    fl_buffer_puts(out, "</style>\n</head>\n<body>\n<main>\n");
     page_header(out, r);
     charts_section(out, r);
     hypotheses_section(out, r);
     faults_section(out, r);
     load_section(out, r);
-    rp_puts(out, "<footer>Generated by faultline " FL_VERSION " from a result document of schema version 1");
+    fl_buffer_puts(out, "<footer>Generated by faultline " FL_VERSION " from a result document of schema version 1");
     if (r->faultline_version)
         tag_text(out, " written by faultline ", r->faultline_version, "");
-    rp_puts(out, ". Hover a chart for the values of each window. Regenerate with "
+    fl_buffer_puts(out, ". Hover a chart for the values of each window. Regenerate with "
                  "<code>faultline report result.json</code>.</footer>\n</main>\n</body>\n</html>\n");
 }

@@ -77,11 +77,11 @@ static void hypothesis_cases(suite *s, const rp_result *r) {
         }
         if (h->verdict == RP_HYP_FAIL && !isnan(h->windows_evaluated)) {
             char worst[48];
-            rp_buf details = {0};
-            rp_printf(&details, "%.0f of %.0f windows outside the bound; worst window at %s",
+            fl_buffer details = FL_BUFFER_UNCAPPED;
+            fl_buffer_printf(&details, "%.0f of %.0f windows outside the bound; worst window at %s",
                       isnan(h->windows_failed) ? 0 : h->windows_failed, h->windows_evaluated,
                       rp_format_ms(h->worst_t_ms, worst, sizeof(worst)));
-            c->details = details.data;
+            c->details = fl_buffer_take(&details);
         }
     }
 }
@@ -128,13 +128,13 @@ static void fault_cases(suite *s, const rp_result *r) {
     }
 }
 
-static void put_attr(rp_buf *out, const char *name, const char *value) {
-    rp_printf(out, " %s=\"", name);
+static void put_attr(fl_buffer *out, const char *name, const char *value) {
+    fl_buffer_printf(out, " %s=\"", name);
     rp_put_xml(out, value);
-    rp_puts(out, "\"");
+    fl_buffer_puts(out, "\"");
 }
 
-void rp_render_junit(const rp_result *r, rp_buf *out) {
+void rp_render_junit(const rp_result *r, fl_buffer *out) {
     suite s = {0};
     hypothesis_cases(&s, r);
     fault_cases(&s, r);
@@ -155,18 +155,18 @@ void rp_render_junit(const rp_result *r, rp_buf *out) {
     }
     double seconds = isnan(r->duration_ms) ? 0 : r->duration_ms / 1000;
 
-    rp_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-    rp_printf(out,
+    fl_buffer_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+    fl_buffer_printf(out,
               "<testsuites name=\"faultline\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
               "time=\"%.3f\">\n",
               s.n, failures, errors, skipped, seconds);
-    rp_puts(out, "  <testsuite");
+    fl_buffer_puts(out, "  <testsuite");
     put_attr(out, "name", r->title);
-    rp_printf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\"", s.n, failures,
+    fl_buffer_printf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\"", s.n, failures,
               errors, skipped, seconds);
     if (r->started)
         put_attr(out, "timestamp", r->started);
-    rp_puts(out, ">\n    <properties>\n");
+    fl_buffer_puts(out, ">\n    <properties>\n");
     struct {
         const char *name, *value;
     } props[] = {{"verdict", rp_verdict_name(r->verdict)},
@@ -178,46 +178,46 @@ void rp_render_junit(const rp_result *r, rp_buf *out) {
     for (size_t i = 0; i < FL_ARRAY_LEN(props); i++) {
         if (!props[i].value)
             continue;
-        rp_puts(out, "      <property");
+        fl_buffer_puts(out, "      <property");
         put_attr(out, "name", props[i].name);
         put_attr(out, "value", props[i].value);
-        rp_puts(out, "/>\n");
+        fl_buffer_puts(out, "/>\n");
     }
-    rp_puts(out, "    </properties>\n");
+    fl_buffer_puts(out, "    </properties>\n");
     for (size_t i = 0; i < s.n; i++) {
         const testcase *c = &s.cases[i];
-        rp_puts(out, "    <testcase");
+        fl_buffer_puts(out, "    <testcase");
         put_attr(out, "classname", c->classname);
         put_attr(out, "name", c->name);
-        rp_puts(out, " time=\"0\"");
+        fl_buffer_puts(out, " time=\"0\"");
         if (c->result == OUTCOME_PASS && !c->details) {
-            rp_puts(out, "/>\n");
+            fl_buffer_puts(out, "/>\n");
             continue;
         }
-        rp_puts(out, ">\n");
+        fl_buffer_puts(out, ">\n");
         static const char *const elements[] = {NULL, "failure", "skipped", "error"};
         const char *element = elements[c->result];
         if (element) {
-            rp_printf(out, "      <%s", element);
+            fl_buffer_printf(out, "      <%s", element);
             put_attr(out, "message", c->message);
             if (c->result == OUTCOME_FAIL)
                 put_attr(out, "type", strncmp(c->classname, "faultline.fault", 15) == 0 ? "fault" : "hypothesis");
             if (c->details && c->result != OUTCOME_SKIP) {
-                rp_puts(out, ">");
+                fl_buffer_puts(out, ">");
                 rp_put_xml(out, c->details);
-                rp_printf(out, "</%s>\n", element);
+                fl_buffer_printf(out, "</%s>\n", element);
             } else {
-                rp_puts(out, "/>\n");
+                fl_buffer_puts(out, "/>\n");
             }
         }
         if (c->details && (c->result == OUTCOME_PASS || c->result == OUTCOME_SKIP)) {
-            rp_puts(out, "      <system-out>");
+            fl_buffer_puts(out, "      <system-out>");
             rp_put_xml(out, c->details);
-            rp_puts(out, "</system-out>\n");
+            fl_buffer_puts(out, "</system-out>\n");
         }
-        rp_puts(out, "    </testcase>\n");
+        fl_buffer_puts(out, "    </testcase>\n");
     }
-    rp_puts(out, "  </testsuite>\n</testsuites>\n");
+    fl_buffer_puts(out, "  </testsuite>\n</testsuites>\n");
     for (size_t i = 0; i < s.n; i++)
         free(s.cases[i].details);
     free(s.cases);

@@ -35,17 +35,13 @@ static int write_file(const char *path, const char *data, size_t len, fl_error *
     return 0;
 }
 
-typedef void (*renderer)(const rp_result *result, rp_buf *out);
+typedef void (*renderer)(const rp_result *result, fl_buffer *out);
 
 static int render_to(const rp_result *result, renderer render, const char *path, fl_error *err) {
-    rp_buf out = {0};
+    fl_buffer out = FL_BUFFER_UNCAPPED;
     render(result, &out);
-    int rc;
-    if (out.out_of_memory || !out.data)
-        rc = fl_fail(err, FL_EAPPLY, "", "out of memory rendering %s", path);
-    else
-        rc = write_file(path, out.data, out.len, err);
-    rp_buf_free(&out);
+    int rc = write_file(path, fl_buffer_str(&out), out.len, err);
+    fl_buffer_free(&out);
     return rc;
 }
 

@@ -1,38 +1,26 @@
 /* Declarations shared by the report writers (src/report); not public.
  *
  * The flow is: model.c reads and checks a result document (docs/result-format.md)
- * into an rp_result; html.c and junit.c render it into an rp_buf; report.c
+ * into an rp_result; html.c and junit.c render it into an fl_buffer; report.c
  * writes the buffers to files. svg.c draws charts, escape.c makes any string
  * from the document safe in HTML and XML. */
 #ifndef FL_REPORT_INTERNAL_H
 #define FL_REPORT_INTERNAL_H
 
+#include "core/buffer.h"
 #include "core/internal.h"
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
 
-/* ---- growable text buffer ------------------------------------------------ */
-typedef struct rp_buf {
-    char *data; /* always NUL-terminated once anything was appended */
-    size_t len;
-    size_t cap;
-    bool out_of_memory; /* sticky: later appends are ignored */
-} rp_buf;
-
-void rp_buf_free(rp_buf *buf);
-void rp_puts(rp_buf *buf, const char *text);
-void rp_putn(rp_buf *buf, const char *text, size_t len);
-void rp_printf(rp_buf *buf, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
 /* ---- escaping (escape.c) --------------------------------------------------
  * Every string that comes from the document goes through one of these. */
 /* Text or attribute value in HTML (and inline SVG): & < > " ' become entities. */
-void rp_put_html(rp_buf *buf, const char *text);
+void rp_put_html(fl_buffer *buf, const char *text);
 /* Text or attribute value in XML 1.0: as HTML, and the control characters
  * XML 1.0 cannot carry at all are replaced by U+FFFD. */
-void rp_put_xml(rp_buf *buf, const char *text);
+void rp_put_xml(fl_buffer *buf, const char *text);
 
 /* ---- the result document (model.c) ----------------------------------------
  * Strings point into `root` and live as long as the rp_result. Numbers that
@@ -143,7 +131,7 @@ const char *rp_format_ms(double ms, char *buf, size_t len);
 const char *rp_format_number(double value, char *buf, size_t len);
 
 /* ---- rendering --------------------------------------------------------------- */
-void rp_render_html(const rp_result *result, rp_buf *out);
-void rp_render_junit(const rp_result *result, rp_buf *out);
+void rp_render_html(const rp_result *result, fl_buffer *out);
+void rp_render_junit(const rp_result *result, fl_buffer *out);
 
 #endif

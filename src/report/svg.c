@@ -116,7 +116,7 @@ static const char *tick_seconds(double ms, double step_ms, char *buf, size_t len
     return buf;
 }
 
-void rp_chart_begin(rp_chart *c, rp_buf *out, const char *id, double height, double span_ms, const rp_range *range,
+void rp_chart_begin(rp_chart *c, fl_buffer *out, const char *id, double height, double span_ms, const rp_range *range,
                     bool allow_log, const char *y_title, rp_tick_format y_format) {
     *c = (rp_chart){.out = out, .width = CHART_WIDTH, .height = height, .y_format = y_format};
     snprintf(c->id, sizeof(c->id), "%s", id);
@@ -133,12 +133,12 @@ void rp_chart_begin(rp_chart *c, rp_buf *out, const char *id, double height, dou
     if (y_format == rp_tick_percent && c->y.domain1 > 100 && range->max <= 100)
         c->y.domain1 = 100;
 
-    rp_printf(out, "<svg class=\"chart\" id=\"");
+    fl_buffer_printf(out, "<svg class=\"chart\" id=\"");
     rp_put_html(out, id);
-    rp_printf(out, "\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"", c->width, c->height);
+    fl_buffer_printf(out, "\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" aria-label=\"", c->width, c->height);
     rp_put_html(out, y_title);
-    rp_printf(out, " over time\" xmlns=\"http://www.w3.org/2000/svg\">\n");
-    rp_printf(out,
+    fl_buffer_printf(out, " over time\" xmlns=\"http://www.w3.org/2000/svg\">\n");
+    fl_buffer_printf(out,
               "<defs><clipPath id=\"%s-plot\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
               "height=\"%.1f\"/></clipPath><pattern id=\"%s-hatch\" width=\"6\" height=\"6\" "
               "patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" "
@@ -146,92 +146,92 @@ void rp_chart_begin(rp_chart *c, rp_buf *out, const char *id, double height, dou
               "stroke-width=\"2\"/></pattern></defs>\n",
               c->id, c->plot_left, c->plot_top - 1, c->plot_right - c->plot_left, c->plot_bottom - c->plot_top + 2,
               c->id);
-    rp_printf(out, "<rect class=\"plot-bg\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", c->plot_left,
+    fl_buffer_printf(out, "<rect class=\"plot-bg\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", c->plot_left,
               c->plot_top, c->plot_right - c->plot_left, c->plot_bottom - c->plot_top);
     /* The y title, turned along the axis. */
     double mid = (c->plot_top + c->plot_bottom) / 2;
-    rp_printf(out, "<text class=\"axis-title\" transform=\"translate(14 %.1f) rotate(-90)\" text-anchor=\"middle\">",
+    fl_buffer_printf(out, "<text class=\"axis-title\" transform=\"translate(14 %.1f) rotate(-90)\" text-anchor=\"middle\">",
               mid);
     rp_put_html(out, y_title);
     if (c->y.log)
-        rp_puts(out, ", log scale");
-    rp_puts(out, "</text>\n");
+        fl_buffer_puts(out, ", log scale");
+    fl_buffer_puts(out, "</text>\n");
 }
 
 void rp_chart_band(rp_chart *c, double start_ms, double end_ms, const char *color, const char *tooltip) {
     double x0 = rp_scale_map(&c->x, start_ms), x1 = rp_scale_map(&c->x, end_ms);
     if (x1 - x0 < 2)
         x1 = x0 + 2; /* a fault that lasted an instant still shows */
-    rp_printf(c->out,
+    fl_buffer_printf(c->out,
               "<g class=\"fault-window\"><rect class=\"fault-window\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
               "height=\"%.1f\" fill=\"%s\" fill-opacity=\"0.16\" stroke=\"%s\" stroke-opacity=\"0.5\">",
               x0, c->plot_top, x1 - x0, c->plot_bottom - c->plot_top, color, color);
     if (tooltip) {
-        rp_puts(c->out, "<title>");
+        fl_buffer_puts(c->out, "<title>");
         rp_put_html(c->out, tooltip);
-        rp_puts(c->out, "</title>");
+        fl_buffer_puts(c->out, "</title>");
     }
-    rp_puts(c->out, "</rect></g>\n");
+    fl_buffer_puts(c->out, "</rect></g>\n");
 }
 
 void rp_chart_gap(rp_chart *c, double start_ms, double end_ms, const char *tooltip) {
     double x0 = rp_scale_map(&c->x, start_ms), x1 = rp_scale_map(&c->x, end_ms);
     if (x1 - x0 < 2)
         x1 = x0 + 2;
-    rp_printf(c->out,
+    fl_buffer_printf(c->out,
               "<rect class=\"missing-sample\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
               "fill=\"url(#%s-hatch)\" fill-opacity=\"0.7\" stroke=\"none\">",
               x0, c->plot_top, x1 - x0, c->plot_bottom - c->plot_top, c->id);
     if (tooltip) {
-        rp_puts(c->out, "<title>");
+        fl_buffer_puts(c->out, "<title>");
         rp_put_html(c->out, tooltip);
-        rp_puts(c->out, "</title>");
+        fl_buffer_puts(c->out, "</title>");
     }
-    rp_puts(c->out, "</rect>\n");
+    fl_buffer_puts(c->out, "</rect>\n");
 }
 
 void rp_chart_band_label(rp_chart *c, double start_ms, const char *text_color, const char *label) {
-    rp_printf(c->out, "<text class=\"band-label\" x=\"%.1f\" y=\"%.1f\" fill=\"%s\">",
+    fl_buffer_printf(c->out, "<text class=\"band-label\" x=\"%.1f\" y=\"%.1f\" fill=\"%s\">",
               rp_scale_map(&c->x, start_ms) + 5, c->plot_top + 14, text_color);
     rp_put_html(c->out, label);
-    rp_puts(c->out, "</text>\n");
+    fl_buffer_puts(c->out, "</text>\n");
 }
 
-void rp_time_axis(rp_buf *out, const rp_scale *x, double y0, double y1, bool labels) {
+void rp_time_axis(fl_buffer *out, const rp_scale *x, double y0, double y1, bool labels) {
     double span = x->domain1 - x->domain0;
     double step = nice_step(span / 10);
     /* Minutes read better in whole minutes than in 50 s steps. */
     if (step > 30000 && step < 60000)
         step = 60000;
-    rp_puts(out, "<g class=\"axis axis-x\">");
+    fl_buffer_puts(out, "<g class=\"axis axis-x\">");
     for (int k = 0; k <= MAX_TICKS && k * step <= x->domain1 + step * 1e-9; k++) {
         double t = k * step;
         double px = rp_scale_map(x, t);
-        rp_printf(out, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", px, px, y0, y1);
+        fl_buffer_printf(out, "<line class=\"grid\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>", px, px, y0, y1);
         if (labels) {
             char text[32];
-            rp_printf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", px, y1 + 15,
+            fl_buffer_printf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", px, y1 + 15,
                       tick_seconds(t, step, text, sizeof(text)));
         }
     }
-    rp_puts(out, "</g>\n");
+    fl_buffer_puts(out, "</g>\n");
 }
 
 static void y_tick(rp_chart *c, double value, bool label, bool major) {
     double py = rp_scale_map(&c->y, value);
-    rp_printf(c->out, "<line class=\"%s\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>",
+    fl_buffer_printf(c->out, "<line class=\"%s\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>",
               major ? "grid" : "grid-minor", c->plot_left, c->plot_right, py, py);
     if (label) {
         char text[32];
-        rp_printf(c->out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", c->plot_left - 6, py + 4);
+        fl_buffer_printf(c->out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", c->plot_left - 6, py + 4);
         rp_put_html(c->out, c->y_format(value, text, sizeof(text)));
-        rp_puts(c->out, "</text>");
+        fl_buffer_puts(c->out, "</text>");
     }
 }
 
 void rp_chart_axes(rp_chart *c) {
     rp_time_axis(c->out, &c->x, c->plot_top, c->plot_bottom, true);
-    rp_puts(c->out, "<g class=\"axis axis-y\">");
+    fl_buffer_puts(c->out, "<g class=\"axis axis-y\">");
     if (c->y.log) {
         double decade = c->y.domain0;
         for (int k = 0; k <= MAX_TICKS && decade <= c->y.domain1 * 1.0001; k++, decade *= 10) {
@@ -244,19 +244,19 @@ void rp_chart_axes(rp_chart *c) {
         for (int k = 0; k <= MAX_TICKS && c->y.domain0 + k * step <= c->y.domain1 + step * 1e-9; k++)
             y_tick(c, c->y.domain0 + k * step, true, true);
     }
-    rp_puts(c->out, "</g>\n");
-    rp_printf(c->out, "<path class=\"axis-line\" d=\"M%.1f %.1fV%.1fH%.1f\"/>\n", c->plot_left, c->plot_top,
+    fl_buffer_puts(c->out, "</g>\n");
+    fl_buffer_printf(c->out, "<path class=\"axis-line\" d=\"M%.1f %.1fV%.1fH%.1f\"/>\n", c->plot_left, c->plot_top,
               c->plot_bottom, c->plot_right);
-    rp_printf(c->out, "<text class=\"axis-title\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">time since start</text>\n",
+    fl_buffer_printf(c->out, "<text class=\"axis-title\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">time since start</text>\n",
               c->plot_right, c->height - 3);
 }
 
-static void put_title(rp_buf *out, const char *tooltip) {
+static void put_title(fl_buffer *out, const char *tooltip) {
     if (!tooltip)
         return;
-    rp_puts(out, "<title>");
+    fl_buffer_puts(out, "<title>");
     rp_put_html(out, tooltip);
-    rp_puts(out, "</title>");
+    fl_buffer_puts(out, "</title>");
 }
 
 void rp_chart_threshold(rp_chart *c, double start_ms, double end_ms, double value, const char *color, const char *label,
@@ -267,42 +267,42 @@ void rp_chart_threshold(rp_chart *c, double start_ms, double end_ms, double valu
     if (py < c->plot_top - 0.5 || py > c->plot_bottom + 0.5)
         return; /* only possible for a bound at or under 0 on a log axis */
     double x0 = rp_scale_map(&c->x, start_ms), x1 = rp_scale_map(&c->x, end_ms);
-    rp_printf(c->out,
+    fl_buffer_printf(c->out,
               "<g class=\"threshold\"><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
               "stroke-width=\"1.6\" stroke-dasharray=\"7 4\">",
               x0, x1, py, py, color);
     put_title(c->out, tooltip);
-    rp_puts(c->out, "</line>");
+    fl_buffer_puts(c->out, "</line>");
     if (label) {
         /* Above the line, at its right end, where series rarely start. */
-        rp_printf(c->out, "<text class=\"threshold-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"%s\">",
+        fl_buffer_printf(c->out, "<text class=\"threshold-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"%s\">",
                   x1 - 4, py - 4, color);
         rp_put_html(c->out, label);
-        rp_puts(c->out, "</text>");
+        fl_buffer_puts(c->out, "</text>");
     }
-    rp_puts(c->out, "</g>\n");
+    fl_buffer_puts(c->out, "</g>\n");
 }
 
 void rp_chart_marker(rp_chart *c, double t_ms, const char *color, const char *label, const char *tooltip) {
     double px = rp_scale_map(&c->x, t_ms);
-    rp_printf(c->out,
+    fl_buffer_printf(c->out,
               "<g class=\"marker\"><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
               "stroke-width=\"1.5\" stroke-dasharray=\"3 3\">",
               px, px, c->plot_top, c->plot_bottom, color);
     put_title(c->out, tooltip);
-    rp_puts(c->out, "</line>");
+    fl_buffer_puts(c->out, "</line>");
     if (label) {
-        rp_printf(c->out, "<text class=\"marker-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"%s\">", px - 4,
+        fl_buffer_printf(c->out, "<text class=\"marker-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"%s\">", px - 4,
                   c->plot_bottom - 6, color);
         rp_put_html(c->out, label);
-        rp_puts(c->out, "</text>");
+        fl_buffer_puts(c->out, "</text>");
     }
-    rp_puts(c->out, "</g>\n");
+    fl_buffer_puts(c->out, "</g>\n");
 }
 
 void rp_chart_line(rp_chart *c, const double *t_ms, const double *values, size_t n, const char *css_class,
                    const char *color, double stroke_width) {
-    rp_printf(c->out,
+    fl_buffer_printf(c->out,
               "<path class=\"series %s\" clip-path=\"url(#%s-plot)\" fill=\"none\" stroke=\"%s\" "
               "stroke-width=\"%.1f\" stroke-linejoin=\"round\" d=\"",
               css_class, c->id, color, stroke_width);
@@ -312,25 +312,25 @@ void rp_chart_line(rp_chart *c, const double *t_ms, const double *values, size_t
             pen_down = false; /* no data in this window: a gap, not a line across it */
             continue;
         }
-        rp_printf(c->out, "%s%.1f %.1f", pen_down ? "L" : "M", rp_scale_map(&c->x, t_ms[i]),
+        fl_buffer_printf(c->out, "%s%.1f %.1f", pen_down ? "L" : "M", rp_scale_map(&c->x, t_ms[i]),
                   rp_scale_map(&c->y, values[i]));
         pen_down = true;
     }
-    rp_puts(c->out, "\"/>\n");
+    fl_buffer_puts(c->out, "\"/>\n");
     /* A lone point between gaps would be invisible as a path: a dot. */
     for (size_t i = 0; i < n; i++) {
         bool here = !isnan(values[i]) && !isnan(t_ms[i]);
         bool before = i > 0 && !isnan(values[i - 1]) && !isnan(t_ms[i - 1]);
         bool after = i + 1 < n && !isnan(values[i + 1]) && !isnan(t_ms[i + 1]);
         if (here && !before && !after)
-            rp_printf(c->out, "<circle class=\"lone-point\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n",
+            fl_buffer_printf(c->out, "<circle class=\"lone-point\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n",
                       rp_scale_map(&c->x, t_ms[i]), rp_scale_map(&c->y, values[i]), color);
     }
 }
 
 void rp_chart_bars(rp_chart *c, const double *t_ms, const double *values, size_t n, double width_ms,
                    const char *css_class, const char *color) {
-    rp_printf(c->out, "<g class=\"bars %s\" fill=\"%s\" clip-path=\"url(#%s-plot)\">", css_class, color, c->id);
+    fl_buffer_printf(c->out, "<g class=\"bars %s\" fill=\"%s\" clip-path=\"url(#%s-plot)\">", css_class, color, c->id);
     double base = rp_scale_map(&c->y, c->y.domain0);
     for (size_t i = 0; i < n; i++) {
         if (isnan(values[i]) || !(values[i] > 0))
@@ -339,65 +339,65 @@ void rp_chart_bars(rp_chart *c, const double *t_ms, const double *values, size_t
         double top = rp_scale_map(&c->y, values[i]);
         double w = x1 - x0 > 2 ? x1 - x0 - 1 : 1;
         double h = base - top > 1 ? base - top : 1; /* any error at all is visible */
-        rp_printf(c->out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>", x0, base - h, w, h);
+        fl_buffer_printf(c->out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>", x0, base - h, w, h);
     }
-    rp_puts(c->out, "</g>\n");
+    fl_buffer_puts(c->out, "</g>\n");
 }
 
 void rp_chart_dot(rp_chart *c, double t_ms, double value, const char *color, const char *tooltip) {
     if (isnan(t_ms) || isnan(value))
         return;
-    rp_printf(c->out,
+    fl_buffer_printf(c->out,
               "<circle class=\"worst\" cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"#fff\" stroke=\"%s\" "
               "stroke-width=\"2\">",
               rp_scale_map(&c->x, t_ms), rp_scale_map(&c->y, value), color);
     put_title(c->out, tooltip);
-    rp_puts(c->out, "</circle>\n");
+    fl_buffer_puts(c->out, "</circle>\n");
 }
 
 void rp_chart_hover(rp_chart *c, double start_ms, double end_ms, const char *tooltip) {
     if (isnan(start_ms) || isnan(end_ms))
         return;
     double x0 = rp_scale_map(&c->x, start_ms), x1 = rp_scale_map(&c->x, end_ms);
-    rp_printf(c->out, "<rect class=\"hover\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">", x0, c->plot_top,
+    fl_buffer_printf(c->out, "<rect class=\"hover\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">", x0, c->plot_top,
               x1 - x0 > 0.5 ? x1 - x0 : 0.5, c->plot_bottom - c->plot_top);
     put_title(c->out, tooltip);
-    rp_puts(c->out, "</rect>");
+    fl_buffer_puts(c->out, "</rect>");
 }
 
 void rp_chart_legend(rp_chart *c, const rp_legend_item *items, size_t n) {
     double x = c->plot_left;
     double y = 16;
-    rp_puts(c->out, "<g class=\"legend\">");
+    fl_buffer_puts(c->out, "<g class=\"legend\">");
     for (size_t i = 0; i < n; i++) {
         const rp_legend_item *it = &items[i];
         switch (it->kind) {
         case RP_LEGEND_LINE:
-            rp_printf(c->out,
+            fl_buffer_printf(c->out,
                       "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2.5\"/>", x,
                       x + 20, y - 4, y - 4, it->color);
             break;
         case RP_LEGEND_DASH:
-            rp_printf(c->out,
+            fl_buffer_printf(c->out,
                       "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.6\" "
                       "stroke-dasharray=\"5 3\"/>",
                       x, x + 20, y - 4, y - 4, it->color);
             break;
         case RP_LEGEND_BAND:
         case RP_LEGEND_BAR:
-            rp_printf(c->out,
+            fl_buffer_printf(c->out,
                       "<rect x=\"%.1f\" y=\"%.1f\" width=\"20\" height=\"10\" fill=\"%s\" fill-opacity=\"%s\"/>", x,
                       y - 9, it->color, it->kind == RP_LEGEND_BAND ? "0.25" : "1");
             break;
         }
-        rp_printf(c->out, "<text x=\"%.1f\" y=\"%.1f\">", x + 25, y);
+        fl_buffer_printf(c->out, "<text x=\"%.1f\" y=\"%.1f\">", x + 25, y);
         rp_put_html(c->out, it->label);
-        rp_puts(c->out, "</text>");
+        fl_buffer_puts(c->out, "</text>");
         /* No text metrics here: an estimate from the length is close enough
          * for a 12 px sans-serif label. */
         x += 25 + 6.8 * (double)strlen(it->label) + 22;
     }
-    rp_puts(c->out, "</g>\n");
+    fl_buffer_puts(c->out, "</g>\n");
 }
 
-void rp_chart_end(rp_chart *c) { rp_puts(c->out, "</svg>\n"); }
+void rp_chart_end(rp_chart *c) { fl_buffer_puts(c->out, "</svg>\n"); }

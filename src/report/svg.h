@@ -24,7 +24,7 @@ typedef struct rp_range {
 typedef const char *(*rp_tick_format)(double value, char *buf, size_t len);
 
 typedef struct rp_chart {
-    rp_buf *out;
+    fl_buffer *out;
     char id[40];
     double width, height;                                /* the viewBox */
     double plot_left, plot_top, plot_right, plot_bottom; /* the plotting area */
@@ -54,7 +54,7 @@ const char *rp_tick_percent(double value, char *buf, size_t len);
  * `range` (from 0 when linear); it is logarithmic when allow_log and the
  * values span more than two decades. `label` is read by screen readers and
  * shown as the y axis title. */
-void rp_chart_begin(rp_chart *chart, rp_buf *out, const char *id, double height, double span_ms, const rp_range *range,
+void rp_chart_begin(rp_chart *chart, fl_buffer *out, const char *id, double height, double span_ms, const rp_range *range,
                     bool allow_log, const char *y_title, rp_tick_format y_format);
 /* A shaded time window (a fault in effect); its label is drawn apart, after
  * the grid, so that no grid line crosses it. */
@@ -86,6 +86,6 @@ void rp_chart_end(rp_chart *chart);
 /* Scale helpers, also used by the timeline strip. */
 double rp_scale_map(const rp_scale *scale, double value);
 /* Vertical grid and tick labels for time on x between y0 and y1 px. */
-void rp_time_axis(rp_buf *out, const rp_scale *x, double y0, double y1, bool labels);
+void rp_time_axis(fl_buffer *out, const rp_scale *x, double y0, double y1, bool labels);
 
 #endif

@@ -1,4 +1,4 @@
-/* The capped growable buffer (src/core/buffer.c) used for libcurl bodies. */
+/* The library's one growable buffer (src/core/buffer.c), capped or not. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/buffer.h"
 
@@ -103,11 +104,73 @@ static void zero_cap(void **state) {
     fl_buffer_free(&b);
 }
 
+static void text(void **state) {
+    (void)state;
+    fl_buffer b = FL_BUFFER_UNCAPPED;
+    assert_int_equal(fl_buffer_puts(&b, "p99 "), 0);
+    assert_int_equal(fl_buffer_printf(&b, "%d ms, %s", 40, "pass"), 0);
+    assert_string_equal(fl_buffer_str(&b), "p99 40 ms, pass");
+    assert_int_equal(b.len, strlen("p99 40 ms, pass"));
+    char *taken = fl_buffer_take(&b);
+    assert_string_equal(taken, "p99 40 ms, pass");
+    free(taken);
+    assert_null(b.data);
+    assert_int_equal(b.len, 0);
+    assert_null(fl_buffer_take(&b)); /* nothing appended since */
+    assert_int_equal(fl_buffer_puts(&b, "again"), 0); /* still usable */
+    assert_string_equal(fl_buffer_str(&b), "again");
+    fl_buffer_free(&b);
+    /* formatted text obeys the cap like any append */
+    fl_buffer_init(&b, 6, true);
+    assert_int_equal(fl_buffer_printf(&b, "%s", "truncated"), 0);
+    assert_string_equal(fl_buffer_str(&b), "trunca");
+    assert_true(b.truncated);
+    fl_buffer_free(&b);
+    fl_buffer_init(&b, 6, false);
+    assert_int_equal(fl_buffer_printf(&b, "%d", 123), 0);
+    assert_int_equal(fl_buffer_printf(&b, "%d", 4567), -1);
+    assert_true(b.overflow);
+    assert_string_equal(fl_buffer_str(&b), "123");
+    fl_buffer_free(&b);
+}
+
+static void reads_fds(void **state) {
+    (void)state;
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], "{\"ok\":true}\n", 12), 12);
+    fl_buffer b = FL_BUFFER_UNCAPPED;
+    /* a reply line: returns with the line, the writer still open */
+    assert_int_equal(fl_buffer_read_fd(&b, fds[0], true), 0);
+    assert_string_equal(fl_buffer_str(&b), "{\"ok\":true}\n");
+    assert_int_equal(write(fds[1], "rest", 4), 4);
+    close(fds[1]);
+    assert_int_equal(fl_buffer_read_fd(&b, fds[0], false), 0); /* to the end */
+    assert_string_equal(fl_buffer_str(&b), "{\"ok\":true}\nrest");
+    close(fds[0]);
+    fl_buffer_free(&b);
+    /* over the cap in fail mode: -1 with overflow, as a file too large */
+    assert_int_equal(pipe(fds), 0);
+    char big[5000];
+    memset(big, 'x', sizeof(big));
+    assert_int_equal(write(fds[1], big, sizeof(big)), (ssize_t)sizeof(big));
+    close(fds[1]);
+    fl_buffer_init(&b, 4096, false);
+    assert_int_equal(fl_buffer_read_fd(&b, fds[0], false), -1);
+    assert_true(b.overflow);
+    close(fds[0]);
+    fl_buffer_free(&b);
+    /* a read error: -1 without overflow */
+    assert_int_equal(fl_buffer_read_fd(&b, -1, false), -1);
+    assert_false(b.overflow);
+}
+
 int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(empty),     cmocka_unit_test(grows_and_terminates),
         cmocka_unit_test(fail_mode), cmocka_unit_test(truncate_mode),
-        cmocka_unit_test(zero_cap),
+        cmocka_unit_test(zero_cap), cmocka_unit_test(text),
+        cmocka_unit_test(reads_fds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

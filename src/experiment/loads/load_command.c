@@ -45,7 +45,7 @@ static void close_window(cmdload *cl, int64_t end_us) {
     pthread_mutex_lock(&cl->lock);
     if (cl->n == cl->cap) {
         cl->cap = cl->cap ? cl->cap * 2 : 64;
-        cl->windows = fl_xrealloc(cl->windows, cl->cap * sizeof(exp_window));
+        cl->windows = fl_xreallocarray(cl->windows, cl->cap, sizeof(exp_window));
     }
     cl->windows[cl->n++] = w;
     pthread_mutex_unlock(&cl->lock);

@@ -30,7 +30,7 @@ size_t store_series(series_store *st, const char *name, metric_unit unit) {
         if (strcmp(st->all[i].name, name) == 0)
             break;
     if (i == st->n) {
-        st->all = fl_xrealloc(st->all, (st->n + 1) * sizeof(series));
+        st->all = fl_xreallocarray(st->all, st->n + 1, sizeof(series));
         st->all[i] = (series){.name = fl_xstrdup(name), .unit = unit};
         st->n++;
     }
@@ -50,7 +50,7 @@ void store_add(series_store *st, size_t index, sample s) {
     series *se = &st->all[index];
     if (se->n == se->cap) {
         se->cap = se->cap ? se->cap * 2 : 64;
-        se->samples = fl_xrealloc(se->samples, se->cap * sizeof(sample));
+        se->samples = fl_xreallocarray(se->samples, se->cap, sizeof(sample));
     }
     se->samples[se->n++] = s;
     pthread_mutex_unlock(&st->lock);

@@ -92,7 +92,7 @@ int metric_parse(fl_experiment *exp, const char *text, metric_ref *out, char *wh
         if (out->prom >= 0) {
             prom_expr_free(&e);
         } else {
-            exp->proms = fl_xrealloc(exp->proms, (exp->n_proms + 1) * sizeof(prom_expr));
+            exp->proms = fl_xreallocarray(exp->proms, exp->n_proms + 1, sizeof(prom_expr));
             exp->proms[exp->n_proms] = e;
             out->prom = (int)exp->n_proms++;
         }

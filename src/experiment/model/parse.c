@@ -311,8 +311,8 @@ static char *relative_to_file(const char *file, const char *path) {
 
 /* Appends a (name, value) pair to two parallel arrays. */
 static void pair_add(char ***names, char ***values, size_t *n, const char *name, const char *value) {
-    *names = fl_xrealloc(*names, (*n + 1) * sizeof(char *));
-    *values = fl_xrealloc(*values, (*n + 1) * sizeof(char *));
+    *names = fl_xreallocarray(*names, *n + 1, sizeof(char *));
+    *values = fl_xreallocarray(*values, *n + 1, sizeof(char *));
     (*names)[*n] = fl_xstrdup(name);
     (*values)[*n] = fl_xstrdup(value);
     (*n)++;
