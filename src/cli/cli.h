@@ -5,6 +5,7 @@
 #include "faultline.h"
 #include "options.h"
 
+#include <jansson.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -72,7 +73,8 @@ void cli_recover_orphans(void);
  * blocking waits return early). */
 extern volatile sig_atomic_t cli_stop_signal;
 void cli_catch_stop_signals(void);
-/* Prints a JSON string with escapes. */
-void cli_json_string(FILE *out, const char *s);
+/* Prints a JSON document (jansson, compact) and a newline on stdout, and
+ * releases it. Every --json output is built with jansson and printed here. */
+void cli_print_json(json_t *doc);
 
 #endif

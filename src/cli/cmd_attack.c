@@ -90,21 +90,15 @@ static void kind_help(const cli_parser *p) {
 }
 
 typedef struct plan_out {
-    bool json;
+    json_t *operations; /* --json: [{do, undo}...]; NULL: printed as text */
     int n;
 } plan_out;
 
 static void print_step(void *user, const char *op, const char *inverse) {
     plan_out *p = user;
-    if (p->json) {
-        printf("%s{\"do\":", p->n ? "," : "");
-        cli_json_string(stdout, op);
-        printf(",\"undo\":");
-        if (inverse)
-            cli_json_string(stdout, inverse);
-        else
-            printf("null");
-        printf("}");
+    if (p->operations) {
+        json_array_append_new(p->operations, json_pack("{s:o, s:o}", "do", fl_json_text(op), "undo",
+                                                       inverse ? fl_json_text(inverse) : json_null()));
     } else {
         printf("  %d. %s\n", p->n + 1, op);
         if (inverse)
@@ -113,39 +107,33 @@ static void print_step(void *user, const char *op, const char *inverse) {
     p->n++;
 }
 
-static void print_lines_json(const char *text) {
-    printf("[");
-    const char *p = text;
-    for (int n = 0; *p; n++) {
+/* The lines of text as a JSON array of strings. */
+static json_t *lines_json(const char *text) {
+    json_t *lines = json_array();
+    for (const char *p = text; *p;) {
         const char *nl = strchr(p, '\n');
         size_t len = nl ? (size_t)(nl - p) : strlen(p);
         char *line = fl_xstrndup(p, len);
-        printf("%s", n ? "," : "");
-        cli_json_string(stdout, line);
+        json_array_append_new(lines, fl_json_text(line));
         free(line);
         p += len + (nl ? 1 : 0);
     }
-    printf("]");
+    return lines;
 }
 
 static void print_json_result(const fl_fault *fault, fl_spec *spec, const char *state, const char *started,
                               const char *expires, const char *ended, bool detached) {
-    printf("{\"id\":");
-    cli_json_string(stdout, fl_fault_id(fault));
-    printf(",\"kind\":");
-    cli_json_string(stdout, fl_spec_kind(spec));
-    printf(",\"state\":\"%s\",\"detached\":%s,\"supervisor_pid\":%d,\"duration_ms\":%lld,\"started\":\"%s\"", state,
-           detached ? "true" : "false", (int)fl_fault_supervisor_pid(fault),
-           (long long)(fl_spec_duration_us(spec) / 1000), started);
+    json_t *doc = json_pack("{s:o, s:o, s:s, s:b, s:i, s:I, s:s}", "id", fl_json_text(fl_fault_id(fault)), "kind",
+                            fl_json_text(fl_spec_kind(spec)), "state", state, "detached", detached, "supervisor_pid",
+                            (int)fl_fault_supervisor_pid(fault), "duration_ms",
+                            (json_int_t)(fl_spec_duration_us(spec) / 1000), "started", started);
     if (expires)
-        printf(",\"expires\":\"%s\"", expires);
+        json_object_set_new(doc, "expires", json_string(expires));
     if (ended)
-        printf(",\"ended\":\"%s\"", ended);
-    printf(",\"applied\":");
-    print_lines_json(fl_fault_applied(fault));
-    printf(",\"verified\":");
-    cli_json_string(stdout, fl_fault_verified(fault));
-    printf("}\n");
+        json_object_set_new(doc, "ended", json_string(ended));
+    json_object_set_new(doc, "applied", lines_json(fl_fault_applied(fault)));
+    json_object_set_new(doc, "verified", fl_json_text(fl_fault_verified(fault)));
+    cli_print_json(doc);
 }
 
 /* The lease: every line on stdin renews it; EOF (the controller or its ssh
@@ -183,14 +171,13 @@ static const char *lease_wait(fl_fault *fault, int64_t lease_us, int *ended_by_i
 
 static int dry_run(attack_run *a) {
     fl_error err;
-    plan_out p = {.json = a->json};
-    if (a->json)
-        printf("{\"dry_run\":true,\"kind\":\"%s\",\"operations\":[", a->kind);
-    else
+    plan_out p = {.operations = a->json ? json_array() : NULL};
+    if (!a->json)
         printf("dry run of %s: nothing is applied\n", a->kind);
     int rc = fl_spec_plan(a->spec, print_step, &p, &err) == 0 ? 0 : cli_fail_option(a->parser, &err);
-    if (a->json)
-        printf("]}\n");
+    if (a->json) /* the operations described before a failure, if one stopped the plan */
+        cli_print_json(json_pack("{s:b, s:o, s:o}", "dry_run", 1, "kind", fl_json_text(a->kind), "operations",
+                                 p.operations));
     return rc;
 }
 

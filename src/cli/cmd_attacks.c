@@ -1,43 +1,36 @@
 /* faultline attacks [<kind>] [--json]: the catalog, with every parameter. */
 #include "cli.h"
+#include "core/internal.h"
 
 #include <string.h>
 
 static const char *USAGE = "faultline attacks [<kind>] [--json]";
 
-static void param_json(const fl_param_spec *p, bool first) {
-    printf("%s{\"name\":\"%s\",\"type\":\"%s\",\"required\":%s,\"repeatable\":%s", first ? "" : ",", p->name,
-           fl_param_type_name(p->type), p->flags & FL_PARAM_REQUIRED ? "true" : "false",
-           p->flags & FL_PARAM_REPEATABLE ? "true" : "false");
+static json_t *param_json(const fl_param_spec *p) {
+    json_t *o = json_pack("{s:s, s:s, s:b, s:b}", "name", p->name, "type", fl_param_type_name(p->type), "required",
+                          (p->flags & FL_PARAM_REQUIRED) != 0, "repeatable", (p->flags & FL_PARAM_REPEATABLE) != 0);
     const char *keys[] = {"default", "min", "max", "choices"};
     const char *vals[] = {p->def, p->min, p->max, p->choices};
     for (int i = 0; i < 4; i++)
-        if (vals[i]) {
-            printf(",\"%s\":", keys[i]);
-            cli_json_string(stdout, vals[i]);
-        }
-    printf(",\"help\":");
-    cli_json_string(stdout, p->help);
-    printf("}");
+        if (vals[i])
+            json_object_set_new(o, keys[i], fl_json_text(vals[i]));
+    json_object_set_new(o, "help", fl_json_text(p->help));
+    return o;
 }
 
-static void kind_json(const fl_attack_info *a, bool first) {
-    printf("%s{\"name\":\"%s\",\"summary\":", first ? "" : ",", a->name);
-    cli_json_string(stdout, a->summary);
-    printf(",\"details\":");
-    cli_json_string(stdout, a->details);
-    printf(",\"instant\":%s,\"requires\":", a->instant ? "true" : "false");
-    cli_json_string(stdout, a->requires);
-    printf(",\"params\":[");
+static json_t *kind_json(const fl_attack_info *a) {
+    json_t *params = json_array();
     for (size_t i = 0; i < a->n_params; i++)
-        param_json(&a->params[i], i == 0);
+        json_array_append_new(params, param_json(&a->params[i]));
     if (!a->instant) {
-        param_json(fl_common_param("duration"), a->n_params == 0);
-        param_json(fl_common_param("tag"), false);
+        json_array_append_new(params, param_json(fl_common_param("duration")));
+        json_array_append_new(params, param_json(fl_common_param("tag")));
     }
     if (a->uses_cgroup)
-        param_json(fl_common_param("cgroup"), false);
-    printf("]}");
+        json_array_append_new(params, param_json(fl_common_param("cgroup")));
+    return json_pack("{s:s, s:o, s:o, s:b, s:o, s:o}", "name", a->name, "summary", fl_json_text(a->summary), "details",
+                     fl_json_text(a->details), "instant", a->instant, "requires", fl_json_text(a->requires), "params",
+                     params);
 }
 
 static int no_call(const cli_option *opt, const char *value, void *ctx) {
@@ -65,8 +58,7 @@ static int show_kind(const char *kind, bool json) {
         return cli_fail(&err);
     }
     if (json) {
-        kind_json(a, true);
-        printf("\n");
+        cli_print_json(kind_json(a));
     } else {
         cli_print_attack_kind(a, stdout);
     }
@@ -74,17 +66,16 @@ static int show_kind(const char *kind, bool json) {
 }
 
 static void show_catalog(bool json) {
-    if (json)
-        printf("{\"attacks\":[");
+    json_t *attacks = json ? json_array() : NULL;
     for (size_t i = 0; i < fl_attack_count(); i++) {
         const fl_attack_info *a = fl_attack_at(i);
         if (json)
-            kind_json(a, i == 0);
+            json_array_append_new(attacks, kind_json(a));
         else
             printf("  %-14s %s\n", a->name, a->summary);
     }
     if (json)
-        printf("]}\n");
+        cli_print_json(json_pack("{s:o}", "attacks", attacks));
     else
         printf("\nfaultline attacks <kind> shows a kind's parameters.\n");
 }

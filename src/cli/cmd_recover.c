@@ -1,5 +1,6 @@
 /* faultline recover [--all] [--json]: roll back what dead owners left. */
 #include "cli.h"
+#include "core/internal.h"
 
 #include <string.h>
 
@@ -7,6 +8,7 @@ static const char *USAGE = "faultline recover [--all] [--json]";
 
 typedef struct recover_out {
     bool json;
+    json_t *recovered; /* --json */
     int n;
 } recover_out;
 
@@ -14,13 +16,9 @@ static void report(void *user, const char *id, const char *kind, const char *res
 {
     recover_out *o = user;
     if (o->json) {
-        printf("%s{\"id\":\"%s\",\"kind\":\"%s\",\"rolled_back\":%s,\"error\":", o->n ? "," : "", id, kind,
-               result ? "false" : "true");
-        if (result)
-            cli_json_string(stdout, result);
-        else
-            printf("null");
-        printf("}");
+        json_array_append_new(o->recovered,
+                              json_pack("{s:o, s:o, s:b, s:o}", "id", fl_json_text(id), "kind", fl_json_text(kind),
+                                        "rolled_back", result == NULL, "error", result ? fl_json_text(result) : json_null()));
     } else if (result) {
         printf("%s (%s): rollback failed: %s\n", id, kind, result);
     } else {
@@ -55,10 +53,10 @@ int cmd_recover(int argc, char **argv)
     unsigned flags = all ? FL_RECOVER_ALL : 0;
     fl_error err;
     if (o.json)
-        printf("{\"recovered\":[");
+        o.recovered = json_array();
     int n = fl_recover(flags, report, &o, &err);
     if (o.json)
-        printf("]}\n");
+        cli_print_json(json_pack("{s:o}", "recovered", o.recovered));
     else if (o.n == 0 && n >= 0)
         printf("nothing to recover (journal: %s)\n", fl_state_dir());
     if (n < 0)

@@ -129,25 +129,19 @@ static void print_changes(const fl_ssm_command *cmd, char (**shown)[48], size_t 
 }
 
 static void print_json_result(const fl_ssm_command *cmd, const char *docname, bool waited) {
-    printf("{\"command_id\":");
-    cli_json_string(stdout, fl_ssm_command_id(cmd));
-    printf(",\"document\":");
-    cli_json_string(stdout, docname);
-    if (!waited) {
-        printf("}\n");
-        return;
+    json_t *doc = json_pack("{s:o, s:o}", "command_id", fl_json_text(fl_ssm_command_id(cmd)), "document",
+                            fl_json_text(docname));
+    if (waited) {
+        const fl_ssm_invocation *inv;
+        size_t n_inv = fl_ssm_command_invocations(cmd, &inv);
+        json_t *instances = json_array();
+        for (size_t k = 0; k < n_inv; k++)
+            json_array_append_new(instances, json_pack("{s:o, s:o}", "instance_id", fl_json_text(inv[k].instance_id),
+                                                       "status", fl_json_text(inv[k].status)));
+        json_object_set_new(doc, "stopped", json_boolean(cli_stop_signal));
+        json_object_set_new(doc, "instances", instances);
     }
-    const fl_ssm_invocation *inv;
-    size_t n_inv = fl_ssm_command_invocations(cmd, &inv);
-    printf(",\"stopped\":%s,\"instances\":[", cli_stop_signal ? "true" : "false");
-    for (size_t k = 0; k < n_inv; k++) {
-        printf("%s{\"instance_id\":", k ? "," : "");
-        cli_json_string(stdout, inv[k].instance_id);
-        printf(",\"status\":");
-        cli_json_string(stdout, inv[k].status);
-        printf("}");
-    }
-    printf("]}\n");
+    cli_print_json(doc);
 }
 
 /* Polls until the command ends or a stop signal arrives. */

@@ -1,5 +1,6 @@
 /* faultline status [--json]: the journaled faults and their state. */
 #include "cli.h"
+#include "core/internal.h"
 
 #include <string.h>
 
@@ -7,38 +8,36 @@ static const char *USAGE = "faultline status [--json]";
 
 static bool is_corrupt(const fl_fault_status *s) { return strcmp(s->state, "corrupt") == 0; }
 
+/* A JSON member the library gives as text (params, undo), or `empty`. */
+static json_t *parsed(const char *text, json_t *empty) {
+    json_t *value = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+    if (!value)
+        return empty;
+    json_decref(empty);
+    return value;
+}
+
 static void print_json(const fl_fault_status *list, size_t n) {
     char a[40], b[40];
-    printf("{\"faults\":[");
-    for (size_t i = 0, k = 0; i < n; i++) {
+    json_t *faults = json_array(), *corrupt = json_array();
+    for (size_t i = 0; i < n; i++) {
         const fl_fault_status *s = &list[i];
-        if (is_corrupt(s))
+        if (is_corrupt(s)) {
+            json_array_append_new(corrupt,
+                                  json_pack("{s:o, s:o}", "file", fl_json_text(s->file), "problem", fl_json_text(s->problem)));
             continue;
-        printf("%s{\"id\":\"%s\",\"kind\":\"%s\",\"state\":\"%s\",\"params\":%s,\"started\":\"%s\","
-               "\"expires\":\"%s\",\"owner_pid\":%d,\"owner_alive\":%s,\"guardian_pid\":%d,"
-               "\"guardian_alive\":%s,\"tag\":",
-               k++ ? "," : "", s->id, s->kind, s->state, s->params_json ? s->params_json : "{}",
-               fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)),
-               (int)s->owner_pid, s->owner_alive ? "true" : "false", (int)s->guardian_pid,
-               s->guardian_alive ? "true" : "false");
-        if (s->tag[0])
-            cli_json_string(stdout, s->tag);
-        else
-            printf("null");
-        printf(",\"undo\":%s}", s->undo_json ? s->undo_json : "[]");
+        }
+        json_array_append_new(
+            faults, json_pack("{s:o, s:o, s:o, s:o, s:s, s:s, s:i, s:b, s:i, s:b, s:o, s:o}", "id", fl_json_text(s->id),
+                              "kind", fl_json_text(s->kind), "state", fl_json_text(s->state), "params",
+                              parsed(s->params_json, json_object()), "started",
+                              fl_format_time(s->started_us, a, sizeof(a)), "expires",
+                              fl_format_time(s->expires_us, b, sizeof(b)), "owner_pid", (int)s->owner_pid, "owner_alive",
+                              s->owner_alive, "guardian_pid", (int)s->guardian_pid, "guardian_alive", s->guardian_alive,
+                              "tag", s->tag[0] ? fl_json_text(s->tag) : json_null(), "undo",
+                              parsed(s->undo_json, json_array())));
     }
-    printf("],\"corrupt\":[");
-    for (size_t i = 0, k = 0; i < n; i++) {
-        const fl_fault_status *s = &list[i];
-        if (!is_corrupt(s))
-            continue;
-        printf("%s{\"file\":", k++ ? "," : "");
-        cli_json_string(stdout, s->file);
-        printf(",\"problem\":");
-        cli_json_string(stdout, s->problem);
-        printf("}");
-    }
-    printf("]}\n");
+    cli_print_json(json_pack("{s:o, s:o}", "faults", faults, "corrupt", corrupt));
 }
 
 static void print_table(const fl_fault_status *list, size_t n) {

@@ -100,20 +100,10 @@ void cli_catch_stop_signals(void) {
     sigaction(SIGHUP, &sa, NULL);
 }
 
-void cli_json_string(FILE *out, const char *s) {
-    fputc('"', out);
-    for (; s && *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            fprintf(out, "\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", out);
-        else if (c < 0x20)
-            fprintf(out, "\\u%04x", c);
-        else
-            fputc(c, out);
-    }
-    fputc('"', out);
+void cli_print_json(json_t *doc) {
+    json_dumpf(doc, stdout, JSON_COMPACT);
+    putchar('\n');
+    json_decref(doc);
 }
 
 static const cli_command *find_command(const char *name) {

@@ -57,6 +57,13 @@ struct timespec fl_mono_deadline(int64_t from_now_us);
 int64_t fl_boot_us(void);
 void fl_sleep_us(int64_t us);
 
+/* ---- JSON (jansson is the library's one JSON writer) ---- */
+/* A JSON string of any C string: valid UTF-8 as it is, each byte that is
+ * not part of a valid UTF-8 sequence replaced by U+FFFD (json_string()
+ * refuses such text: process names, file names and corrupt records may
+ * hold it). "" for NULL. Never NULL unless out of memory in jansson. */
+json_t *fl_json_text(const char *text);
+
 /* ---- checked arithmetic: false on overflow ---- */
 static inline bool fl_mul_u64(uint64_t a, uint64_t b, uint64_t *out) { return !__builtin_mul_overflow(a, b, out); }
 static inline bool fl_add_u64(uint64_t a, uint64_t b, uint64_t *out) { return !__builtin_add_overflow(a, b, out); }

@@ -31,6 +31,47 @@ const char *fl_error_detail(const fl_error *err)
     return err->message;
 }
 
+/* Length of the valid UTF-8 sequence at s (1-4), 0 if none starts there. */
+static size_t utf8_sequence(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+    /* no overlong forms, no surrogates, nothing above U+10FFFF */
+    if ((s[0] == 0xE0 && s[1] < 0xA0) || (s[0] == 0xED && s[1] > 0x9F) || (s[0] == 0xF0 && s[1] < 0x90) ||
+        (s[0] == 0xF4 && s[1] > 0x8F))
+        return 0;
+    return n;
+}
+
+json_t *fl_json_text(const char *text)
+{
+    if (!text)
+        text = "";
+    json_t *s = json_string(text);
+    if (s)
+        return s;
+    size_t len = strlen(text);
+    char *fixed = fl_xmalloc(len * 3 + 1), *w = fixed;
+    for (const unsigned char *p = (const unsigned char *)text; *p;) {
+        size_t n = utf8_sequence(p);
+        if (n) {
+            memcpy(w, p, n);
+            w += n, p += n;
+        } else {
+            memcpy(w, "\xEF\xBF\xBD", 3);
+            w += 3, p++;
+        }
+    }
+    *w = '\0';
+    s = json_string(fixed);
+    free(fixed);
+    return s;
+}
+
 void fl_error_clear(fl_error *err)
 {
     if (err) {
