@@ -12,8 +12,10 @@ Raw calls are malloc, calloc, realloc, reallocarray, strdup, strndup,
 asprintf, vasprintf and open_memstream. A call is "checked" when its result
 (the left-hand side it is assigned to) is tested against NULL within the next
 few lines; it is a heuristic, read the --list output before trusting a number.
-Usage: scripts/alloc-census.py [--list unchecked|checked|aborts|all]
-                               [--max-unchecked N] [--exclude REGEX] file.c..."""
+Usage: scripts/alloc-census.py [--list unchecked|checked|raw|aborts|all]
+                               [--max-unchecked N] [--max-raw N] [--exclude REGEX] file.c...
+--max-unchecked N / --max-raw N: exit 1 when more than N calls are unchecked
+/ raw (checked or not): --max-raw 0 is the library's policy."""
 import importlib.util
 import os
 import re
@@ -106,13 +108,15 @@ def census(path):
 
 
 def main(argv):
-    show, limit, exclude, files = None, None, None, []
+    show, limit, raw_limit, exclude, files = None, None, None, None, []
     args = iter(argv)
     for a in args:
         if a == "--list":
             show = next(args)
         elif a == "--max-unchecked":
             limit = int(next(args))
+        elif a == "--max-raw":
+            raw_limit = int(next(args))
         elif a == "--exclude":
             exclude = re.compile(next(args))
         else:
@@ -123,13 +127,15 @@ def main(argv):
             continue
         for line, name, kind in census(f):
             totals[kind] += 1
-            if show in (kind, "all"):
+            if show in (kind, "all") or (show == "raw" and kind != "aborts"):
                 print(f"{f}:{line}: {name}: {kind}")
     n = sum(totals.values())
     pct = (lambda k: f"{100 * totals[k] / n:.0f}%") if n else (lambda k: "-")
     print(f"{n} allocations: {totals['aborts']} abort ({pct('aborts')}), {totals['checked']} checked "
           f"({pct('checked')}), {totals['unchecked']} unchecked ({pct('unchecked')})")
     if limit is not None and totals["unchecked"] > limit:
+        return 1
+    if raw_limit is not None and totals["checked"] + totals["unchecked"] > raw_limit:
         return 1
     return 0
 

@@ -4,7 +4,10 @@
 #    headers, all fl_*: nothing internal leaks to an embedding program;
 #  - an attack kind is its file plus one line of src/attacks/catalog.h;
 #  - every command is declared in src/cli/cli.h, none locally;
-#  - no function in src/cli/ is longer than 80 lines.
+#  - no function in src/cli/ is longer than 80 lines;
+#  - one allocation policy, one monotonic clock, one JSON writer: every
+#    allocation goes through fl_xmalloc and its family, clocks are read in
+#    src/core/util.c only, no JSON is written by hand.
 . "$FL_TESTS/lib.sh"
 root=$(cd "$FL_TESTS/.." && pwd)
 : "${FL_LIBRARY:?FL_LIBRARY must point at libfaultline.so}"
@@ -47,4 +50,19 @@ if python3 "$root/scripts/function-lengths.py" --max 80 --top 1 "$root"/src/cli/
 else
     fail "a function in src/cli/ is over 80 lines: $(python3 "$root/scripts/function-lengths.py" --top 5 "$root"/src/cli/*.c)"
 fi
+# src/net/ is left out of the next three checks until the packet-engine branch
+# merges (its engine keeps its own clock and raw allocations for now): then
+# delete this exclusion, as the formatting exclusion in scripts/test.sh.
+net_pending='/src/net/'
+mapfile -t lib_sources < <(find "$root/src" -name '*.[ch]' | grep -v "$net_pending" | sort)
+if python3 "$root/scripts/alloc-census.py" --max-raw 0 "${lib_sources[@]}" >"$FL_TMP/census"; then
+    pass "every allocation goes through fl_xmalloc and its family ($(cat "$FL_TMP/census"))"
+else
+    fail "raw allocator calls: $(python3 "$root/scripts/alloc-census.py" --list raw "${lib_sources[@]}")"
+fi
+clock_read='clock_gettime\(CLOCK_(MONOTONIC|BOOTTIME|REALTIME)'
+json_by_hand='[\]"[a-z_]+[\]":'
+check "clocks are read in src/core/util.c only" bash -c '! grep -nE "$1" "${@:2}" | grep -v "/src/core/util.c:"' _ \
+    "$clock_read" "${lib_sources[@]}"
+check "no JSON written by hand (jansson writes it)" bash -c '! grep -nE "$1" "${@:2}"' _ "$json_by_hand" "${lib_sources[@]}"
 finish
