@@ -108,11 +108,11 @@ typedef enum fl_param_type {
 #define FL_PARAM_REPEATABLE 0x2u /* may be given several times */
 
 typedef struct fl_param_spec {
-    const char *name;   /* CLI flag without "--", YAML key */
+    const char *name; /* CLI flag without "--", YAML key */
     fl_param_type type;
     unsigned flags;
-    const char *def;     /* default in CLI syntax, NULL if none */
-    const char *min;     /* inclusive bounds in the type's syntax, NULL if none */
+    const char *def; /* default in CLI syntax, NULL if none */
+    const char *min; /* inclusive bounds in the type's syntax, NULL if none */
     const char *max;
     const char *choices; /* FL_PARAM_ENUM: "read|write|mixed" */
     const char *help;    /* one line */
@@ -208,12 +208,12 @@ FL_API void fl_fault_free(fl_fault *fault);
 typedef struct fl_fault_status {
     char id[40];
     char kind[32];
-    char state[16];       /* applying, active, reverting, revert-failed, orphaned, expired, corrupt */
-    char *params_json;    /* {"load":"80%",...} */
-    char *undo_json;      /* the journaled undo operations */
-    int64_t started_us;   /* Unix time, microseconds */
+    char state[16];     /* applying, active, reverting, revert-failed, orphaned, expired, corrupt */
+    char *params_json;  /* {"load":"80%",...} */
+    char *undo_json;    /* the journaled undo operations */
+    int64_t started_us; /* Unix time, microseconds */
     int64_t expires_us;
-    pid_t owner_pid;      /* the supervisor */
+    pid_t owner_pid; /* the supervisor */
     bool owner_alive;
     pid_t guardian_pid; /* rolls back if the supervisor dies; 0 if none */
     bool guardian_alive;
@@ -275,7 +275,7 @@ FL_API void fl_set_notice_handler(fl_notice_fn fn, void *user);
 #ifdef __cplusplus
 }
 #endif
+#include "faultline/experiment.h"
 #include "faultline/load.h"
 #include "faultline/report.h"
-#include "faultline/experiment.h"
 #endif

@@ -51,7 +51,7 @@ static struct {
  * scrape interval leaves gaps between scrapes, and calls that end together
  * (every pooled connection released by the same stalled network at once)
  * can fall into a gap on every scrape, so a 2 s call was never seen. */
-#define POOL_MAX 1024 /* Redis connections at most */
+#define POOL_MAX 1024     /* Redis connections at most */
 #define LOOKBACK_SLOTS 11 /* the current slot + 10 whole slots = 1.0-1.1 s */
 #define MAX_SLOTS 12
 #define SLOT_SECONDS 0.1
@@ -67,8 +67,7 @@ static struct {
     double call_started[POOL_MAX]; /* per pool slot: when its call began, 0 when idle */
 } metrics = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-static double now_seconds(void)
-{
+static double now_seconds(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
@@ -76,8 +75,7 @@ static double now_seconds(void)
 
 static long current_slot(void) { return (long)(now_seconds() / SLOT_SECONDS); }
 
-static void observe_call(double seconds, bool error, bool timeout)
-{
+static void observe_call(double seconds, bool error, bool timeout) {
     long slot = current_slot();
     pthread_mutex_lock(&metrics.lock);
     int s = (int)(slot % MAX_SLOTS);
@@ -111,8 +109,7 @@ static struct {
     int n_free;
 } pool = {.lock = PTHREAD_MUTEX_INITIALIZER, .freed = PTHREAD_COND_INITIALIZER};
 
-static redisContext *connect_cache(void)
-{
+static redisContext *connect_cache(void) {
     redisContext *c = redisConnectWithTimeout(config.redis_host, config.redis_port, config.timeout);
     /* The fix: every command is bounded by the timeout. The bug: the command
      * timeout is left at 0 (wait forever), as happens with a client whose
@@ -125,8 +122,7 @@ static redisContext *connect_cache(void)
     return c;
 }
 
-static int pool_take(void)
-{
+static int pool_take(void) {
     pthread_mutex_lock(&pool.lock);
     while (pool.n_free == 0)
         pthread_cond_wait(&pool.freed, &pool.lock);
@@ -135,16 +131,14 @@ static int pool_take(void)
     return slot;
 }
 
-static void pool_give(int slot)
-{
+static void pool_give(int slot) {
     pthread_mutex_lock(&pool.lock);
     pool.free_slots[pool.n_free++] = slot;
     pthread_cond_signal(&pool.freed);
     pthread_mutex_unlock(&pool.lock);
 }
 
-static void pool_open(void)
-{
+static void pool_open(void) {
     for (int i = 0; i < pool_size; i++) {
         pool.conn[i] = connect_cache();
         pool.free_slots[pool.n_free++] = i;
@@ -152,8 +146,7 @@ static void pool_open(void)
 }
 
 /* Reads the item; returns a malloc'ed value, or NULL for the fallback. */
-static char *cache_get(const char *id)
-{
+static char *cache_get(const char *id) {
     int slot = pool_take();
     double t0 = now_seconds();
     pthread_mutex_lock(&metrics.lock);
@@ -187,8 +180,7 @@ static char *cache_get(const char *id)
     return value;
 }
 
-static int respond(struct MHD_Connection *conn, unsigned status, const char *type, char *body)
-{
+static int respond(struct MHD_Connection *conn, unsigned status, const char *type, char *body) {
     struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
     MHD_add_response_header(r, "Content-Type", type);
     int rc = MHD_queue_response(conn, status, r);
@@ -196,8 +188,7 @@ static int respond(struct MHD_Connection *conn, unsigned status, const char *typ
     return rc;
 }
 
-static char *render_metrics(void)
-{
+static char *render_metrics(void) {
     size_t cap = 8192;
     char *out = malloc(cap);
     size_t n = 0;
@@ -219,27 +210,27 @@ static char *render_metrics(void)
     uint64_t cumulative = 0;
     for (size_t i = 0; i < N_BUCKETS; i++) {
         cumulative += metrics.buckets[i];
-        n += (size_t)snprintf(out + n, cap - n, "redis_call_seconds_bucket{le=\"%g\"} %" PRIu64 "\n",
-                              bucket_bounds[i], cumulative);
+        n += (size_t)snprintf(out + n, cap - n, "redis_call_seconds_bucket{le=\"%g\"} %" PRIu64 "\n", bucket_bounds[i],
+                              cumulative);
     }
-    n += (size_t)snprintf(out + n, cap - n,
-                          "redis_call_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
-                          "redis_call_seconds_sum %.6f\nredis_call_seconds_count %" PRIu64 "\n"
-                          "# HELP redis_call_seconds_max Slowest Redis call of the last second; calls still waiting count at their age.\n"
-                          "# TYPE redis_call_seconds_max gauge\nredis_call_seconds_max %.6f\n"
-                          "# TYPE cache_errors_total counter\ncache_errors_total %" PRIu64 "\n"
-                          "# TYPE cache_timeouts_total counter\ncache_timeouts_total %" PRIu64 "\n"
-                          "# TYPE cache_fallbacks_total counter\ncache_fallbacks_total %" PRIu64 "\n"
-                          "# TYPE http_requests_total counter\nhttp_requests_total %" PRIu64 "\n",
-                          metrics.count, metrics.sum, metrics.count, max_last_second, metrics.errors,
-                          metrics.timeouts, metrics.fallbacks, metrics.requests);
+    n += (size_t)snprintf(
+        out + n, cap - n,
+        "redis_call_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n"
+        "redis_call_seconds_sum %.6f\nredis_call_seconds_count %" PRIu64 "\n"
+        "# HELP redis_call_seconds_max Slowest Redis call of the last second; calls still waiting count at their age.\n"
+        "# TYPE redis_call_seconds_max gauge\nredis_call_seconds_max %.6f\n"
+        "# TYPE cache_errors_total counter\ncache_errors_total %" PRIu64 "\n"
+        "# TYPE cache_timeouts_total counter\ncache_timeouts_total %" PRIu64 "\n"
+        "# TYPE cache_fallbacks_total counter\ncache_fallbacks_total %" PRIu64 "\n"
+        "# TYPE http_requests_total counter\nhttp_requests_total %" PRIu64 "\n",
+        metrics.count, metrics.sum, metrics.count, max_last_second, metrics.errors, metrics.timeouts, metrics.fallbacks,
+        metrics.requests);
     pthread_mutex_unlock(&metrics.lock);
     return out;
 }
 
 static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char *url, const char *method,
-                              const char *version, const char *upload, size_t *upload_size, void **state)
-{
+                              const char *version, const char *upload, size_t *upload_size, void **state) {
     (void)cls, (void)version, (void)upload, (void)upload_size, (void)state;
     if (strcmp(method, "GET") != 0)
         return respond(conn, 405, "text/plain", strdup("GET only\n"));
@@ -264,8 +255,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *conn, const char
     return respond(conn, 404, "text/plain", strdup("try /item/1 or /metrics\n"));
 }
 
-static void usage(FILE *out)
-{
+static void usage(FILE *out) {
     fprintf(out, "usage: cache-timeout-service [--listen PORT] [--redis HOST:PORT] [--mode fixed|buggy] "
                  "[--timeout-ms N] [--pool N]\n"
                  "  fixed: every Redis command is bounded by the timeout (default)\n"
@@ -273,8 +263,7 @@ static void usage(FILE *out)
                  "  --pool: Redis connections opened at start-up (default 64)\n");
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     int port = 8080;
     for (int i = 1; i < argc; i++) {
         const char *next = i + 1 < argc ? argv[i + 1] : NULL;
@@ -307,12 +296,12 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     pool_open();
-    struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port),
-                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD,
-                                            (uint16_t)port, NULL, NULL, handle, NULL, MHD_OPTION_SOCK_ADDR, &addr,
-                                            MHD_OPTION_CONNECTION_LIMIT, 1024u, MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-                                            MHD_OPTION_END);
+    struct sockaddr_in addr = {
+        .sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    struct MHD_Daemon *d =
+        MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD, (uint16_t)port, NULL, NULL,
+                         handle, NULL, MHD_OPTION_SOCK_ADDR, &addr, MHD_OPTION_CONNECTION_LIMIT, 1024u,
+                         MHD_OPTION_CONNECTION_TIMEOUT, 30u, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "cannot listen on 127.0.0.1:%d\n", port);
         return 1;

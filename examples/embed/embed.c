@@ -42,8 +42,7 @@ static void teardown(void) /* @After: always runs; the fault is also rolled back
     fl_spec_free(spec);
 }
 
-static int test_loop_finishes_within_budget(void)
-{
+static int test_loop_finishes_within_budget(void) {
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     volatile unsigned long x = 0;
@@ -55,8 +54,7 @@ static int test_loop_finishes_within_budget(void)
     return ms < 5000 ? 0 : 1;
 }
 
-int main(void)
-{
+int main(void) {
     if (setup() != 0) {
         teardown();
         return 2;

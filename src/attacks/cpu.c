@@ -13,7 +13,8 @@
 
 static const fl_param_spec params[] = {
     {"load", FL_PARAM_PERCENT, 0, "100%", "1%", "100%", NULL, "busy share of each worker's core"},
-    {"workers", FL_PARAM_INT, 0, "0", "0", FL_STR(FL_MAX_WORKERS), NULL, "number of busy workers; 0 = one per online core"},
+    {"workers", FL_PARAM_INT, 0, "0", "0", FL_STR(FL_MAX_WORKERS), NULL,
+     "number of busy workers; 0 = one per online core"},
     {"cpus", FL_PARAM_CPULIST, 0, NULL, NULL, NULL, NULL,
      "pin one worker to each listed cpu, e.g. 0-1,3 (instead of --workers)"},
 };
@@ -28,12 +29,12 @@ typedef struct cpu_plan {
     double load;
 } cpu_plan;
 
-static int validate(fl_spec *spec, fl_error *err)
-{
+static int validate(fl_spec *spec, fl_error *err) {
     const fl_value *cpus = fl_spec_value(spec, "cpus");
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     if (cpus->given && fl_spec_given(spec, "workers"))
-        return fl_fail(err, FL_EINVAL, "cpus", "cpus: give cpus or workers, not both (cpus starts one worker per listed cpu)");
+        return fl_fail(err, FL_EINVAL, "cpus",
+                       "cpus: give cpus or workers, not both (cpus starts one worker per listed cpu)");
     cpu_plan *plan = fl_xcalloc(1, sizeof(*plan));
     plan->load = fl_spec_pct(spec, "load");
     if (cpus->given) {
@@ -61,14 +62,13 @@ static int validate(fl_spec *spec, fl_error *err)
     return 0;
 }
 
-static void plan(const fl_spec *spec, fl_plan_cb step, void *user)
-{
+static void plan(const fl_spec *spec, fl_plan_cb step, void *user) {
     const cpu_plan *p = spec->data;
     for (size_t i = 0; i < p->n; i++) {
         char op[160], inv[96];
         if (p->cpu[i] >= 0)
-            snprintf(op, sizeof(op), "start cpu worker %zu pinned to cpu %d, busy %.4g%% of each %dms", i,
-                     p->cpu[i], p->load, PERIOD_US / 1000);
+            snprintf(op, sizeof(op), "start cpu worker %zu pinned to cpu %d, busy %.4g%% of each %dms", i, p->cpu[i],
+                     p->load, PERIOD_US / 1000);
         else
             snprintf(op, sizeof(op), "start cpu worker %zu, busy %.4g%% of each %dms", i, p->load, PERIOD_US / 1000);
         snprintf(inv, sizeof(inv), "kill cpu worker %zu (SIGKILL)", i);
@@ -76,8 +76,7 @@ static void plan(const fl_spec *spec, fl_plan_cb step, void *user)
     }
 }
 
-static int64_t thread_cpu_us(void)
-{
+static int64_t thread_cpu_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
@@ -91,8 +90,7 @@ typedef struct worker_arg {
 /* Spins until this thread has had load% of the period on a cpu (not of
  * wall time: if another process shares the core we still burn our share),
  * then sleeps out the rest of the period. */
-static void burn(void *varg)
-{
+static void burn(void *varg) {
     worker_arg *arg = varg;
     if (arg->cpu >= 0) {
         cpu_set_t set;
@@ -115,8 +113,7 @@ static void burn(void *varg)
     }
 }
 
-static int apply(fl_ctx *ctx, fl_error *err)
-{
+static int apply(fl_ctx *ctx, fl_error *err) {
     const cpu_plan *p = ctx->spec->data;
     for (size_t i = 0; i < p->n; i++) {
         worker_arg arg = {.cpu = p->cpu[i], .load = p->load};
@@ -133,8 +130,7 @@ static int apply(fl_ctx *ctx, fl_error *err)
     return 0;
 }
 
-static unsigned long long total_ticks(const fl_ctx *ctx, size_t *alive)
-{
+static unsigned long long total_ticks(const fl_ctx *ctx, size_t *alive) {
     unsigned long long sum = 0;
     *alive = 0;
     for (size_t i = 0; i < ctx->n_workers; i++) {
@@ -147,8 +143,7 @@ static unsigned long long total_ticks(const fl_ctx *ctx, size_t *alive)
     return sum;
 }
 
-static int verify(fl_ctx *ctx, fl_error *err)
-{
+static int verify(fl_ctx *ctx, fl_error *err) {
     const cpu_plan *p = ctx->spec->data;
     size_t alive;
     int64_t t0 = fl_mono_us();
@@ -159,8 +154,8 @@ static int verify(fl_ctx *ctx, fl_error *err)
     double cores = (double)(b - a) / (double)sysconf(_SC_CLK_TCK) / secs;
     if (alive != p->n)
         return fl_fail(err, FL_EAPPLY, "verify", "only %zu of %zu cpu workers are running", alive, p->n);
-    snprintf(ctx->verified, sizeof(ctx->verified), "%zu workers running, %.2f cores busy (target %.2f)", alive,
-             cores, (double)p->n * p->load / 100.0);
+    snprintf(ctx->verified, sizeof(ctx->verified), "%zu workers running, %.2f cores busy (target %.2f)", alive, cores,
+             (double)p->n * p->load / 100.0);
     return 0;
 }
 

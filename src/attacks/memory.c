@@ -23,8 +23,7 @@ static const fl_param_spec params[] = {
     {"force", FL_PARAM_BOOL, 0, NULL, NULL, NULL, NULL, "go past --reserve anyway"},
 };
 
-static int meminfo(const char *key, uint64_t *bytes)
-{
+static int meminfo(const char *key, uint64_t *bytes) {
     FILE *f = fopen("/proc/meminfo", "re");
     if (!f)
         return -1;
@@ -47,8 +46,7 @@ typedef struct mem_plan {
     bool lock;
 } mem_plan;
 
-static int validate(fl_spec *spec, fl_error *err)
-{
+static int validate(fl_spec *spec, fl_error *err) {
     bool by_size = fl_spec_given(spec, "size"), by_pct = fl_spec_given(spec, "percent");
     if (by_size == by_pct)
         return fl_fail(err, FL_EINVAL, by_size ? "percent" : "size",
@@ -77,8 +75,7 @@ static int validate(fl_spec *spec, fl_error *err)
     return 0;
 }
 
-static void plan(const fl_spec *spec, fl_plan_cb step, void *user)
-{
+static void plan(const fl_spec *spec, fl_plan_cb step, void *user) {
     const mem_plan *p = spec->data;
     char op[160], b[32];
     snprintf(op, sizeof(op), "start a memory worker that maps and writes every page of %s%s",
@@ -95,8 +92,7 @@ static bool past_reserve(const mem_plan *p, uint64_t remaining) {
     return avail < remaining || avail - remaining < p->reserve;
 }
 
-static void hog(void *arg)
-{
+static void hog(void *arg) {
     const mem_plan *p = arg;
     /* If memory runs out anyway, the OOM killer takes this worker first,
      * not the services under test (nor faultline's supervisor). */
@@ -125,8 +121,7 @@ static void hog(void *arg)
         pause();
 }
 
-static int apply(fl_ctx *ctx, fl_error *err)
-{
+static int apply(fl_ctx *ctx, fl_error *err) {
     const mem_plan *p = ctx->spec->data;
     pid_t pid;
     /* Touching pages runs at well over 500 MB/s; allow for slow hosts. */
@@ -153,8 +148,7 @@ static int apply(fl_ctx *ctx, fl_error *err)
     return 0;
 }
 
-static int verify(fl_ctx *ctx, fl_error *err)
-{
+static int verify(fl_ctx *ctx, fl_error *err) {
     const mem_plan *p = ctx->spec->data;
     uint64_t rss = 0;
     if (fl_proc_rss(ctx->workers[0], &rss) != 0)

@@ -54,15 +54,13 @@ static bool journaled(json_t *records, pid_t pid) {
     return false;
 }
 
-static bool is_kernel_thread(pid_t pid)
-{
+static bool is_kernel_thread(pid_t pid) {
     char cmd[8];
     /* Kernel threads have an empty command line. */
     return fl_proc_cmdline(pid, cmd, sizeof(cmd)) != 0 || cmd[0] == '\0';
 }
 
-int fl_select_processes(const fl_spec *spec, fl_proc_target **out, size_t *n, fl_error *err)
-{
+int fl_select_processes(const fl_spec *spec, fl_proc_target **out, size_t *n, fl_error *err) {
     const fl_value *pids = fl_spec_value(spec, "pid");
     const char *name = fl_spec_value(spec, "name")->present ? fl_spec_str(spec, "name") : NULL;
     const char *pattern = fl_spec_value(spec, "pattern")->present ? fl_spec_str(spec, "pattern") : NULL;

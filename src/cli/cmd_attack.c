@@ -176,8 +176,8 @@ static int dry_run(attack_run *a) {
         printf("dry run of %s: nothing is applied\n", a->kind);
     int rc = fl_spec_plan(a->spec, print_step, &p, &err) == 0 ? 0 : cli_fail_option(a->parser, &err);
     if (a->json) /* the operations described before a failure, if one stopped the plan */
-        cli_print_json(json_pack("{s:b, s:o, s:o}", "dry_run", 1, "kind", fl_json_text(a->kind), "operations",
-                                 p.operations));
+        cli_print_json(
+            json_pack("{s:b, s:o, s:o}", "dry_run", 1, "kind", fl_json_text(a->kind), "operations", p.operations));
     return rc;
 }
 

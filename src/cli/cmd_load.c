@@ -25,18 +25,19 @@ static const char *INTRO = "Sends HTTP/1.1 requests to <url> on a fixed schedule
                            "mean too few --connections or a stalled server. Closed loop (--rate max): every\n"
                            "connection sends its next request as soon as the previous one ends, as fast as the\n"
                            "server allows (capacity tests).";
-static const char *OUTRO = "Errors are counted by class: connect, timeout, reset, protocol, http_4xx, http_5xx, and\n"
-                           "unsent (still waiting for a connection when the run ended). A percentile of nothing\n"
-                           "(no request got a response) is shown as '-', never as 0. Thresholds (--max-errors,\n"
-                           "--max-p50 ... --max-latency) are checked on the whole run: exit 1 when one is broken,\n"
-                           "so a CI job can gate on the load alone. Ctrl-C stops early and still prints the\n"
-                           "result (exit 3). Schema of --json and --out: docs/load.md.\n\n"
-                           "examples:\n"
-                           "  faultline load http://127.0.0.1:8080/item/1 --rate 1000/s --duration 30s\n"
-                           "  faultline load http://[::1]:8080/ --rate max --duration 10s --connections 64\n"
-                           "  faultline load http://127.0.0.1:8080/ --rate 500/s --duration 1m --max-errors 0.1% --max-p99 50ms\n"
-                           "  faultline load http://127.0.0.1:8080/orders --rate 200/s --duration 1m --method POST \\\n"
-                           "      --header 'Content-Type: application/json' --body @order.json --json > result.json";
+static const char *OUTRO =
+    "Errors are counted by class: connect, timeout, reset, protocol, http_4xx, http_5xx, and\n"
+    "unsent (still waiting for a connection when the run ended). A percentile of nothing\n"
+    "(no request got a response) is shown as '-', never as 0. Thresholds (--max-errors,\n"
+    "--max-p50 ... --max-latency) are checked on the whole run: exit 1 when one is broken,\n"
+    "so a CI job can gate on the load alone. Ctrl-C stops early and still prints the\n"
+    "result (exit 3). Schema of --json and --out: docs/load.md.\n\n"
+    "examples:\n"
+    "  faultline load http://127.0.0.1:8080/item/1 --rate 1000/s --duration 30s\n"
+    "  faultline load http://[::1]:8080/ --rate max --duration 10s --connections 64\n"
+    "  faultline load http://127.0.0.1:8080/ --rate 500/s --duration 1m --max-errors 0.1% --max-p99 50ms\n"
+    "  faultline load http://127.0.0.1:8080/orders --rate 200/s --duration 1m --method POST \\\n"
+    "      --header 'Content-Type: application/json' --body @order.json --json > result.json";
 
 #define DEFAULT_CONNECTIONS 32 /* fl_load_config's default */
 #define PROGRESS_POLL_MS 200   /* how often the progress line and --held are looked at */
@@ -108,9 +109,9 @@ static int set_out(const cli_option *opt, const char *value, void *ctx) {
             CLI_CALLBACK("late-after", "D", "a request sent this long after its intended time is late (10ms)", 0,      \
                          set_config),                                                                                  \
             CLI_CALLBACK("window", "D", "length of a window of the time series (1s)", 0, set_config),                  \
-            CLI_CALLBACK("max-errors", "P", "threshold: exit 1 if more than this share of requests failed", 0,        \
+            CLI_CALLBACK("max-errors", "P", "threshold: exit 1 if more than this share of requests failed", 0,         \
                          set_threshold),                                                                               \
-            CLI_CALLBACK("max-p50", "D", "threshold: exit 1 if the run's p50 latency is above D", 0, set_threshold),  \
+            CLI_CALLBACK("max-p50", "D", "threshold: exit 1 if the run's p50 latency is above D", 0, set_threshold),   \
             CLI_CALLBACK("max-p90", "D", "threshold: the same for p90", 0, set_threshold),                             \
             CLI_CALLBACK("max-p99", "D", "threshold: the same for p99", 0, set_threshold),                             \
             CLI_CALLBACK("max-p999", "D", "threshold: the same for p99.9", 0, set_threshold),                          \
@@ -154,8 +155,8 @@ static void print_progress(const fl_load_window *w, bool tty) {
     bool m = w->latency_count > 0;
     fprintf(stderr, "%s%6.0fs  %8.1f req/s  p50 %-8s p99 %-8s max %-8s errors %u  late %u%s%s", tty ? "\r\033[K" : "",
             seconds, rate, latency_or_dash(m, w->p50_us, p50, sizeof(p50)),
-            latency_or_dash(m, w->p99_us, p99, sizeof(p99)), latency_or_dash(m, w->max_us, max, sizeof(max)),
-            w->errors, w->late, w->oldest_waiting_us >= 1000000 ? "  (requests waiting)" : "", tty ? "" : "\n");
+            latency_or_dash(m, w->p99_us, p99, sizeof(p99)), latency_or_dash(m, w->max_us, max, sizeof(max)), w->errors,
+            w->late, w->oldest_waiting_us >= 1000000 ? "  (requests waiting)" : "", tty ? "" : "\n");
     fflush(stderr);
 }
 
@@ -225,8 +226,7 @@ static void raise_open_file_limit(long connections) {
 
 /* --stream: one window as a JSON line (docs/load.md), flushed at once so a
  * controller reading over ssh sees it when the window closes. */
-static void print_window_line(fl_load *load, const fl_load_window *w)
-{
+static void print_window_line(fl_load *load, const fl_load_window *w) {
     char *line = fl_load_window_line(load, w->index);
     if (line) {
         printf("%s\n", line);

@@ -12,13 +12,12 @@ typedef struct recover_out {
     int n;
 } recover_out;
 
-static void report(void *user, const char *id, const char *kind, const char *result)
-{
+static void report(void *user, const char *id, const char *kind, const char *result) {
     recover_out *o = user;
     if (o->json) {
-        json_array_append_new(o->recovered,
-                              json_pack("{s:o, s:o, s:b, s:o}", "id", fl_json_text(id), "kind", fl_json_text(kind),
-                                        "rolled_back", result == NULL, "error", result ? fl_json_text(result) : json_null()));
+        json_array_append_new(o->recovered, json_pack("{s:o, s:o, s:b, s:o}", "id", fl_json_text(id), "kind",
+                                                      fl_json_text(kind), "rolled_back", result == NULL, "error",
+                                                      result ? fl_json_text(result) : json_null()));
     } else if (result) {
         printf("%s (%s): rollback failed: %s\n", id, kind, result);
     } else {
@@ -27,8 +26,7 @@ static void report(void *user, const char *id, const char *kind, const char *res
     o->n++;
 }
 
-int cmd_recover(int argc, char **argv)
-{
+int cmd_recover(int argc, char **argv) {
     if (cli_fleet_wanted(argc, argv))
         return cli_fleet_command(argc, argv);
     recover_out o = {0};

@@ -19,8 +19,7 @@
 
 static const char *USAGE = "faultline sandbox [--] <command> [args...]";
 
-static int write_file(const char *path, const char *text)
-{
+static int write_file(const char *path, const char *text) {
     int fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -29,8 +28,7 @@ static int write_file(const char *path, const char *text)
     return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
-static int loopback_up(void)
-{
+static int loopback_up(void) {
     int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (s < 0)
         return -1;
@@ -107,8 +105,7 @@ static int run_and_clean_up(char **command, const char *own_dir) {
     return WEXITSTATUS(status);
 }
 
-int cmd_sandbox(int argc, char **argv)
-{
+int cmd_sandbox(int argc, char **argv) {
     const cli_option none[] = {CLI_END};
     cli_parser p = {.command = "sandbox",
                     .usage = USAGE,
@@ -116,7 +113,8 @@ int cmd_sandbox(int argc, char **argv)
                              "loopback interface, which is up, and FAULTLINE_STATE_DIR set to a private directory\n"
                              "unless already set. Needs unprivileged user namespaces (or root). Network faults,\n"
                              "servers and load inside cannot touch the host's own network.",
-                    .outro = "example: faultline sandbox -- sh -c 'redis-server --daemonize yes && faultline attack ...'",
+                    .outro =
+                        "example: faultline sandbox -- sh -c 'redis-server --daemonize yes && faultline attack ...'",
                     .tables = CLI_TABLES(none),
                     .flags = CLI_STOP_AT_ARG};
     int rc = cli_parse(&p, argc, argv);

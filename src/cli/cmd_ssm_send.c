@@ -129,8 +129,8 @@ static void print_changes(const fl_ssm_command *cmd, char (**shown)[48], size_t 
 }
 
 static void print_json_result(const fl_ssm_command *cmd, const char *docname, bool waited) {
-    json_t *doc = json_pack("{s:o, s:o}", "command_id", fl_json_text(fl_ssm_command_id(cmd)), "document",
-                            fl_json_text(docname));
+    json_t *doc =
+        json_pack("{s:o, s:o}", "command_id", fl_json_text(fl_ssm_command_id(cmd)), "document", fl_json_text(docname));
     if (waited) {
         const fl_ssm_invocation *inv;
         size_t n_inv = fl_ssm_command_invocations(cmd, &inv);

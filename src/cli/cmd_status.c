@@ -23,19 +23,19 @@ static void print_json(const fl_fault_status *list, size_t n) {
     for (size_t i = 0; i < n; i++) {
         const fl_fault_status *s = &list[i];
         if (is_corrupt(s)) {
-            json_array_append_new(corrupt,
-                                  json_pack("{s:o, s:o}", "file", fl_json_text(s->file), "problem", fl_json_text(s->problem)));
+            json_array_append_new(
+                corrupt, json_pack("{s:o, s:o}", "file", fl_json_text(s->file), "problem", fl_json_text(s->problem)));
             continue;
         }
-        json_array_append_new(
-            faults, json_pack("{s:o, s:o, s:o, s:o, s:s, s:s, s:i, s:b, s:i, s:b, s:o, s:o}", "id", fl_json_text(s->id),
-                              "kind", fl_json_text(s->kind), "state", fl_json_text(s->state), "params",
-                              parsed(s->params_json, json_object()), "started",
-                              fl_format_time(s->started_us, a, sizeof(a)), "expires",
-                              fl_format_time(s->expires_us, b, sizeof(b)), "owner_pid", (int)s->owner_pid, "owner_alive",
-                              s->owner_alive, "guardian_pid", (int)s->guardian_pid, "guardian_alive", s->guardian_alive,
-                              "tag", s->tag[0] ? fl_json_text(s->tag) : json_null(), "undo",
-                              parsed(s->undo_json, json_array())));
+        json_array_append_new(faults, json_pack("{s:o, s:o, s:o, s:o, s:s, s:s, s:i, s:b, s:i, s:b, s:o, s:o}", "id",
+                                                fl_json_text(s->id), "kind", fl_json_text(s->kind), "state",
+                                                fl_json_text(s->state), "params", parsed(s->params_json, json_object()),
+                                                "started", fl_format_time(s->started_us, a, sizeof(a)), "expires",
+                                                fl_format_time(s->expires_us, b, sizeof(b)), "owner_pid",
+                                                (int)s->owner_pid, "owner_alive", s->owner_alive, "guardian_pid",
+                                                (int)s->guardian_pid, "guardian_alive", s->guardian_alive, "tag",
+                                                s->tag[0] ? fl_json_text(s->tag) : json_null(), "undo",
+                                                parsed(s->undo_json, json_array())));
     }
     cli_print_json(json_pack("{s:o, s:o}", "faults", faults, "corrupt", corrupt));
 }
@@ -48,8 +48,8 @@ static void print_table(const fl_fault_status *list, size_t n) {
         if (is_corrupt(s))
             continue;
         if (!header)
-            printf("%-22s %-14s %-10s %-24s %-24s %-8s %-8s %s\n", "ID", "KIND", "STATE", "STARTED", "EXPIRES",
-                   "OWNER", "GUARDIAN", "PARAMS");
+            printf("%-22s %-14s %-10s %-24s %-24s %-8s %-8s %s\n", "ID", "KIND", "STATE", "STARTED", "EXPIRES", "OWNER",
+                   "GUARDIAN", "PARAMS");
         header = true;
         printf("%-22s %-14s %-10s %-24s %-24s %-8d %-8d %s\n", s->id, s->kind, s->state,
                fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)),

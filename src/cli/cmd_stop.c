@@ -5,8 +5,7 @@
 
 static const char *USAGE = "faultline stop <id>... | --all | --tag T";
 
-int cmd_stop(int argc, char **argv)
-{
+int cmd_stop(int argc, char **argv) {
     if (cli_fleet_wanted(argc, argv))
         return cli_fleet_command(argc, argv);
     bool all = false;

@@ -24,7 +24,8 @@ typedef struct fl_buffer {
 
 /* A buffer without a cap, for what the library builds itself (reports,
  * tooltips): fl_buffer b = FL_BUFFER_UNCAPPED; */
-#define FL_BUFFER_UNCAPPED {.max = SIZE_MAX}
+#define FL_BUFFER_UNCAPPED                                                                                             \
+    { .max = SIZE_MAX }
 
 void fl_buffer_init(fl_buffer *b, size_t max, bool truncate);
 /* Appends n bytes. Returns 0 (in truncate mode also when bytes were

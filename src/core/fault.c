@@ -43,8 +43,7 @@ struct fl_fault {
     int64_t active_us, expires_us;
 };
 
-static void make_id(const char *kind, char *buf, size_t len)
-{
+static void make_id(const char *kind, char *buf, size_t len) {
     unsigned char r[4] = {0};
     if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {
         int64_t t = fl_mono_us() ^ getpid();
@@ -65,8 +64,7 @@ static void boot_id(char *buf, size_t len) {
     }
 }
 
-static json_t *new_record(fl_spec *spec, const char *id, int64_t duration_us)
-{
+static json_t *new_record(fl_spec *spec, const char *id, int64_t duration_us) {
     unsigned long long start = 0;
     fl_proc_start_ticks(getpid(), &start);
     json_t *claims = json_array();
@@ -115,8 +113,7 @@ void fl_workers_forget_fd(int fd) {
             inherited_fds[i] = -1;
 }
 
-void fl_worker_ready(void)
-{
+void fl_worker_ready(void) {
     if (worker_ready_fd >= 0) {
         fl_write_all(worker_ready_fd, "R", 1);
         close(worker_ready_fd);
@@ -124,16 +121,14 @@ void fl_worker_ready(void)
     }
 }
 
-int fl_ctx_journal_undo(fl_ctx *ctx, json_t *op, fl_error *err)
-{
+int fl_ctx_journal_undo(fl_ctx *ctx, json_t *op, fl_error *err) {
     if (!op)
         return fl_fail(err, FL_EAPPLY, "journal", "cannot describe the undo operation (process gone?)");
     json_array_append_new(json_object_get(ctx->rec, "undo"), op);
     return fl_journal_save(ctx->rec, err);
 }
 
-void fl_ctx_applied(fl_ctx *ctx, const char *fmt, ...)
-{
+void fl_ctx_applied(fl_ctx *ctx, const char *fmt, ...) {
     size_t used = strlen(ctx->applied);
     if (used + 2 >= sizeof(ctx->applied))
         return;
@@ -145,8 +140,7 @@ void fl_ctx_applied(fl_ctx *ctx, const char *fmt, ...)
 }
 
 int fl_ctx_spawn(fl_ctx *ctx, const char *label, fl_worker_fn fn, void *arg, int ready_timeout_ms, pid_t *out,
-                 fl_error *err)
-{
+                 fl_error *err) {
     if (ctx->n_workers >= FL_ARRAY_LEN(ctx->workers))
         return fl_fail(err, FL_EINVAL, "workers", "too many workers");
     int go[2], ready[2];
@@ -229,16 +223,15 @@ int fl_ctx_spawn(fl_ctx *ctx, const char *label, fl_worker_fn fn, void *arg, int
 }
 
 /* ---- guardian ---- */
-static void report(int fd, const fl_error *err, const fl_ctx *ctx)
-{
+static void report(int fd, const fl_error *err, const fl_ctx *ctx) {
     json_t *msg;
     if (err)
-        msg = json_pack("{s:b, s:i, s:s, s:s}", "ok", 0, "code", err->code, "field", err->field, "message",
-                        err->message);
+        msg =
+            json_pack("{s:b, s:i, s:s, s:s}", "ok", 0, "code", err->code, "field", err->field, "message", err->message);
     else
-        msg = json_pack("{s:b, s:i, s:s, s:s, s:O, s:O}", "ok", 1, "pid", (int)getpid(), "applied",
-                        ctx->applied, "verified", ctx->verified, "active_us", json_object_get(ctx->rec, "active_us"),
-                        "expires_us", json_object_get(ctx->rec, "expires_us"));
+        msg = json_pack("{s:b, s:i, s:s, s:s, s:O, s:O}", "ok", 1, "pid", (int)getpid(), "applied", ctx->applied,
+                        "verified", ctx->verified, "active_us", json_object_get(ctx->rec, "active_us"), "expires_us",
+                        json_object_get(ctx->rec, "expires_us"));
     char *text = json_dumps(msg, JSON_COMPACT);
     if (text) {
         fl_write_all(fd, text, strlen(text));
@@ -285,8 +278,7 @@ static void run_guardian(const char *id, int fd, pid_t supervisor, unsigned long
     }
 }
 
-static void guardian_done(int fd, pid_t guardian)
-{
+static void guardian_done(int fd, pid_t guardian) {
     fl_write_all(fd, "D", 1);
     close(fd);
     for (int i = 0; i < 200 && waitpid(guardian, NULL, WNOHANG) == 0; i++)
@@ -295,8 +287,7 @@ static void guardian_done(int fd, pid_t guardian)
 
 /* ---- supervisor ---- */
 static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline, pid_t caller,
-                     unsigned long long caller_start)
-{
+                     unsigned long long caller_start) {
     prctl(PR_SET_NAME, "fl-supervisor");
     signal(SIGPIPE, SIG_IGN);
     sigset_t mask;
@@ -326,8 +317,8 @@ static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline,
      * while this supervisor is still applying (it only reads the lifeline
      * when holding), so recover knows to stop it and wait. */
     if (!detached)
-        json_object_set_new(ctx.rec, "caller", json_pack("{s:i, s:I}", "pid", (int)caller, "start",
-                                                         (json_int_t)caller_start));
+        json_object_set_new(ctx.rec, "caller",
+                            json_pack("{s:i, s:I}", "pid", (int)caller, "start", (json_int_t)caller_start));
     if (fl_journal_create(ctx.rec, &err) != 0) {
         report(report_fd, &err, NULL);
         return FL_EAPPLY;
@@ -352,8 +343,8 @@ static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline,
     }
     unsigned long long gstart = 0;
     fl_proc_start_ticks(guardian, &gstart);
-    json_object_set_new(ctx.rec, "guardian", json_pack("{s:i, s:I}", "pid", (int)guardian, "start",
-                                                       (json_int_t)gstart));
+    json_object_set_new(ctx.rec, "guardian",
+                        json_pack("{s:i, s:I}", "pid", (int)guardian, "start", (json_int_t)gstart));
 
     int rc = fl_journal_save(ctx.rec, &err);
     if (rc == 0)
@@ -419,16 +410,14 @@ static int supervise(fl_spec *spec, const char *id, int report_fd, int lifeline,
 }
 
 /* ---- the caller's side ---- */
-static fl_fault *fault_new(const char *id)
-{
+static fl_fault *fault_new(const char *id) {
     fl_fault *f = fl_xcalloc(1, sizeof(*f));
     snprintf(f->id, sizeof(f->id), "%s", id);
     f->lifeline = -1;
     return f;
 }
 
-static fl_fault *run_instant(fl_spec *spec, const char *id, fl_error *err)
-{
+static fl_fault *run_instant(fl_spec *spec, const char *id, fl_error *err) {
     fl_ctx ctx = {.spec = spec, .rec = new_record(spec, id, 0)};
     json_object_set_new(ctx.rec, "state", json_string("active"));
     fl_fault *fault = NULL;
@@ -450,15 +439,13 @@ static fl_fault *run_instant(fl_spec *spec, const char *id, fl_error *err)
 }
 
 /* The supervisor's reply: one line of JSON ("" if it said nothing). */
-static char *read_line(int fd)
-{
+static char *read_line(int fd) {
     fl_buffer line = FL_BUFFER_UNCAPPED;
     fl_buffer_read_fd(&line, fd, true);
     return line.data ? fl_buffer_take(&line) : fl_xstrdup("");
 }
 
-fl_fault *fl_fault_start(fl_spec *spec, unsigned flags, fl_error *err)
-{
+fl_fault *fl_fault_start(fl_spec *spec, unsigned flags, fl_error *err) {
     fl_error_clear(err);
     if (!spec->validated && fl_spec_validate(spec, err) != 0)
         return NULL;
@@ -550,8 +537,7 @@ int64_t fl_fault_expires_us(const fl_fault *fault) { return fault->expires_us; }
 
 /* Waits for a process to exit: reaps it when it is our child. Returns 1 if
  * it is gone, 0 on timeout. A signal interrupts the wait (returns 0). */
-static int wait_gone(pid_t pid, unsigned long long start, bool child, int timeout_ms)
-{
+static int wait_gone(pid_t pid, unsigned long long start, bool child, int timeout_ms) {
     int64_t deadline = fl_mono_us() + (int64_t)timeout_ms * 1000;
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     int gone = 0;
@@ -583,8 +569,7 @@ static int wait_gone(pid_t pid, unsigned long long start, bool child, int timeou
     return gone;
 }
 
-int fl_fault_wait(fl_fault *fault, int timeout_ms, fl_error *err)
-{
+int fl_fault_wait(fl_fault *fault, int timeout_ms, fl_error *err) {
     fl_error_clear(err);
     if (fault->finished)
         return 1;
@@ -602,8 +587,7 @@ int fl_fault_wait(fl_fault *fault, int timeout_ms, fl_error *err)
 }
 
 /* Asks the supervisor to roll back and waits; takes over if it does not. */
-static int stop_supervisor(const char *id, pid_t pid, unsigned long long start, bool child, fl_error *err)
-{
+static int stop_supervisor(const char *id, pid_t pid, unsigned long long start, bool child, fl_error *err) {
     if (fl_proc_is(pid, start)) {
         kill(pid, SIGTERM);
         if (!wait_gone(pid, start, child, STOP_TIMEOUT_MS)) {
@@ -616,8 +600,7 @@ static int stop_supervisor(const char *id, pid_t pid, unsigned long long start, 
     return fl_rollback_id(id, err); /* a no-op when the supervisor did it */
 }
 
-int fl_fault_stop(fl_fault *fault, fl_error *err)
-{
+int fl_fault_stop(fl_fault *fault, fl_error *err) {
     fl_error_clear(err);
     if (fault->finished)
         return 0;
@@ -630,8 +613,7 @@ int fl_fault_stop(fl_fault *fault, fl_error *err)
     return rc;
 }
 
-void fl_fault_free(fl_fault *fault)
-{
+void fl_fault_free(fl_fault *fault) {
     if (!fault)
         return;
     if (fault->child && !fault->finished)
@@ -643,8 +625,7 @@ void fl_fault_free(fl_fault *fault)
     free(fault);
 }
 
-int fl_stop_id(const char *id, fl_error *err)
-{
+int fl_stop_id(const char *id, fl_error *err) {
     fl_error_clear(err);
     if (!fl_fault_id_valid(id))
         return fl_fail(err, FL_EINVAL, "id",
@@ -725,8 +706,7 @@ static void status_of_record(json_t *rec, fl_fault_status *s) {
     snprintf(s->state, sizeof(s->state), "%s", state ? state : "?");
 }
 
-int fl_status_list(fl_fault_status **out, size_t *count, fl_error *err)
-{
+int fl_status_list(fl_fault_status **out, size_t *count, fl_error *err) {
     fl_error_clear(err);
     *out = NULL;
     *count = 0;
@@ -765,8 +745,7 @@ int fl_status_list(fl_fault_status **out, size_t *count, fl_error *err)
     return 0;
 }
 
-void fl_status_free(fl_fault_status *list, size_t count)
-{
+void fl_status_free(fl_fault_status *list, size_t count) {
     for (size_t i = 0; list && i < count; i++) {
         free(list[i].params_json);
         free(list[i].undo_json);
@@ -834,8 +813,7 @@ static void recover_corrupt(json_t *c, fl_recover_cb cb, void *user, int *failed
         fl_fail(err, FL_EAPPLY, "corrupt", "%s", msg);
 }
 
-int fl_recover(unsigned flags, fl_recover_cb cb, void *user, fl_error *err)
-{
+int fl_recover(unsigned flags, fl_recover_cb cb, void *user, fl_error *err) {
     fl_error_clear(err);
     json_t *all, *corrupt;
     if (fl_journal_scan(&all, &corrupt, err) != 0) {
@@ -855,18 +833,19 @@ int fl_recover(unsigned flags, fl_recover_cb cb, void *user, fl_error *err)
         /* An attached fault whose caller died is orphaned even while its
          * supervisor lives (it may still be applying): stop it and wait. */
         json_t *caller = json_object_get(rec, "caller");
-        bool caller_gone = caller && !fl_proc_is((pid_t)json_integer_value(json_object_get(caller, "pid")),
-                                                 (unsigned long long)json_integer_value(json_object_get(caller, "start")));
+        bool caller_gone =
+            caller && !fl_proc_is((pid_t)json_integer_value(json_object_get(caller, "pid")),
+                                  (unsigned long long)json_integer_value(json_object_get(caller, "start")));
         if (alive && !hung && !caller_gone && !(flags & FL_RECOVER_ALL))
             continue;
         fl_error e;
         /* Stop by the owner already read: the supervisor may finish its own
          * rollback meanwhile, and a record gone by then is a success. */
         json_t *owner = json_object_get(rec, "owner");
-        int rc = alive ? stop_supervisor(id, (pid_t)json_integer_value(json_object_get(owner, "pid")),
-                                         (unsigned long long)json_integer_value(json_object_get(owner, "start")), false,
-                                         &e)
-                       : fl_rollback_id(id, &e);
+        int rc =
+            alive ? stop_supervisor(id, (pid_t)json_integer_value(json_object_get(owner, "pid")),
+                                    (unsigned long long)json_integer_value(json_object_get(owner, "start")), false, &e)
+                  : fl_rollback_id(id, &e);
         if (rc == 0)
             count++;
         else if (failed++ == 0 && err)

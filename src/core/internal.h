@@ -36,8 +36,7 @@ char *fl_xstrndup(const char *s, size_t n) __attribute__((malloc, returns_nonnul
 char *fl_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2), malloc, returns_nonnull));
 
 /* ---- errors ---- */
-int fl_fail(fl_error *err, int code, const char *field, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
+int fl_fail(fl_error *err, int code, const char *field, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void fl_error_clear(fl_error *err);
 
 /* ---- time ----
@@ -118,10 +117,10 @@ const char *fl_signal_name(int signo);
 #define FL_MAX_FILE_PATH (FL_MAX_PATH + 128)
 typedef struct fl_value {
     const fl_param_spec *spec;
-    bool given;      /* set by the user (not just a default) */
-    bool present;    /* given or defaulted */
-    char *text;      /* canonical text; for repeatables the last one */
-    char **list;     /* repeatable: every text given */
+    bool given;   /* set by the user (not just a default) */
+    bool present; /* given or defaulted */
+    char *text;   /* canonical text; for repeatables the last one */
+    char **list;  /* repeatable: every text given */
     size_t n_list;
     int64_t i64;     /* duration (us), int, signal */
     uint64_t u64;    /* size; amount when !is_percent */
@@ -137,11 +136,11 @@ typedef struct fl_attack fl_attack;
 
 struct fl_spec {
     const fl_attack *attack;
-    fl_value *values;   /* one per attack parameter */
+    fl_value *values; /* one per attack parameter */
     size_t n_values;
     fl_value duration;
-    fl_value cgroup;    /* repeatable path; hog attacks only */
-    fl_value tag;       /* held attacks: a label to stop them by */
+    fl_value cgroup; /* repeatable path; hog attacks only */
+    fl_value tag;    /* held attacks: a label to stop them by */
     bool validated;
     /* Filled by the attack's validate(): resources it takes, so that two
      * faults taking the same resource are refused. */
@@ -257,8 +256,8 @@ void fl_workers_forget_fd(int fd);
 #define FL_MAX_WORKERS 1024
 typedef struct fl_ctx {
     fl_spec *spec;
-    json_t *rec;            /* the journal record */
-    char applied[4096];     /* human lines, one per operation */
+    json_t *rec;        /* the journal record */
+    char applied[4096]; /* human lines, one per operation */
     char verified[1024];
     pid_t workers[FL_MAX_WORKERS];
     size_t n_workers;
@@ -274,8 +273,8 @@ typedef void (*fl_worker_fn)(void *arg);
 /* Forks a worker that dies with the supervisor (PDEATHSIG), journals how to
  * kill it, places it in the spec's cgroups, and lets it run; waits up to
  * ready_timeout_ms for fl_worker_ready() (0: do not wait). */
-int fl_ctx_spawn(fl_ctx *ctx, const char *label, fl_worker_fn fn, void *arg, int ready_timeout_ms,
-                 pid_t *out, fl_error *err);
+int fl_ctx_spawn(fl_ctx *ctx, const char *label, fl_worker_fn fn, void *arg, int ready_timeout_ms, pid_t *out,
+                 fl_error *err);
 void fl_worker_ready(void);
 
 /* ---- attacks ---- */
@@ -303,14 +302,12 @@ FL_ATTACKS(FL_DECLARE_ATTACK)
 
 /* Process selection shared by process-kill and process-pause:
  * --pid, --name (exact comm), --pattern (regex on the command line). */
-#define FL_PROCESS_TARGET_PARAMS                                                                                \
-    {"pid", FL_PARAM_INT, FL_PARAM_REPEATABLE, NULL, "2", "4194304", NULL, "target process id"},                \
-        {"name", FL_PARAM_STRING, 0, NULL, NULL, NULL, NULL,                                                    \
-         "target processes by exact name (comm, as in ps -o comm)"},                                            \
-        {"pattern", FL_PARAM_REGEX, 0, NULL, NULL, NULL, NULL,                                                  \
-         "target processes whose command line matches (ERE)"},                                                  \
-        {"count", FL_PARAM_INT, 0, "0", "0", "100000", NULL,                                                    \
-         "at most this many, lowest pids first; 0 = all matching"}
+#define FL_PROCESS_TARGET_PARAMS                                                                                         \
+    {"pid", FL_PARAM_INT, FL_PARAM_REPEATABLE, NULL, "2", "4194304", NULL, "target process id"},                         \
+        {"name", FL_PARAM_STRING, 0, NULL, NULL, NULL, NULL, "target processes by exact name (comm, as in ps -o comm)"}, \
+        {"pattern", FL_PARAM_REGEX, 0, NULL, NULL, NULL, NULL, "target processes whose command line matches (ERE)"}, {   \
+        "count", FL_PARAM_INT, 0, "0", "0", "100000", NULL, "at most this many, lowest pids first; 0 = all matching"     \
+    }
 typedef struct fl_proc_target {
     pid_t pid;
     unsigned long long start;

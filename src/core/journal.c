@@ -27,8 +27,7 @@
 
 #define MAX_RECORD_BYTES (1 << 20)
 
-const char *fl_state_dir(void)
-{
+const char *fl_state_dir(void) {
     const char *env = getenv("FAULTLINE_STATE_DIR");
     return env && *env ? env : "/run/faultline";
 }
@@ -380,8 +379,7 @@ json_t *fl_journal_load(const char *id) {
     return fl_journal_read(id, &rec, &err) == 1 ? rec : NULL;
 }
 
-static int by_start(const void *a, const void *b)
-{
+static int by_start(const void *a, const void *b) {
     json_t *ra = *(json_t *const *)a, *rb = *(json_t *const *)b;
     json_int_t sa = json_integer_value(json_object_get(ra, "started_us"));
     json_int_t sb = json_integer_value(json_object_get(rb, "started_us"));
@@ -488,8 +486,7 @@ int fl_journal_save(json_t *rec, fl_error *err) {
     return 0;
 }
 
-int fl_journal_remove(const char *id)
-{
+int fl_journal_remove(const char *id) {
     if (!fl_fault_id_valid(id))
         return -1;
     int f = faults_dir(NULL);
@@ -515,8 +512,7 @@ static int lock_at(int dfd, const char *name) {
     return fd;
 }
 
-int fl_journal_lock(const char *id)
-{
+int fl_journal_lock(const char *id) {
     if (!fl_fault_id_valid(id))
         return -1;
     int f = faults_dir(NULL);
@@ -529,8 +525,7 @@ int fl_journal_lock(const char *id)
     return fd;
 }
 
-void fl_journal_unlock(const char *id, int fd, bool remove)
-{
+void fl_journal_unlock(const char *id, int fd, bool remove) {
     if (remove && fl_fault_id_valid(id)) {
         /* Unlink while still holding the lock: a waiter then wakes on the
          * old inode, finds no record and does nothing. */
@@ -546,16 +541,14 @@ void fl_journal_unlock(const char *id, int fd, bool remove)
         close(fd);
 }
 
-bool fl_journal_owner_alive(json_t *rec)
-{
+bool fl_journal_owner_alive(json_t *rec) {
     json_t *owner = json_object_get(rec, "owner");
     pid_t pid = (pid_t)json_integer_value(json_object_get(owner, "pid"));
     unsigned long long start = (unsigned long long)json_integer_value(json_object_get(owner, "start"));
     return fl_proc_is(pid, start);
 }
 
-int fl_journal_create(json_t *rec, fl_error *err)
-{
+int fl_journal_create(json_t *rec, fl_error *err) {
     int s;
     if (open_state(true, &s, NULL, err) != 0)
         return -1;
@@ -574,8 +567,8 @@ int fl_journal_create(json_t *rec, fl_error *err)
                 if (rc == 0 && json_equal(a, b)) {
                     const char *oid = json_string_value(json_object_get(other, "id"));
                     rc = fl_fail(err, FL_EAPPLY, "conflict",
-                                 "refused: fault %s (%s) already holds %s; stop it first (faultline stop %s)%s",
-                                 oid, json_string_value(json_object_get(other, "kind")), json_string_value(a), oid,
+                                 "refused: fault %s (%s) already holds %s; stop it first (faultline stop %s)%s", oid,
+                                 json_string_value(json_object_get(other, "kind")), json_string_value(a), oid,
                                  fl_journal_owner_alive(other) ? "" : " or run faultline recover");
                 }
             }

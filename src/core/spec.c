@@ -7,11 +7,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static const fl_param_spec duration_param = {
-    "duration", FL_PARAM_DURATION, FL_PARAM_REQUIRED, NULL, "1ms", "12h", NULL,
-    "how long the fault is held; rolled back at expiry (at most 12h)"};
+static const fl_param_spec duration_param = {"duration",
+                                             FL_PARAM_DURATION,
+                                             FL_PARAM_REQUIRED,
+                                             NULL,
+                                             "1ms",
+                                             "12h",
+                                             NULL,
+                                             "how long the fault is held; rolled back at expiry (at most 12h)"};
 static const fl_param_spec cgroup_param = {
-    "cgroup", FL_PARAM_PATH, FL_PARAM_REPEATABLE, NULL, NULL, NULL, NULL,
+    "cgroup",
+    FL_PARAM_PATH,
+    FL_PARAM_REPEATABLE,
+    NULL,
+    NULL,
+    NULL,
+    NULL,
     "cgroup directory (v1 or v2) to place the workers in, e.g. a container's; on v1, one per "
     "hierarchy"};
 
@@ -21,8 +32,7 @@ static const fl_param_spec tag_param = {
     NULL,  NULL,
     NULL,  "a label for the fault (1-64 of a-z A-Z 0-9 _ . -): faultline stop --tag T stops every fault that has it"};
 
-const char *fl_param_type_name(fl_param_type type)
-{
+const char *fl_param_type_name(fl_param_type type) {
     switch (type) {
     case FL_PARAM_DURATION: return "duration";
     case FL_PARAM_SIZE: return "size";
@@ -40,8 +50,7 @@ const char *fl_param_type_name(fl_param_type type)
     return "?";
 }
 
-const fl_param_spec *fl_common_param(const char *name)
-{
+const fl_param_spec *fl_common_param(const char *name) {
     if (strcmp(name, "duration") == 0)
         return &duration_param;
     if (strcmp(name, "cgroup") == 0)
@@ -51,8 +60,7 @@ const fl_param_spec *fl_common_param(const char *name)
     return NULL;
 }
 
-const fl_param_spec *fl_attack_param(const char *kind, const char *name)
-{
+const fl_param_spec *fl_attack_param(const char *kind, const char *name) {
     const fl_attack_info *info = fl_attack_find(kind);
     for (size_t i = 0; info && i < info->n_params; i++)
         if (strcmp(info->params[i].name, name) == 0)
@@ -60,8 +68,7 @@ const fl_param_spec *fl_attack_param(const char *kind, const char *name)
     return fl_common_param(name);
 }
 
-static void value_reset(fl_value *v)
-{
+static void value_reset(fl_value *v) {
     free(v->text);
     for (size_t i = 0; i < v->n_list; i++)
         free(v->list[i]);
@@ -73,8 +80,7 @@ static void value_reset(fl_value *v)
 }
 
 /* Parses `text` as the value of parameter `p` into `v` (type and range). */
-static int parse_value(const fl_param_spec *p, const char *text, fl_value *v, fl_error *err)
-{
+static int parse_value(const fl_param_spec *p, const char *text, fl_value *v, fl_error *err) {
     const char *f = p->name;
     switch (p->type) {
     case FL_PARAM_DURATION: {
@@ -113,8 +119,7 @@ static int parse_value(const fl_param_spec *p, const char *text, fl_value *v, fl
             return fl_parse_percent(text, f, &v->pct, err);
         }
         if (fl_parse_size(text, f, &v->u64, err) != 0)
-            return fl_fail(err, FL_EINVAL, f, "%s: '%s' is neither a size (512M) nor a percentage (5%%)",
-                           f, text);
+            return fl_fail(err, FL_EINVAL, f, "%s: '%s' is neither a size (512M) nor a percentage (5%%)", f, text);
         break;
     case FL_PARAM_INT: {
         char *end;
@@ -155,8 +160,7 @@ static int parse_value(const fl_param_spec *p, const char *text, fl_value *v, fl
     case FL_PARAM_SIGNAL: {
         int signo;
         if (fl_parse_signal(text, &signo) != 0)
-            return fl_fail(err, FL_EINVAL, f, "%s: '%s' is not a signal; use e.g. SIGTERM, KILL or 9",
-                           f, text);
+            return fl_fail(err, FL_EINVAL, f, "%s: '%s' is not a signal; use e.g. SIGTERM, KILL or 9", f, text);
         v->i64 = signo;
         break;
     }
@@ -171,8 +175,7 @@ static int parse_value(const fl_param_spec *p, const char *text, fl_value *v, fl
         if (rc != 0) {
             char msg[128];
             regerror(rc, &re, msg, sizeof(msg));
-            return fl_fail(err, FL_EINVAL, f, "%s: '%s' is not a valid regular expression: %s", f,
-                           text, msg);
+            return fl_fail(err, FL_EINVAL, f, "%s: '%s' is not a valid regular expression: %s", f, text, msg);
         }
         regfree(&re);
         if (!*text)
@@ -190,8 +193,7 @@ static int parse_value(const fl_param_spec *p, const char *text, fl_value *v, fl
     return 0;
 }
 
-static int set_value(fl_value *v, const char *text, bool given, fl_error *err)
-{
+static int set_value(fl_value *v, const char *text, bool given, fl_error *err) {
     const fl_param_spec *spec = v->spec;
     fl_value parsed = {.spec = spec};
     if (parse_value(spec, text, &parsed, err) != 0) {
@@ -222,8 +224,7 @@ static int set_value(fl_value *v, const char *text, bool given, fl_error *err)
     return 0;
 }
 
-fl_spec *fl_spec_new(const char *kind, fl_error *err)
-{
+fl_spec *fl_spec_new(const char *kind, fl_error *err) {
     fl_error_clear(err);
     const fl_attack *attack = kind ? fl_attack_lookup(kind) : NULL;
     if (!attack) {
@@ -233,8 +234,7 @@ fl_spec *fl_spec_new(const char *kind, fl_error *err)
             if (i + 1 < fl_attack_count())
                 strncat(names, ", ", sizeof(names) - strlen(names) - 1);
         }
-        fl_fail(err, FL_EINVAL, "kind", "unknown attack kind '%s'; known kinds: %s",
-                kind ? kind : "", names);
+        fl_fail(err, FL_EINVAL, "kind", "unknown attack kind '%s'; known kinds: %s", kind ? kind : "", names);
         return NULL;
     }
     fl_spec *spec = fl_xcalloc(1, sizeof(*spec));
@@ -255,8 +255,7 @@ fl_spec *fl_spec_new(const char *kind, fl_error *err)
     return spec;
 }
 
-void fl_spec_free(fl_spec *spec)
-{
+void fl_spec_free(fl_spec *spec) {
     if (!spec)
         return;
     for (size_t i = 0; i < spec->n_values; i++)
@@ -272,8 +271,7 @@ void fl_spec_free(fl_spec *spec)
     free(spec);
 }
 
-static fl_value *find_value(const fl_spec *spec, const char *name)
-{
+static fl_value *find_value(const fl_spec *spec, const char *name) {
     for (size_t i = 0; i < spec->n_values; i++)
         if (strcmp(spec->values[i].spec->name, name) == 0)
             return &spec->values[i];
@@ -286,14 +284,12 @@ static fl_value *find_value(const fl_spec *spec, const char *name)
     return NULL;
 }
 
-int fl_spec_set(fl_spec *spec, const char *name, const char *value, fl_error *err)
-{
+int fl_spec_set(fl_spec *spec, const char *name, const char *value, fl_error *err) {
     fl_error_clear(err);
     fl_value *v = find_value(spec, name);
     if (!v) {
         if (strcmp(name, "duration") == 0)
-            return fl_fail(err, FL_EINVAL, name,
-                           "duration: %s is instantaneous and takes no duration",
+            return fl_fail(err, FL_EINVAL, name, "duration: %s is instantaneous and takes no duration",
                            spec->attack->info.name);
         return fl_fail(err, FL_EINVAL, name, "%s: attack %s has no such parameter (faultline attacks %s lists them)",
                        name, spec->attack->info.name, spec->attack->info.name);
@@ -306,14 +302,13 @@ int fl_spec_set(fl_spec *spec, const char *name, const char *value, fl_error *er
     return set_value(v, value, true, err);
 }
 
-int fl_spec_validate(fl_spec *spec, fl_error *err)
-{
+int fl_spec_validate(fl_spec *spec, fl_error *err) {
     fl_error_clear(err);
     for (size_t i = 0; i < spec->n_values; i++) {
         const fl_value *v = &spec->values[i];
         if ((v->spec->flags & FL_PARAM_REQUIRED) && !v->present)
-            return fl_fail(err, FL_EINVAL, v->spec->name, "%s: required for attack %s",
-                           v->spec->name, spec->attack->info.name);
+            return fl_fail(err, FL_EINVAL, v->spec->name, "%s: required for attack %s", v->spec->name,
+                           spec->attack->info.name);
     }
     if (!spec->attack->info.instant && !spec->duration.present)
         return fl_fail(err, FL_EINVAL, "duration",
@@ -342,8 +337,7 @@ int fl_spec_validate(fl_spec *spec, fl_error *err)
 const char *fl_spec_kind(const fl_spec *spec) { return spec->attack->info.name; }
 int64_t fl_spec_duration_us(const fl_spec *spec) { return spec->duration.i64; }
 
-int fl_spec_plan(fl_spec *spec, fl_plan_cb step, void *user, fl_error *err)
-{
+int fl_spec_plan(fl_spec *spec, fl_plan_cb step, void *user, fl_error *err) {
     if (!spec->validated && fl_spec_validate(spec, err) != 0)
         return -1;
     spec->attack->plan(spec, step, user);
@@ -358,12 +352,10 @@ int fl_spec_plan(fl_spec *spec, fl_plan_cb step, void *user, fl_error *err)
 
 /* Accessors used by attacks. Asking for a parameter the attack does not
  * declare is a programming error, caught by the unit tests. */
-const fl_value *fl_spec_value(const fl_spec *spec, const char *name)
-{
+const fl_value *fl_spec_value(const fl_spec *spec, const char *name) {
     const fl_value *v = find_value(spec, name);
     if (!v) {
-        fprintf(stderr, "faultline: internal error: no parameter '%s' in %s\n", name,
-                spec->attack->info.name);
+        fprintf(stderr, "faultline: internal error: no parameter '%s' in %s\n", name, spec->attack->info.name);
         abort();
     }
     return v;
@@ -374,14 +366,12 @@ int64_t fl_spec_i64(const fl_spec *spec, const char *name) { return fl_spec_valu
 uint64_t fl_spec_u64(const fl_spec *spec, const char *name) { return fl_spec_value(spec, name)->u64; }
 double fl_spec_pct(const fl_spec *spec, const char *name) { return fl_spec_value(spec, name)->pct; }
 const char *fl_spec_str(const fl_spec *spec, const char *name) { return fl_spec_value(spec, name)->text; }
-bool fl_spec_bool(const fl_spec *spec, const char *name)
-{
+bool fl_spec_bool(const fl_spec *spec, const char *name) {
     const fl_value *v = fl_spec_value(spec, name);
     return v->present && v->i64;
 }
 
-int fl_spec_writable_dir(const fl_spec *spec, const char *name, struct stat *st, fl_error *err)
-{
+int fl_spec_writable_dir(const fl_spec *spec, const char *name, struct stat *st, fl_error *err) {
     const char *path = fl_spec_str(spec, name);
     if (stat(path, st) != 0 || !S_ISDIR(st->st_mode))
         return fl_fail(err, FL_EINVAL, name, "%s: %s is not an existing directory", name, path);
@@ -390,8 +380,7 @@ int fl_spec_writable_dir(const fl_spec *spec, const char *name, struct stat *st,
     return 0;
 }
 
-void fl_spec_claim(fl_spec *spec, const char *fmt, ...)
-{
+void fl_spec_claim(fl_spec *spec, const char *fmt, ...) {
     if (spec->n_claims >= FL_MAX_CLAIMS)
         return;
     char buf[256];
@@ -402,8 +391,7 @@ void fl_spec_claim(fl_spec *spec, const char *fmt, ...)
     spec->claims[spec->n_claims++] = fl_xstrdup(buf);
 }
 
-json_t *fl_spec_params_json(const fl_spec *spec)
-{
+json_t *fl_spec_params_json(const fl_spec *spec) {
     json_t *o = json_object();
     for (size_t i = 0; i <= spec->n_values + 2; i++) {
         const fl_value *v = i < spec->n_values        ? &spec->values[i]
@@ -432,21 +420,18 @@ static const fl_attack *const catalog[] = {FL_ATTACKS(FL_CATALOG_ENTRY)};
 #undef FL_CATALOG_ENTRY
 
 size_t fl_attack_count(void) { return FL_ARRAY_LEN(catalog); }
-const fl_attack_info *fl_attack_at(size_t index)
-{
+const fl_attack_info *fl_attack_at(size_t index) {
     return index < FL_ARRAY_LEN(catalog) ? &catalog[index]->info : NULL;
 }
 
-const fl_attack *fl_attack_lookup(const char *name)
-{
+const fl_attack *fl_attack_lookup(const char *name) {
     for (size_t i = 0; i < FL_ARRAY_LEN(catalog); i++)
         if (strcmp(catalog[i]->info.name, name) == 0)
             return catalog[i];
     return NULL;
 }
 
-const fl_attack_info *fl_attack_find(const char *name)
-{
+const fl_attack_info *fl_attack_find(const char *name) {
     const fl_attack *a = fl_attack_lookup(name);
     return a ? &a->info : NULL;
 }

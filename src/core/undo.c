@@ -13,8 +13,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static json_t *process_op(const char *op, pid_t pid, const char *label)
-{
+static json_t *process_op(const char *op, pid_t pid, const char *label) {
     unsigned long long start = 0;
     if (fl_proc_start_ticks(pid, &start) != 0)
         return NULL;
@@ -24,8 +23,7 @@ static json_t *process_op(const char *op, pid_t pid, const char *label)
 
 json_t *fl_undo_kill(pid_t pid, const char *label) { return process_op("kill", pid, label); }
 
-json_t *fl_undo_signal(pid_t pid, int signo, const char *label)
-{
+json_t *fl_undo_signal(pid_t pid, int signo, const char *label) {
     json_t *op = process_op("signal", pid, label);
     if (op)
         json_object_set_new(op, "signal", json_integer(signo));
@@ -34,8 +32,7 @@ json_t *fl_undo_signal(pid_t pid, int signo, const char *label)
 
 json_t *fl_undo_unlink(const char *path) { return json_pack("{s:s, s:s}", "op", "unlink", "path", path); }
 
-static int run_kill(json_t *op, fl_error *err)
-{
+static int run_kill(json_t *op, fl_error *err) {
     pid_t pid = (pid_t)json_integer_value(json_object_get(op, "pid"));
     unsigned long long start = (unsigned long long)json_integer_value(json_object_get(op, "start"));
     const char *label = json_string_value(json_object_get(op, "label"));
@@ -56,8 +53,7 @@ static int run_kill(json_t *op, fl_error *err)
     return fl_fail(err, FL_EAPPLY, "undo", "process %d did not exit after SIGKILL", (int)pid);
 }
 
-static int run_signal(json_t *op, fl_error *err)
-{
+static int run_signal(json_t *op, fl_error *err) {
     pid_t pid = (pid_t)json_integer_value(json_object_get(op, "pid"));
     unsigned long long start = (unsigned long long)json_integer_value(json_object_get(op, "start"));
     int signo = (int)json_integer_value(json_object_get(op, "signal"));
@@ -67,8 +63,7 @@ static int run_signal(json_t *op, fl_error *err)
     return 0;
 }
 
-static int run_unlink(json_t *op, fl_error *err)
-{
+static int run_unlink(json_t *op, fl_error *err) {
     const char *path = json_string_value(json_object_get(op, "path"));
     const char *slash = path ? strrchr(path, '/') : NULL;
     if (!slash || !slash[1])
@@ -100,8 +95,7 @@ static const struct {
     {"engine_drain", fl_net_undo_engine_drain},
 };
 
-int fl_undo_run(json_t *op, fl_error *err)
-{
+int fl_undo_run(json_t *op, fl_error *err) {
     const char *name = json_string_value(json_object_get(op, "op"));
     for (size_t i = 0; name && i < FL_ARRAY_LEN(handlers); i++)
         if (strcmp(handlers[i].name, name) == 0)
@@ -110,8 +104,7 @@ int fl_undo_run(json_t *op, fl_error *err)
                    name ? name : "?");
 }
 
-void fl_undo_describe(json_t *op, char *buf, size_t len)
-{
+void fl_undo_describe(json_t *op, char *buf, size_t len) {
     const char *name = json_string_value(json_object_get(op, "op"));
     const char *label = json_string_value(json_object_get(op, "label"));
     int pid = (int)json_integer_value(json_object_get(op, "pid"));
@@ -184,8 +177,9 @@ int fl_rollback_known(const char *id, json_t *known, fl_error *err) {
         json_object_set_new(rec, "state", json_string("revert-failed"));
         json_object_set_new(rec, "error", json_string(first.message));
         fl_journal_save(rec, NULL);
-        rc = fl_fail(err, FL_EAPPLY, "rollback", "rollback of %s incomplete: %s (the record is kept; retry with faultline recover)",
-                     id, first.message);
+        rc = fl_fail(err, FL_EAPPLY, "rollback",
+                     "rollback of %s incomplete: %s (the record is kept; retry with faultline recover)", id,
+                     first.message);
         fl_journal_unlock(id, lock, false);
     } else {
         fl_journal_remove(id);

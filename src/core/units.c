@@ -12,8 +12,7 @@
 /* Reads a non-negative decimal number (digits with an optional fraction)
  * from *p, advancing it. No sign, no exponent, no hex: "1e3" and "0x10" are
  * typos here, not numbers. */
-static bool read_number(const char **p, double *out)
-{
+static bool read_number(const char **p, double *out) {
     const char *s = *p;
     const char *start = s;
     while (isdigit((unsigned char)*s))
@@ -38,8 +37,7 @@ static bool read_number(const char **p, double *out)
     return true;
 }
 
-int fl_parse_duration(const char *text, const char *field, int64_t *out_us, fl_error *err)
-{
+int fl_parse_duration(const char *text, const char *field, int64_t *out_us, fl_error *err) {
     static const struct {
         const char *suffix;
         double us;
@@ -55,8 +53,7 @@ int fl_parse_duration(const char *text, const char *field, int64_t *out_us, fl_e
         double n;
         if (!read_number(&p, &n))
             return fl_fail(err, FL_EINVAL, field,
-                           "%s: '%s' is not a duration; use a number and a unit: 500us, 40ms, 2s, 1m, 1h",
-                           field, text);
+                           "%s: '%s' is not a duration; use a number and a unit: 500us, 40ms, 2s, 1m, 1h", field, text);
         size_t i;
         for (i = 0; i < FL_ARRAY_LEN(units); i++) {
             size_t l = strlen(units[i].suffix);
@@ -80,22 +77,32 @@ int fl_parse_duration(const char *text, const char *field, int64_t *out_us, fl_e
     return 0;
 }
 
-int fl_parse_size(const char *text, const char *field, uint64_t *out_bytes, fl_error *err)
-{
+int fl_parse_size(const char *text, const char *field, uint64_t *out_bytes, fl_error *err) {
     if (!text || !*text)
         return fl_fail(err, FL_EINVAL, field, "%s: empty size; use e.g. 512M, 2G", field);
     const char *p = text;
     double n;
     if (!read_number(&p, &n))
         return fl_fail(err, FL_EINVAL, field,
-                       "%s: '%s' is not a size; use bytes or K, M, G, T (powers of 1024): 512M, 2G",
-                       field, text);
+                       "%s: '%s' is not a size; use bytes or K, M, G, T (powers of 1024): 512M, 2G", field, text);
     double mult = 1;
     switch (toupper((unsigned char)*p)) {
-    case 'K': mult = 1024.0; p++; break;
-    case 'M': mult = 1024.0 * 1024; p++; break;
-    case 'G': mult = 1024.0 * 1024 * 1024; p++; break;
-    case 'T': mult = 1024.0 * 1024 * 1024 * 1024; p++; break;
+    case 'K':
+        mult = 1024.0;
+        p++;
+        break;
+    case 'M':
+        mult = 1024.0 * 1024;
+        p++;
+        break;
+    case 'G':
+        mult = 1024.0 * 1024 * 1024;
+        p++;
+        break;
+    case 'T':
+        mult = 1024.0 * 1024 * 1024 * 1024;
+        p++;
+        break;
     default: break;
     }
     if (mult > 1 && (*p == 'i' || *p == 'I'))
@@ -103,8 +110,7 @@ int fl_parse_size(const char *text, const char *field, uint64_t *out_bytes, fl_e
     if (*p == 'B' || *p == 'b')
         p++;
     if (*p)
-        return fl_fail(err, FL_EINVAL, field,
-                       "%s: '%s' has an unknown unit; use bytes or K, M, G, T: 512M, 2G", field,
+        return fl_fail(err, FL_EINVAL, field, "%s: '%s' has an unknown unit; use bytes or K, M, G, T: 512M, 2G", field,
                        text);
     /* Sizes end up in off_t and int64_t: at most 2^63 - 1 bytes. Compared
      * before converting, which past that would be undefined. */
@@ -115,23 +121,20 @@ int fl_parse_size(const char *text, const char *field, uint64_t *out_bytes, fl_e
     return 0;
 }
 
-int fl_parse_percent(const char *text, const char *field, double *out_percent, fl_error *err)
-{
+int fl_parse_percent(const char *text, const char *field, double *out_percent, fl_error *err) {
     if (!text || !*text)
         return fl_fail(err, FL_EINVAL, field, "%s: empty percentage; use e.g. 80%%", field);
     const char *p = text;
     double n;
     if (!read_number(&p, &n) || (*p && strcmp(p, "%") != 0))
-        return fl_fail(err, FL_EINVAL, field, "%s: '%s' is not a percentage; use e.g. 80%%", field,
-                       text);
+        return fl_fail(err, FL_EINVAL, field, "%s: '%s' is not a percentage; use e.g. 80%%", field, text);
     if (n > 100.0)
         return fl_fail(err, FL_EINVAL, field, "%s: %s is more than 100%%", field, text);
     *out_percent = n;
     return 0;
 }
 
-int fl_parse_rate(const char *text, const char *field, double *out_per_second, fl_error *err)
-{
+int fl_parse_rate(const char *text, const char *field, double *out_per_second, fl_error *err) {
     if (text && strcmp(text, "max") == 0) {
         *out_per_second = INFINITY;
         return 0;
@@ -139,8 +142,8 @@ int fl_parse_rate(const char *text, const char *field, double *out_per_second, f
     const char *p = text ? text : "";
     double n;
     if (!read_number(&p, &n))
-        return fl_fail(err, FL_EINVAL, field,
-                       "%s: '%s' is not a rate; use e.g. 1000/s, 60/m or max", field, text ? text : "");
+        return fl_fail(err, FL_EINVAL, field, "%s: '%s' is not a rate; use e.g. 1000/s, 60/m or max", field,
+                       text ? text : "");
     double per = 1;
     if (strcmp(p, "/s") == 0)
         per = 1;
@@ -149,23 +152,20 @@ int fl_parse_rate(const char *text, const char *field, double *out_per_second, f
     else if (strcmp(p, "/h") == 0)
         per = 3600;
     else
-        return fl_fail(err, FL_EINVAL, field, "%s: '%s' needs a unit: /s, /m or /h (e.g. 1000/s)",
-                       field, text);
+        return fl_fail(err, FL_EINVAL, field, "%s: '%s' needs a unit: /s, /m or /h (e.g. 1000/s)", field, text);
     if (n <= 0)
         return fl_fail(err, FL_EINVAL, field, "%s: the rate must be above zero", field);
     *out_per_second = n / per;
     return 0;
 }
 
-const char *fl_format_duration(int64_t us, char *buf, size_t len)
-{
+const char *fl_format_duration(int64_t us, char *buf, size_t len) {
     if (us % 3600000000LL == 0 && us)
         snprintf(buf, len, "%lldh", (long long)(us / 3600000000LL));
     else if (us % 60000000LL == 0 && us)
         snprintf(buf, len, "%lldm", (long long)(us / 60000000LL));
     else if (us >= 60000000LL && us % 1000000 == 0)
-        snprintf(buf, len, "%lldm%llds", (long long)(us / 60000000LL),
-                 (long long)(us % 60000000LL / 1000000));
+        snprintf(buf, len, "%lldm%llds", (long long)(us / 60000000LL), (long long)(us % 60000000LL / 1000000));
     else if (us % 1000000 == 0)
         snprintf(buf, len, "%llds", (long long)(us / 1000000));
     else if (us % 1000 == 0)
@@ -175,8 +175,7 @@ const char *fl_format_duration(int64_t us, char *buf, size_t len)
     return buf;
 }
 
-const char *fl_format_size(uint64_t bytes, char *buf, size_t len)
-{
+const char *fl_format_size(uint64_t bytes, char *buf, size_t len) {
     static const char units[] = "KMGT";
     double v = (double)bytes;
     int u = -1;
@@ -193,13 +192,9 @@ const char *fl_format_size(uint64_t bytes, char *buf, size_t len)
     return buf;
 }
 
-static int cmp_int(const void *a, const void *b)
-{
-    return *(const int *)a - *(const int *)b;
-}
+static int cmp_int(const void *a, const void *b) { return *(const int *)a - *(const int *)b; }
 
-int fl_parse_cpulist(const char *text, const char *field, int **cpus, size_t *n, fl_error *err)
-{
+int fl_parse_cpulist(const char *text, const char *field, int **cpus, size_t *n, fl_error *err) {
     enum { MAX_CPU = 4096 };
     const char *p = text ? text : "";
     int *out = NULL;
@@ -222,8 +217,8 @@ int fl_parse_cpulist(const char *text, const char *field, int **cpus, size_t *n,
         }
         if (errno || lo > hi || hi >= MAX_CPU) {
             free(out);
-            return fl_fail(err, FL_EINVAL, field, "%s: bad range in '%s' (cpus are 0-%d, low-high)",
-                           field, text, MAX_CPU - 1);
+            return fl_fail(err, FL_EINVAL, field, "%s: bad range in '%s' (cpus are 0-%d, low-high)", field, text,
+                           MAX_CPU - 1);
         }
         for (long c = lo; c <= hi; c++) {
             out = fl_xreallocarray(out, count + 1, sizeof(*out));

@@ -10,8 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
-int fl_fail(fl_error *err, int code, const char *field, const char *fmt, ...)
-{
+int fl_fail(fl_error *err, int code, const char *field, const char *fmt, ...) {
     if (err) {
         err->code = code;
         snprintf(err->field, sizeof(err->field), "%s", field ? field : "");
@@ -23,8 +22,7 @@ int fl_fail(fl_error *err, int code, const char *field, const char *fmt, ...)
     return -1;
 }
 
-const char *fl_error_detail(const fl_error *err)
-{
+const char *fl_error_detail(const fl_error *err) {
     size_t n = strlen(err->field);
     if (n && strncmp(err->message, err->field, n) == 0 && err->message[n] == ':' && err->message[n + 1] == ' ')
         return err->message + n + 2;
@@ -32,11 +30,13 @@ const char *fl_error_detail(const fl_error *err)
 }
 
 /* Length of the valid UTF-8 sequence at s (1-4), 0 if none starts there. */
-static size_t utf8_sequence(const unsigned char *s)
-{
+static size_t utf8_sequence(const unsigned char *s) {
     if (s[0] < 0x80)
         return 1;
-    size_t n = s[0] >= 0xC2 && s[0] <= 0xDF ? 2 : s[0] >= 0xE0 && s[0] <= 0xEF ? 3 : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4 : 0;
+    size_t n = s[0] >= 0xC2 && s[0] <= 0xDF   ? 2
+               : s[0] >= 0xE0 && s[0] <= 0xEF ? 3
+               : s[0] >= 0xF0 && s[0] <= 0xF4 ? 4
+                                              : 0;
     for (size_t i = 1; i < n; i++)
         if ((s[i] & 0xC0) != 0x80)
             return 0;
@@ -47,8 +47,7 @@ static size_t utf8_sequence(const unsigned char *s)
     return n;
 }
 
-json_t *fl_json_text(const char *text)
-{
+json_t *fl_json_text(const char *text) {
     if (!text)
         text = "";
     json_t *s = json_string(text);
@@ -72,8 +71,7 @@ json_t *fl_json_text(const char *text)
     return s;
 }
 
-void fl_error_clear(fl_error *err)
-{
+void fl_error_clear(fl_error *err) {
     if (err) {
         err->code = FL_OK;
         err->field[0] = '\0';
@@ -81,8 +79,7 @@ void fl_error_clear(fl_error *err)
     }
 }
 
-static int64_t clock_us(clockid_t id)
-{
+static int64_t clock_us(clockid_t id) {
     struct timespec ts;
     clock_gettime(id, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
@@ -90,8 +87,7 @@ static int64_t clock_us(clockid_t id)
 
 int64_t fl_wall_us(void) { return clock_us(CLOCK_REALTIME); }
 
-int64_t fl_mono_ns(void)
-{
+int64_t fl_mono_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
@@ -99,8 +95,7 @@ int64_t fl_mono_ns(void)
 
 int64_t fl_mono_us(void) { return clock_us(CLOCK_MONOTONIC); }
 
-void fl_mono_cond_init(pthread_cond_t *cond)
-{
+void fl_mono_cond_init(pthread_cond_t *cond) {
     pthread_condattr_t attr;
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -108,8 +103,7 @@ void fl_mono_cond_init(pthread_cond_t *cond)
     pthread_condattr_destroy(&attr);
 }
 
-struct timespec fl_mono_deadline(int64_t from_now_us)
-{
+struct timespec fl_mono_deadline(int64_t from_now_us) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     if (from_now_us <= 0)
@@ -149,8 +143,7 @@ static int64_t boottime_offset_ns(void) {
 
 int64_t fl_boot_us(void) { return clock_us(CLOCK_BOOTTIME) - boottime_offset_ns() / 1000; }
 
-void fl_sleep_us(int64_t us)
-{
+void fl_sleep_us(int64_t us) {
     if (us <= 0)
         return;
     struct timespec ts = {.tv_sec = us / 1000000, .tv_nsec = (us % 1000000) * 1000};
@@ -158,8 +151,7 @@ void fl_sleep_us(int64_t us)
     }
 }
 
-const char *fl_format_time(int64_t unix_us, char *buf, size_t len)
-{
+const char *fl_format_time(int64_t unix_us, char *buf, size_t len) {
     time_t secs = (time_t)(unix_us / 1000000);
     struct tm tm;
     gmtime_r(&secs, &tm);
@@ -171,8 +163,7 @@ const char *fl_format_time(int64_t unix_us, char *buf, size_t len)
 
 /* Reads /proc/PID/stat and returns a pointer just past the ")" that ends the
  * command name, which may itself contain spaces and parentheses. */
-static char *read_stat(pid_t pid, char *buf, size_t len, char *comm, size_t comm_len)
-{
+static char *read_stat(pid_t pid, char *buf, size_t len, char *comm, size_t comm_len) {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     FILE *f = fopen(path, "re");
@@ -196,8 +187,7 @@ static char *read_stat(pid_t pid, char *buf, size_t len, char *comm, size_t comm
 }
 
 /* Field `index` (1-based, as in proc(5)) of /proc/PID/stat. */
-static int stat_field(pid_t pid, int index, unsigned long long *out, char *state)
-{
+static int stat_field(pid_t pid, int index, unsigned long long *out, char *state) {
     char buf[1024];
     char *p = read_stat(pid, buf, sizeof(buf), NULL, 0);
     if (!p)
@@ -224,8 +214,7 @@ static unsigned long long host_ticks(unsigned long long seen) {
     return host > 0 ? (unsigned long long)host : 0;
 }
 
-int fl_proc_start_ticks(pid_t pid, unsigned long long *ticks)
-{
+int fl_proc_start_ticks(pid_t pid, unsigned long long *ticks) {
     unsigned long long seen;
     if (stat_field(pid, 22, &seen, NULL) != 0)
         return -1;
@@ -233,8 +222,7 @@ int fl_proc_start_ticks(pid_t pid, unsigned long long *ticks)
     return 0;
 }
 
-bool fl_proc_is(pid_t pid, unsigned long long ticks)
-{
+bool fl_proc_is(pid_t pid, unsigned long long ticks) {
     unsigned long long now;
     char state;
     if (pid <= 0 || stat_field(pid, 22, &now, &state) != 0)
@@ -244,22 +232,19 @@ bool fl_proc_is(pid_t pid, unsigned long long ticks)
     return now == ticks && state != 'Z' && state != 'X';
 }
 
-char fl_proc_state(pid_t pid)
-{
+char fl_proc_state(pid_t pid) {
     char state = 0;
     if (stat_field(pid, 3, NULL, &state) != 0)
         return 0;
     return state;
 }
 
-int fl_proc_comm(pid_t pid, char *buf, size_t len)
-{
+int fl_proc_comm(pid_t pid, char *buf, size_t len) {
     char stat[1024];
     return read_stat(pid, stat, sizeof(stat), buf, len) ? 0 : -1;
 }
 
-int fl_proc_cmdline(pid_t pid, char *buf, size_t len)
-{
+int fl_proc_cmdline(pid_t pid, char *buf, size_t len) {
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/cmdline", (int)pid);
     FILE *f = fopen(path, "re");
@@ -276,8 +261,7 @@ int fl_proc_cmdline(pid_t pid, char *buf, size_t len)
     return 0;
 }
 
-int fl_proc_cpu_ticks(pid_t pid, unsigned long long *ticks)
-{
+int fl_proc_cpu_ticks(pid_t pid, unsigned long long *ticks) {
     unsigned long long utime, stime;
     if (stat_field(pid, 14, &utime, NULL) != 0 || stat_field(pid, 15, &stime, NULL) != 0)
         return -1;
@@ -285,8 +269,7 @@ int fl_proc_cpu_ticks(pid_t pid, unsigned long long *ticks)
     return 0;
 }
 
-int fl_proc_rss(pid_t pid, uint64_t *bytes)
-{
+int fl_proc_rss(pid_t pid, uint64_t *bytes) {
     char path[64], line[256];
     snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
     FILE *f = fopen(path, "re");
@@ -304,8 +287,7 @@ int fl_proc_rss(pid_t pid, uint64_t *bytes)
     return rc;
 }
 
-bool fl_proc_is_ancestor_or_self(pid_t pid)
-{
+bool fl_proc_is_ancestor_or_self(pid_t pid) {
     pid_t p = getpid();
     for (int depth = 0; p > 0 && depth < 256; depth++) {
         if (p == pid)
@@ -318,8 +300,7 @@ bool fl_proc_is_ancestor_or_self(pid_t pid)
     return false;
 }
 
-void fl_close_fds_except(const int *keep, size_t n)
-{
+void fl_close_fds_except(const int *keep, size_t n) {
     DIR *d = opendir("/proc/self/fd");
     if (!d)
         return;
@@ -342,8 +323,7 @@ void fl_close_fds_except(const int *keep, size_t n)
         close(fds[i]);
 }
 
-int fl_make_dirs(const char *dir, mode_t mode, const char *field, fl_error *err)
-{
+int fl_make_dirs(const char *dir, mode_t mode, const char *field, fl_error *err) {
     char path[PATH_MAX];
     if ((size_t)snprintf(path, sizeof(path), "%s", dir) >= sizeof(path))
         return fl_fail(err, FL_EINVAL, field, "%s: path too long: %s", field, dir);
@@ -363,8 +343,7 @@ int fl_make_dirs(const char *dir, mode_t mode, const char *field, fl_error *err)
     return 0;
 }
 
-int fl_write_all(int fd, const void *buf, size_t len)
-{
+int fl_write_all(int fd, const void *buf, size_t len) {
     const char *p = buf;
     while (len > 0) {
         ssize_t w = write(fd, p, len);
@@ -383,14 +362,12 @@ static const struct {
     const char *name;
     int signo;
 } signals[] = {
-    {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ABRT", SIGABRT},
-    {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"SEGV", SIGSEGV}, {"USR2", SIGUSR2},
-    {"PIPE", SIGPIPE}, {"ALRM", SIGALRM}, {"TERM", SIGTERM}, {"CONT", SIGCONT},
-    {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"BUS", SIGBUS},
+    {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT}, {"ABRT", SIGABRT}, {"KILL", SIGKILL},
+    {"USR1", SIGUSR1}, {"SEGV", SIGSEGV}, {"USR2", SIGUSR2}, {"PIPE", SIGPIPE}, {"ALRM", SIGALRM},
+    {"TERM", SIGTERM}, {"CONT", SIGCONT}, {"STOP", SIGSTOP}, {"TSTP", SIGTSTP}, {"BUS", SIGBUS},
 };
 
-int fl_parse_signal(const char *text, int *signo)
-{
+int fl_parse_signal(const char *text, int *signo) {
     if (!text || !*text)
         return -1;
     char *end;
@@ -404,8 +381,7 @@ int fl_parse_signal(const char *text, int *signo)
     return -1;
 }
 
-const char *fl_signal_name(int signo)
-{
+const char *fl_signal_name(int signo) {
     static __thread char buf[16];
     for (size_t i = 0; i < FL_ARRAY_LEN(signals); i++)
         if (signals[i].signo == signo) {

@@ -23,7 +23,7 @@ typedef enum step_state {
 typedef struct step_run {
     step_state state;
     const step_ops *ops;
-    void *self;                                      /* the implementation's; NULL if it could not be prepared */
+    void *self;             /* the implementation's; NULL if it could not be prepared */
     int64_t applied_us;     /* since t0: applying began (its phase starts here); -1 if not */
     int64_t in_place_us;    /* it was applied (in place on every target); -1 if not */
     int64_t verified_us;    /* its effect was measured; -1 if not */

@@ -114,11 +114,17 @@ static void add_window(run_state *rs, const exp_window *w) {
     /* Latency of a window that saw no request at all is absent; with
      * requests still waiting it is a lower bound (exp_window). */
     bool latency = w->latency_count > 0;
-    double values[] = {w->p50, w->p90, w->p99, w->p999, w->max, w->requests ? (double)w->errors / w->requests : 0,
-                       (double)w->sent / secs, (double)w->late};
+    double values[] = {w->p50,
+                       w->p90,
+                       w->p99,
+                       w->p999,
+                       w->max,
+                       w->requests ? (double)w->errors / w->requests : 0,
+                       (double)w->sent / secs,
+                       (double)w->late};
     bool valid[] = {latency, latency, latency, latency, latency, w->requests > 0, true, true};
-    sample_gap gaps[] = {GAP_NO_REQUEST, GAP_NO_REQUEST, GAP_NO_REQUEST, GAP_NO_REQUEST,
-                         GAP_NO_REQUEST, GAP_NO_FINISHED, GAP_NONE,      GAP_NONE};
+    sample_gap gaps[] = {GAP_NO_REQUEST, GAP_NO_REQUEST,  GAP_NO_REQUEST, GAP_NO_REQUEST,
+                         GAP_NO_REQUEST, GAP_NO_FINISHED, GAP_NONE,       GAP_NONE};
     for (size_t i = 0; i < FL_ARRAY_LEN(load_metric_names); i++) {
         size_t idx = store_series(&rs->store, load_metric_names[i], UNIT_COUNT);
         if (rs->n_windows == 1 || store_describe(&rs->store, idx).interval_us == 0)
@@ -160,8 +166,8 @@ static bool check_stops(run_state *rs) {
                 continue;
             char val[48], dur[32];
             metric_format(&cd->metric, v, val, sizeof(val));
-            snprintf(rs->abort_reason, sizeof(rs->abort_reason), "stop condition: %s (measured %s%s%s)", cd->name,
-                     val, cd->for_us ? " for " : "",
+            snprintf(rs->abort_reason, sizeof(rs->abort_reason), "stop condition: %s (measured %s%s%s)", cd->name, val,
+                     cd->for_us ? " for " : "",
                      cd->for_us ? fl_format_duration(end - rs->stop_track[i].since_us, dur, sizeof(dur)) : "");
             rs->breach_us = end;
             free(s);
@@ -584,8 +590,7 @@ static void run_free(run_state *rs) {
     store_destroy(&rs->store);
 }
 
-int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **result_out, int *exit_code,
-                      fl_error *err) {
+int fl_experiment_run(fl_experiment *exp, const fl_run_options *opt, char **result_out, int *exit_code, fl_error *err) {
     fl_error_clear(err);
     *result_out = NULL;
     *exit_code = FL_EAPPLY;

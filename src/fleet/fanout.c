@@ -20,7 +20,7 @@
 
 typedef struct slot {
     pid_t pid;
-    int in, out, err; /* -1 when closed */
+    int in, out, err;                   /* -1 when closed */
     fl_buffer stdout_text, stderr_text; /* the first MAX_STREAM_BYTES of each */
     size_t line_from;                   /* stdout: where the next unreported line starts */
     bool exited, finished;

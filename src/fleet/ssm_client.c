@@ -134,8 +134,7 @@ int fl_ssm_config_load(fl_ssm_config *cfg, fl_error *err) {
             ini_get(config, section, "region", cfg->region, sizeof(cfg->region));
     }
     if (!cfg->region[0])
-        return fl_fail(err, FL_EINVAL, "region", "region: none given (set it, AWS_REGION, or region in %s)",
-                       config);
+        return fl_fail(err, FL_EINVAL, "region", "region: none given (set it, AWS_REGION, or region in %s)", config);
     if (!region_ok(cfg->region))
         return fl_fail(err, FL_EINVAL, "region", "region: '%s' is not a region like us-east-1", cfg->region);
     if (!cfg->endpoint[0]) {

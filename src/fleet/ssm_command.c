@@ -224,10 +224,9 @@ int fl_ssm_request_option(fl_ssm_request *r, const char *name, const char *value
     if (strcmp(name, "max-concurrency") == 0 || strcmp(name, "max-errors") == 0) {
         bool conc = name[4] == 'c';
         if (!valid_rate(v, !conc))
-            return fl_fail(err, FL_EINVAL, name,
-                           conc ? "max-concurrency: '%s' is not N or N%% (at least 1)"
-                                : "max-errors: '%s' is not N or N%%",
-                           v);
+            return fl_fail(
+                err, FL_EINVAL, name,
+                conc ? "max-concurrency: '%s' is not N or N%% (at least 1)" : "max-errors: '%s' is not N or N%%", v);
         snprintf(conc ? r->max_concurrency : r->max_errors, sizeof(r->max_errors), "%s", v);
         return 0;
     }

@@ -3,8 +3,8 @@
  * non-empty ones are written as (gap from the previous slot, count) pairs of
  * LEB128 varints. The 2-digit boundaries are powers of two apart like the
  * 3-digit ones and coarser, so each fine slot falls inside one coarse slot. */
-#include "core/internal.h"
 #include "load/compact_hist.h"
+#include "core/internal.h"
 #include "load/histogram_layout.h"
 
 #include <stdlib.h>

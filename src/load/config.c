@@ -122,14 +122,15 @@ int fl_load_config_set(fl_load_config *cfg, const char *name, const char *value,
         if (fl_parse_rate(value, name, &rate, err) != 0)
             return -1;
         if (isfinite(rate) && rate > FL_LOAD_MAX_RATE)
-            return fl_fail(err, FL_EINVAL, name, "%s: %s is above %.0f/s; use max for as fast as possible", name,
-                           value, FL_LOAD_MAX_RATE);
+            return fl_fail(err, FL_EINVAL, name, "%s: %s is above %.0f/s; use max for as fast as possible", name, value,
+                           FL_LOAD_MAX_RATE);
         cfg->rate = rate;
         cfg->rate_given = true;
         return 0;
     }
     if (strcmp(name, "duration") == 0) {
-        if (set_duration_option(&cfg->duration_us, value, name, FL_LOAD_MIN_DURATION_US, FL_LOAD_MAX_DURATION_US, err) != 0)
+        if (set_duration_option(&cfg->duration_us, value, name, FL_LOAD_MIN_DURATION_US, FL_LOAD_MAX_DURATION_US,
+                                err) != 0)
             return -1;
         cfg->duration_given = true;
         return 0;

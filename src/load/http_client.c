@@ -1,6 +1,6 @@
 /* HTTP/1.1 keep-alive connections over epoll. */
-#include "core/internal.h"
 #include "load/http_client.h"
+#include "core/internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -76,8 +76,8 @@ static int error_class_of_errno(int e) {
 }
 
 void fl_client_init(fl_client *c, int epfd, const struct sockaddr *addr, socklen_t addr_len, const char *request,
-                   size_t request_len, bool head_request, int64_t timeout_ns, uint32_t n_conns, fl_client_done_cb done,
-                   void *user) {
+                    size_t request_len, bool head_request, int64_t timeout_ns, uint32_t n_conns, fl_client_done_cb done,
+                    void *user) {
     memset(c, 0, sizeof(*c));
     c->epfd = epfd;
     memcpy(&c->addr, addr, addr_len);

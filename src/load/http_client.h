@@ -59,8 +59,8 @@ typedef struct fl_client {
 #define FL_CLIENT_OUTCOME(cls) (-(1 + (int)(cls)))
 
 void fl_client_init(fl_client *c, int epfd, const struct sockaddr *addr, socklen_t addr_len, const char *request,
-                   size_t request_len, bool head_request, int64_t timeout_ns, uint32_t n_conns, fl_client_done_cb done,
-                   void *user);
+                    size_t request_len, bool head_request, int64_t timeout_ns, uint32_t n_conns, fl_client_done_cb done,
+                    void *user);
 void fl_client_destroy(fl_client *c);
 static inline bool fl_client_has_free(const fl_client *c) { return c->n_free > 0; }
 /* Hands a request to a free connection (connecting it first if needed).

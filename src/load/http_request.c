@@ -16,8 +16,8 @@ int fl_http_parse_url(const char *url, const char *field, fl_http_target *out, f
     http_parser_url_init(&u);
     if (http_parser_parse_url(url, strlen(url), 0, &u) != 0 || !(u.field_set & (1 << UF_SCHEMA)) ||
         !(u.field_set & (1 << UF_HOST)))
-        return fl_fail(err, FL_EINVAL, field, "%s: '%s' is not an absolute URL; use e.g. http://127.0.0.1:8080/",
-                       field, url);
+        return fl_fail(err, FL_EINVAL, field, "%s: '%s' is not an absolute URL; use e.g. http://127.0.0.1:8080/", field,
+                       url);
     const char *scheme = url + u.field_data[UF_SCHEMA].off;
     size_t scheme_len = u.field_data[UF_SCHEMA].len;
     if (scheme_len == 5 && strncasecmp(scheme, "https", 5) == 0)
@@ -95,8 +95,8 @@ int fl_http_check_header(const char *header, const char *field, fl_error *err) {
         return fl_fail(err, FL_EINVAL, field, "%s: '%s' is not 'Name: value'", field, header ? header : "");
     for (const char *p = header; p < colon; p++)
         if (!is_token_char((unsigned char)*p))
-            return fl_fail(err, FL_EINVAL, field, "%s: '%.*s' is not a valid header name", field,
-                           (int)(colon - header), header);
+            return fl_fail(err, FL_EINVAL, field, "%s: '%.*s' is not a valid header name", field, (int)(colon - header),
+                           header);
     for (const char *p = colon + 1; *p; p++)
         if (*p == '\r' || *p == '\n')
             return fl_fail(err, FL_EINVAL, field, "%s: a header value cannot contain a line break", field);

@@ -34,12 +34,12 @@ struct fl_load_config {
 #define FL_LOAD_DEFAULT_WINDOW_US 1000000
 #define FL_LOAD_MAX_DURATION_US FL_MAX_DURATION_US /* as long as a fault may be held */
 #define FL_LOAD_MIN_DURATION_US 1000LL
-#define FL_LOAD_MAX_RATE 1e6                          /* per second; "max" is closed loop */
+#define FL_LOAD_MAX_RATE 1e6 /* per second; "max" is closed loop */
 #define FL_LOAD_MIN_TIMEOUT_US 1000LL
-#define FL_LOAD_MIN_WINDOW_US 10000LL                 /* 10 ms: below it windows are mostly empty */
-#define FL_LOAD_MAX_OPTION_US (3600LL * 1000000)      /* timeout, late-after, window: at most 1 h */
+#define FL_LOAD_MIN_WINDOW_US 10000LL            /* 10 ms: below it windows are mostly empty */
+#define FL_LOAD_MAX_OPTION_US (3600LL * 1000000) /* timeout, late-after, window: at most 1 h */
 #define FL_LOAD_MAX_BODY_BYTES (64u * 1024 * 1024)
-#define FL_LOAD_MAX_BODY_TEXT "64M"                   /* FL_LOAD_MAX_BODY_BYTES, for messages */
+#define FL_LOAD_MAX_BODY_TEXT "64M" /* FL_LOAD_MAX_BODY_BYTES, for messages */
 
 fl_load_config *fl_load_config_copy(const fl_load_config *cfg);
 

@@ -28,14 +28,14 @@ char *fl_load_window_line(fl_load *load, size_t index) {
     json_t *pairs = json_array();
     fl_hist_foreach(seen, add_pair, pairs);
     fl_hist_free(seen);
-    json_t *o = json_pack("{s:I,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "window",
-                          (json_int_t)w.index, "start_ms", (double)w.start_us / 1000, "length_ms",
-                          (double)w.length_us / 1000, "sent", (json_int_t)w.sent, "requests", (json_int_t)w.requests,
-                          "errors", (json_int_t)w.errors, "late", (json_int_t)w.late, "in_flight",
-                          (json_int_t)w.in_flight, "backlog", (json_int_t)w.backlog, "latency_count",
-                          (json_int_t)w.latency_count, "p50_us", (json_int_t)w.p50_us, "p90_us", (json_int_t)w.p90_us,
-                          "p99_us", (json_int_t)w.p99_us, "p999_us", (json_int_t)w.p999_us, "max_us",
-                          (json_int_t)w.max_us, "oldest_waiting_us", (json_int_t)w.oldest_waiting_us, "seen", pairs);
+    json_t *o =
+        json_pack("{s:I,s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o}", "window",
+                  (json_int_t)w.index, "start_ms", (double)w.start_us / 1000, "length_ms", (double)w.length_us / 1000,
+                  "sent", (json_int_t)w.sent, "requests", (json_int_t)w.requests, "errors", (json_int_t)w.errors,
+                  "late", (json_int_t)w.late, "in_flight", (json_int_t)w.in_flight, "backlog", (json_int_t)w.backlog,
+                  "latency_count", (json_int_t)w.latency_count, "p50_us", (json_int_t)w.p50_us, "p90_us",
+                  (json_int_t)w.p90_us, "p99_us", (json_int_t)w.p99_us, "p999_us", (json_int_t)w.p999_us, "max_us",
+                  (json_int_t)w.max_us, "oldest_waiting_us", (json_int_t)w.oldest_waiting_us, "seen", pairs);
     if (!o)
         return NULL;
     char *text = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
@@ -98,8 +98,10 @@ int fl_load_thresholds_set(fl_load_thresholds *t, const char *name, const char *
         const char *name;
         size_t offset;
     } bounds[] = {
-        {"max-p50", offsetof(fl_load_thresholds, max_p50_us)},   {"max-p90", offsetof(fl_load_thresholds, max_p90_us)},
-        {"max-p99", offsetof(fl_load_thresholds, max_p99_us)},   {"max-p999", offsetof(fl_load_thresholds, max_p999_us)},
+        {"max-p50", offsetof(fl_load_thresholds, max_p50_us)},
+        {"max-p90", offsetof(fl_load_thresholds, max_p90_us)},
+        {"max-p99", offsetof(fl_load_thresholds, max_p99_us)},
+        {"max-p999", offsetof(fl_load_thresholds, max_p999_us)},
         {"max-latency", offsetof(fl_load_thresholds, max_latency_us)},
     };
     if (strcmp(name, "max-errors") == 0) {
@@ -119,8 +121,9 @@ int fl_load_thresholds_set(fl_load_thresholds *t, const char *name, const char *
             *(int64_t *)((char *)t + bounds[i].offset) = us;
             return 0;
         }
-    return fl_fail(err, FL_EINVAL, name, "%s: not a load threshold (max-errors, max-p50, max-p90, max-p99, "
-                                         "max-p999, max-latency)",
+    return fl_fail(err, FL_EINVAL, name,
+                   "%s: not a load threshold (max-errors, max-p50, max-p90, max-p99, "
+                   "max-p999, max-latency)",
                    name);
 }
 

@@ -272,8 +272,8 @@ static void draw_fault_bands(rp_chart *c, const rp_result *r) {
         fl_buffer tip = FL_BUFFER_UNCAPPED;
         char a[32], b[32], v[32];
         fl_buffer_printf(&tip, "%s (%s): applied at %s, verified at %s, rolled back at %s", f->name, f->attack,
-                  rp_format_ms(f->applied_ms, a, sizeof(a)), rp_format_ms(f->verified_ms, v, sizeof(v)),
-                  isnan(f->rolled_back_ms) ? "NOT ROLLED BACK" : rp_format_ms(f->rolled_back_ms, b, sizeof(b)));
+                         rp_format_ms(f->applied_ms, a, sizeof(a)), rp_format_ms(f->verified_ms, v, sizeof(v)),
+                         isnan(f->rolled_back_ms) ? "NOT ROLLED BACK" : rp_format_ms(f->rolled_back_ms, b, sizeof(b)));
         if (f->params) {
             fl_buffer_puts(&tip, "\n");
             params_text(&tip, f->params, false);
@@ -334,7 +334,8 @@ static void window_hover(rp_chart *c, const rp_result *r) {
 
 static void latency_chart(fl_buffer *out, const rp_result *r, double *mid_t) {
     size_t n = r->n_windows;
-    double *p50 = fl_xcalloc(n, sizeof(double)), *p99 = fl_xcalloc(n, sizeof(double)), *max = fl_xcalloc(n, sizeof(double));
+    double *p50 = fl_xcalloc(n, sizeof(double)), *p99 = fl_xcalloc(n, sizeof(double)),
+           *max = fl_xcalloc(n, sizeof(double));
     rp_range range;
     rp_range_init(&range);
     for (size_t i = 0; i < n; i++) {
@@ -513,7 +514,7 @@ static void page_header(fl_buffer *out, const rp_result *r) {
     fl_buffer_puts(out, "<header>\n");
     tag_text(out, "<h1>", r->title, "</h1>\n");
     fl_buffer_printf(out, "<span class=\"badge verdict-%s\" id=\"verdict\">%s</span>\n", rp_verdict_name(r->verdict),
-              verdict_label(r->verdict));
+                     verdict_label(r->verdict));
     if (r->description)
         tag_text(out, "<p class=\"description\">", r->description, "</p>\n");
     fl_buffer_puts(out, "</header>\n<dl class=\"facts\">\n");
@@ -523,7 +524,7 @@ static void page_header(fl_buffer *out, const rp_result *r) {
     put_time(out, r->ended);
     char text[48];
     fl_buffer_printf(out, "</dd></div>\n<div><dt>duration</dt><dd>%s</dd></div>\n",
-              rp_format_ms(r->duration_ms, text, sizeof(text)));
+                     rp_format_ms(r->duration_ms, text, sizeof(text)));
     if (r->file)
         tag_text(out, "<div><dt>experiment</dt><dd><code>", r->file, "</code></dd></div>\n");
     if (!isnan(r->exit_code))
@@ -533,7 +534,7 @@ static void page_header(fl_buffer *out, const rp_result *r) {
         tag_text(out, "<p class=\"callout\" id=\"abort-reason\"><strong>Aborted:</strong> ", r->abort_reason, "");
         if (!isnan(r->reaction_ms))
             fl_buffer_printf(out, " (everything rolled back %s after the breach)",
-                      rp_format_ms(r->reaction_ms, text, sizeof(text)));
+                             rp_format_ms(r->reaction_ms, text, sizeof(text)));
         fl_buffer_puts(out, "</p>\n");
     }
 
@@ -549,12 +550,12 @@ static void page_header(fl_buffer *out, const rp_result *r) {
         verified += r->faults[i].verified;
         rolled_back += !isnan(r->faults[i].rolled_back_ms);
     }
-    fl_buffer_printf(out, "<p class=\"summary\">Hypotheses: <strong>%zu passed</strong>, <strong>%zu failed</strong>", passed,
-              failed);
+    fl_buffer_printf(out, "<p class=\"summary\">Hypotheses: <strong>%zu passed</strong>, <strong>%zu failed</strong>",
+                     passed, failed);
     if (no_data)
         fl_buffer_printf(out, ", %zu without data", no_data);
-    fl_buffer_printf(out, ". Faults: %zu of %zu applied, %zu verified in effect, %zu rolled back.</p>\n", applied, r->n_faults,
-              verified, rolled_back);
+    fl_buffer_printf(out, ". Faults: %zu of %zu applied, %zu verified in effect, %zu rolled back.</p>\n", applied,
+                     r->n_faults, verified, rolled_back);
     for (size_t i = 0; i < r->n_faults; i++)
         if (r->faults[i].error) {
             fl_buffer_puts(out, "<p class=\"callout error\"><strong>");
@@ -574,7 +575,8 @@ static void charts_section(fl_buffer *out, const rp_result *r) {
         latency_chart(out, r, mid_t);
         fl_buffer_puts(out, "</div>\n");
     } else {
-        fl_buffer_puts(out, "<p class=\"empty\">No load ran in this experiment: there is no client latency to show.</p>\n");
+        fl_buffer_puts(out,
+                       "<p class=\"empty\">No load ran in this experiment: there is no client latency to show.</p>\n");
     }
     fl_buffer_puts(out, "</section>\n");
     if (r->n_windows) {
@@ -603,8 +605,9 @@ static const char *member_text(json_t *object, const char *key) {
 static void stop_conditions_table(fl_buffer *out, const rp_result *r) {
     if (!r->stop_conditions || json_array_size(r->stop_conditions) == 0)
         return;
-    fl_buffer_puts(out, "<h3>Stop conditions</h3>\n<table class=\"stop-conditions\">\n<thead><tr><th>name</th><th>metric</th>"
-                 "<th>aborts when</th><th class=\"num\">for</th></tr></thead>\n<tbody>\n");
+    fl_buffer_puts(
+        out, "<h3>Stop conditions</h3>\n<table class=\"stop-conditions\">\n<thead><tr><th>name</th><th>metric</th>"
+             "<th>aborts when</th><th class=\"num\">for</th></tr></thead>\n<tbody>\n");
     size_t i;
     json_t *stop;
     json_array_foreach(r->stop_conditions, i, stop) {
@@ -617,7 +620,7 @@ static void stop_conditions_table(fl_buffer *out, const rp_result *r) {
         put_text(out, member_text(stop, "bound"));
         tag_text(out, " ", member_text(stop, "threshold_text"), "</td>");
         fl_buffer_printf(out, "<td class=\"num\">%s</td></tr>\n",
-                  json_is_number(for_ms) ? rp_format_ms(json_number_value(for_ms), text, sizeof(text)) : "-");
+                         json_is_number(for_ms) ? rp_format_ms(json_number_value(for_ms), text, sizeof(text)) : "-");
     }
     fl_buffer_puts(out, "</tbody>\n</table>\n");
 }
@@ -628,14 +631,15 @@ static void hypotheses_section(fl_buffer *out, const rp_result *r) {
         fl_buffer_puts(out, "<p class=\"empty\">This experiment states no hypothesis.</p>\n</section>\n");
         return;
     }
-    fl_buffer_puts(out, "<table class=\"hypotheses\">\n<thead><tr><th>verdict</th><th>hypothesis</th><th>metric</th>"
-                 "<th>phase</th><th>bound</th><th class=\"num\">measured</th><th class=\"num\">windows failed</th>"
-                 "<th class=\"num\">worst at</th><th>coverage</th></tr></thead>\n<tbody>\n");
+    fl_buffer_puts(out,
+                   "<table class=\"hypotheses\">\n<thead><tr><th>verdict</th><th>hypothesis</th><th>metric</th>"
+                   "<th>phase</th><th>bound</th><th class=\"num\">measured</th><th class=\"num\">windows failed</th>"
+                   "<th class=\"num\">worst at</th><th>coverage</th></tr></thead>\n<tbody>\n");
     for (size_t i = 0; i < r->n_hypotheses; i++) {
         const rp_hypothesis *h = &r->hypotheses[i];
         char text[48];
         fl_buffer_printf(out, "<tr class=\"hypothesis hyp-%s\"><td><span class=\"pill pill-%s\">%s</span></td>",
-                  rp_hyp_verdict_name(h->verdict), rp_hyp_verdict_name(h->verdict), hyp_label(h->verdict));
+                         rp_hyp_verdict_name(h->verdict), rp_hyp_verdict_name(h->verdict), hyp_label(h->verdict));
         tag_text(out, "<td>", h->name, "</td>");
         tag_text(out, "<td><code>", h->metric, "</code></td>");
         tag_text(out, "<td>", h->phase, "</td><td>");
@@ -658,7 +662,8 @@ static void hypotheses_section(fl_buffer *out, const rp_result *r) {
             fl_buffer_puts(out, "<span class=\"muted\">no data</span>");
         fl_buffer_puts(out, "</td><td class=\"num\">");
         if (!isnan(h->windows_evaluated))
-            fl_buffer_printf(out, "%.0f of %.0f", isnan(h->windows_failed) ? 0 : h->windows_failed, h->windows_evaluated);
+            fl_buffer_printf(out, "%.0f of %.0f", isnan(h->windows_failed) ? 0 : h->windows_failed,
+                             h->windows_evaluated);
         else
             fl_buffer_puts(out, "-");
         fl_buffer_puts(out, "</td><td class=\"num\">");
@@ -694,9 +699,11 @@ static void timeline_mark(fl_buffer *out, const rp_scale *x, double t_ms, double
     if (strcmp(kind, "applied") == 0)
         fl_buffer_printf(out, "<path d=\"M%.1f %.1fl6 -9h-12z\" fill=\"#374151\">", px, y);
     else if (strcmp(kind, "verified") == 0)
-        fl_buffer_printf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\" stroke=\"#fff\">", px, y - 5, COLOR_PASS);
+        fl_buffer_printf(out, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\" stroke=\"#fff\">", px, y - 5,
+                         COLOR_PASS);
     else
-        fl_buffer_printf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"%s\">", px - 4.5, y - 9, COLOR_P99);
+        fl_buffer_printf(out, "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"%s\">", px - 4.5, y - 9,
+                         COLOR_P99);
     fl_buffer_printf(out, "<title>%s at ", what);
     fl_buffer_puts(out, rp_format_ms(t_ms, at, sizeof(at)));
     if (detail) {
@@ -704,8 +711,8 @@ static void timeline_mark(fl_buffer *out, const rp_scale *x, double t_ms, double
         put_text(out, detail);
     }
     fl_buffer_puts(out, strcmp(kind, "applied") == 0    ? "</title></path></g>"
-                 : strcmp(kind, "verified") == 0 ? "</title></circle></g>"
-                                                 : "</title></rect></g>");
+                        : strcmp(kind, "verified") == 0 ? "</title></circle></g>"
+                                                        : "</title></rect></g>");
 }
 
 static void timeline_strip(fl_buffer *out, const rp_result *r) {
@@ -714,26 +721,26 @@ static void timeline_strip(fl_buffer *out, const rp_result *r) {
     double axis_y = height - bottom + 4;
     rp_scale x = {.domain0 = 0, .domain1 = rp_result_span_ms(r), .range0 = left, .range1 = right};
     fl_buffer_printf(out,
-              "<svg class=\"chart timeline\" id=\"chart-timeline\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
-              "aria-label=\"timeline of phases and faults\" xmlns=\"http://www.w3.org/2000/svg\">\n",
-              width, height);
+                     "<svg class=\"chart timeline\" id=\"chart-timeline\" viewBox=\"0 0 %.0f %.0f\" role=\"img\" "
+                     "aria-label=\"timeline of phases and faults\" xmlns=\"http://www.w3.org/2000/svg\">\n",
+                     width, height);
     rp_time_axis(out, &x, top, axis_y, true);
     static const char *const phase_colors[] = {"#e0f2fe", "#fef3c7", "#dcfce7", "#ede9fe"};
-    fl_buffer_printf(out, "<text class=\"lane-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">phases</text>\n", left - 6,
-              top + 17);
+    fl_buffer_printf(out, "<text class=\"lane-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">phases</text>\n",
+                     left - 6, top + 17);
     for (size_t i = 0; i < r->n_phases; i++) {
         const rp_phase *p = &r->phases[i];
         if (isnan(p->start_ms) || isnan(p->end_ms))
             continue;
         double x0 = rp_scale_map(&x, p->start_ms), x1 = rp_scale_map(&x, p->end_ms);
         fl_buffer_printf(out,
-                  "<g class=\"phase\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"22\" fill=\"%s\" "
-                  "stroke=\"#94a3b8\"><title>",
-                  x0, top, x1 - x0 > 1 ? x1 - x0 : 1, phase_colors[i % FL_ARRAY_LEN(phase_colors)]);
+                         "<g class=\"phase\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"22\" fill=\"%s\" "
+                         "stroke=\"#94a3b8\"><title>",
+                         x0, top, x1 - x0 > 1 ? x1 - x0 : 1, phase_colors[i % FL_ARRAY_LEN(phase_colors)]);
         put_text(out, p->name);
         fl_buffer_puts(out, "</title></rect>");
         fl_buffer_printf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\" class=\"lane-label\">", (x0 + x1) / 2,
-                  top + 15);
+                         top + 15);
         put_text(out, p->name);
         fl_buffer_puts(out, "</text></g>\n");
     }
@@ -746,7 +753,7 @@ static void timeline_strip(fl_buffer *out, const rp_result *r) {
         double label_ms = had_window ? start : !isnan(f->planned_start_ms) ? f->planned_start_ms : 0;
         /* The name above the bar, where it has the whole width to itself. */
         fl_buffer_printf(out, "<g class=\"lane\"><text class=\"lane-label\" x=\"%.1f\" y=\"%.1f\" fill=\"%s\">",
-                  rp_scale_map(&x, label_ms) + 12, y + 12, fault_text_color(i));
+                         rp_scale_map(&x, label_ms) + 12, y + 12, fault_text_color(i));
         put_text(out, f->name);
         fl_buffer_puts(out, " \xC2\xB7 ");
         put_text(out, f->attack);
@@ -756,16 +763,16 @@ static void timeline_strip(fl_buffer *out, const rp_result *r) {
         if (!isnan(f->planned_start_ms) && !isnan(f->planned_end_ms)) {
             double x0 = rp_scale_map(&x, f->planned_start_ms), x1 = rp_scale_map(&x, f->planned_end_ms);
             fl_buffer_printf(out,
-                      "<rect class=\"planned\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"20\" fill=\"none\" "
-                      "stroke=\"%s\" stroke-dasharray=\"4 3\"><title>planned window</title></rect>",
-                      x0, y + 18, x1 - x0 > 1 ? x1 - x0 : 1, color);
+                             "<rect class=\"planned\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"20\" fill=\"none\" "
+                             "stroke=\"%s\" stroke-dasharray=\"4 3\"><title>planned window</title></rect>",
+                             x0, y + 18, x1 - x0 > 1 ? x1 - x0 : 1, color);
         }
         if (had_window) {
             double x0 = rp_scale_map(&x, start), x1 = rp_scale_map(&x, end);
             fl_buffer_printf(out,
-                      "<rect class=\"active\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"14\" fill=\"%s\" "
-                      "fill-opacity=\"0.6\"><title>",
-                      x0, y + 21, x1 - x0 > 2 ? x1 - x0 : 2, color);
+                             "<rect class=\"active\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"14\" fill=\"%s\" "
+                             "fill-opacity=\"0.6\"><title>",
+                             x0, y + 21, x1 - x0 > 2 ? x1 - x0 : 2, color);
             put_text(out, f->name);
             fl_buffer_puts(out, " in effect</title></rect>");
         }
@@ -777,19 +784,20 @@ static void timeline_strip(fl_buffer *out, const rp_result *r) {
     /* The key to the marks, under the axis. */
     if (r->n_faults) {
         double ky = height - 8;
-        fl_buffer_printf(out,
-                  "<g class=\"legend\"><path d=\"M%.1f %.1fl6 -9h-12z\" fill=\"#374151\"/>"
-                  "<text x=\"%.1f\" y=\"%.1f\">applied</text>"
-                  "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\">verified</text>"
-                  "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"%s\"/>"
-                  "<text x=\"%.1f\" y=\"%.1f\">rolled back</text>"
-                  "<rect x=\"%.1f\" y=\"%.1f\" width=\"20\" height=\"9\" fill=\"none\" stroke=\"#6b7280\" "
-                  "stroke-dasharray=\"4 3\"/><text x=\"%.1f\" y=\"%.1f\">planned</text>"
-                  "<rect x=\"%.1f\" y=\"%.1f\" width=\"20\" height=\"9\" fill=\"%s\" fill-opacity=\"0.6\"/>"
-                  "<text x=\"%.1f\" y=\"%.1f\">in effect</text></g>\n",
-                  left + 6, ky + 1, left + 14, ky, left + 86, ky - 4, COLOR_PASS, left + 94, ky, left + 162, ky - 8,
-                  COLOR_P99, left + 175, ky, left + 264, ky - 8, left + 289, ky, left + 356, ky - 8, FAULT_COLORS[0],
-                  left + 381, ky);
+        fl_buffer_printf(
+            out,
+            "<g class=\"legend\"><path d=\"M%.1f %.1fl6 -9h-12z\" fill=\"#374151\"/>"
+            "<text x=\"%.1f\" y=\"%.1f\">applied</text>"
+            "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"%s\"/><text x=\"%.1f\" y=\"%.1f\">verified</text>"
+            "<rect x=\"%.1f\" y=\"%.1f\" width=\"9\" height=\"9\" fill=\"%s\"/>"
+            "<text x=\"%.1f\" y=\"%.1f\">rolled back</text>"
+            "<rect x=\"%.1f\" y=\"%.1f\" width=\"20\" height=\"9\" fill=\"none\" stroke=\"#6b7280\" "
+            "stroke-dasharray=\"4 3\"/><text x=\"%.1f\" y=\"%.1f\">planned</text>"
+            "<rect x=\"%.1f\" y=\"%.1f\" width=\"20\" height=\"9\" fill=\"%s\" fill-opacity=\"0.6\"/>"
+            "<text x=\"%.1f\" y=\"%.1f\">in effect</text></g>\n",
+            left + 6, ky + 1, left + 14, ky, left + 86, ky - 4, COLOR_PASS, left + 94, ky, left + 162, ky - 8,
+            COLOR_P99, left + 175, ky, left + 264, ky - 8, left + 289, ky, left + 356, ky - 8, FAULT_COLORS[0],
+            left + 381, ky);
     }
     fl_buffer_puts(out, "</svg>\n");
 }
@@ -828,9 +836,9 @@ static void hosts_tables(fl_buffer *out, const rp_result *r) {
                      "</code>, select <code>");
             put_text(out, row_text(t, "select", b1, sizeof(b1)));
             tag_text(out, "</code>, mode <code>", row_text(t, "mode", b1, sizeof(b1)), "</code>: ");
-            fl_buffer_printf(out, "%s of %s matching host(s), seed %s, max-errors %s", row_text(t, "selected", b1, sizeof(b1)),
-                      row_text(t, "matched", b2, sizeof(b2)), row_text(t, "seed", b3, sizeof(b3)),
-                      row_text(t, "max_errors", b4, sizeof(b4)));
+            fl_buffer_printf(out, "%s of %s matching host(s), seed %s, max-errors %s",
+                             row_text(t, "selected", b1, sizeof(b1)), row_text(t, "matched", b2, sizeof(b2)),
+                             row_text(t, "seed", b3, sizeof(b3)), row_text(t, "max_errors", b4, sizeof(b4)));
         } else {
             tag_text(out, "through AWS SSM: document <code>", row_text(t, "document", b1, sizeof(b1)),
                      "</code>, command ");
@@ -838,8 +846,8 @@ static void hosts_tables(fl_buffer *out, const rp_result *r) {
             put_text(out, row_text(t, "status", b1, sizeof(b1)));
         }
         fl_buffer_puts(out, "</p>\n<table class=\"hosts\">\n<thead><tr><th>host</th><th>address</th><th>result</th>"
-                     "<th>fault id</th><th class=\"num\">applied</th><th class=\"num\">ended</th>"
-                     "<th class=\"num\">exit</th><th>verification / error</th></tr></thead>\n<tbody>\n");
+                            "<th>fault id</th><th class=\"num\">applied</th><th class=\"num\">ended</th>"
+                            "<th class=\"num\">exit</th><th>verification / error</th></tr></thead>\n<tbody>\n");
         size_t k;
         json_t *row;
         json_array_foreach(f->hosts, k, row) {
@@ -871,9 +879,9 @@ static void hosts_tables(fl_buffer *out, const rp_result *r) {
         fl_buffer_printf(out, "%s host(s), ", row_text(r->load, "selected", b1, sizeof(b1)));
         tag_text(out, "<code>", row_text(r->load, "rate_per_host", b1, sizeof(b1)), "</code> each; ");
         fl_buffer_puts(out, "windows merged by index: counts add up, each percentile is the largest of the hosts' "
-                     "(an upper bound)</p>\n<table class=\"hosts\">\n<thead><tr><th>host</th><th>address</th>"
-                     "<th>result</th><th class=\"num\">sent</th><th class=\"num\">finished</th>"
-                     "<th class=\"num\">errors</th><th>error</th></tr></thead>\n<tbody>\n");
+                            "(an upper bound)</p>\n<table class=\"hosts\">\n<thead><tr><th>host</th><th>address</th>"
+                            "<th>result</th><th class=\"num\">sent</th><th class=\"num\">finished</th>"
+                            "<th class=\"num\">errors</th><th>error</th></tr></thead>\n<tbody>\n");
         size_t k;
         json_t *row;
         json_array_foreach(load_hosts, k, row) {
@@ -881,8 +889,8 @@ static void hosts_tables(fl_buffer *out, const rp_result *r) {
             tag_text(out, "<td><code>", row_text(row, "address", b1, sizeof(b1)), "</code></td>");
             tag_text(out, "<td>", row_text(row, "result", b1, sizeof(b1)), "</td>");
             fl_buffer_printf(out, "<td class=\"num\">%s</td><td class=\"num\">%s</td><td class=\"num\">%s</td>",
-                      row_text(row, "sent", b2, sizeof(b2)), row_text(row, "requests", b3, sizeof(b3)),
-                      row_text(row, "errors", b4, sizeof(b4)));
+                             row_text(row, "sent", b2, sizeof(b2)), row_text(row, "requests", b3, sizeof(b3)),
+                             row_text(row, "errors", b4, sizeof(b4)));
             tag_text(out, "<td>", row_text(row, "error", b1, sizeof(b1)), "</td></tr>\n");
         }
         fl_buffer_puts(out, "</tbody>\n</table>\n");
@@ -894,9 +902,10 @@ static void faults_section(fl_buffer *out, const rp_result *r) {
     if (!r->n_faults) {
         fl_buffer_puts(out, "<p class=\"empty\">This experiment injected no fault.</p>\n");
     } else {
-        fl_buffer_puts(out, "<table class=\"faults\">\n<thead><tr><th>fault</th><th>attack</th><th>parameters</th>"
-                     "<th class=\"num\">applied</th><th class=\"num\">verified</th><th class=\"num\">rolled back</th>"
-                     "<th>verification</th><th>status</th></tr></thead>\n<tbody>\n");
+        fl_buffer_puts(out,
+                       "<table class=\"faults\">\n<thead><tr><th>fault</th><th>attack</th><th>parameters</th>"
+                       "<th class=\"num\">applied</th><th class=\"num\">verified</th><th class=\"num\">rolled back</th>"
+                       "<th>verification</th><th>status</th></tr></thead>\n<tbody>\n");
         for (size_t i = 0; i < r->n_faults; i++) {
             const rp_fault *f = &r->faults[i];
             fl_buffer_printf(out, "<tr class=\"fault\"><td><span style=\"color:%s\">&#9632;</span> ", fault_color(i));
@@ -909,7 +918,7 @@ static void faults_section(fl_buffer *out, const rp_result *r) {
             fl_buffer_puts(out, "</code>");
             if (f->n_applied) {
                 fl_buffer_printf(out, "<details><summary>%zu operation%s</summary><code>", f->n_applied,
-                          f->n_applied == 1 ? "" : "s");
+                                 f->n_applied == 1 ? "" : "s");
                 for (size_t k = 0; k < f->n_applied; k++) {
                     put_text(out, f->applied[k]);
                     fl_buffer_puts(out, "<br>");
@@ -943,7 +952,7 @@ static void faults_section(fl_buffer *out, const rp_result *r) {
     fl_buffer_puts(out, "</div>\n");
     if (r->n_events) {
         fl_buffer_puts(out, "<table class=\"events\">\n<thead><tr><th class=\"num\">t</th><th>time</th><th>event</th>"
-                     "<th>fault</th><th>detail</th></tr></thead>\n<tbody>\n");
+                            "<th>fault</th><th>detail</th></tr></thead>\n<tbody>\n");
         for (size_t i = 0; i < r->n_events; i++) {
             const rp_event *e = &r->events[i];
             fl_buffer_puts(out, "<tr class=\"event\"><td class=\"num\">");
@@ -969,8 +978,8 @@ static void load_section(fl_buffer *out, const rp_result *r) {
         return;
     json_t *load = r->load;
     char a[48], b[48];
-    fl_buffer_puts(out,
-            "<section id=\"load\">\n<h2>Load</h2>\n<div class=\"grid2\">\n<table class=\"load-summary\"><tbody>\n");
+    fl_buffer_puts(
+        out, "<section id=\"load\">\n<h2>Load</h2>\n<div class=\"grid2\">\n<table class=\"load-summary\"><tbody>\n");
     json_t *url = json_object_get(load, "url");
     if (json_is_string(url)) {
         json_t *method = json_object_get(load, "method");
@@ -985,17 +994,17 @@ static void load_section(fl_buffer *out, const rp_result *r) {
     if (json_is_string(mode))
         tag_text(out, "<tr><th>mode</th><td>", json_string_value(mode), "</td></tr>\n");
     fl_buffer_printf(out, "<tr><th>requests</th><td class=\"num\">%s</td></tr>\n",
-              rp_format_number(load_number(load, "requests"), a, sizeof(a)));
+                     rp_format_number(load_number(load, "requests"), a, sizeof(a)));
     double target = load_number(load, "rate_target"), achieved = load_number(load, "rate_achieved");
     fl_buffer_printf(out, "<tr><th>rate: target / achieved</th><td class=\"num\">%s / %s per second",
-              isnan(target) ? "none (closed loop)" : rp_format_number(target, a, sizeof(a)),
-              rp_format_number(achieved, b, sizeof(b)));
+                     isnan(target) ? "none (closed loop)" : rp_format_number(target, a, sizeof(a)),
+                     rp_format_number(achieved, b, sizeof(b)));
     if (target > 0 && !isnan(achieved))
         fl_buffer_printf(out, " (%.1f%%)", 100 * achieved / target);
     fl_buffer_puts(out, "</td></tr>\n");
     double late = load_number(load, "late"), late_ratio = load_number(load, "late_ratio");
     fl_buffer_printf(out, "<tr><th>late (sent after their time)</th><td class=\"num\">%s",
-              rp_format_number(late, a, sizeof(a)));
+                     rp_format_number(late, a, sizeof(a)));
     if (!isnan(late_ratio))
         fl_buffer_printf(out, " (%.2f%%)", 100 * late_ratio);
     fl_buffer_puts(out, "</td></tr>\n");
@@ -1013,7 +1022,7 @@ static void load_section(fl_buffer *out, const rp_result *r) {
                 continue;
             tag_text(out, "<tr class=\"error-class\"><th class=\"muted\">&#8195;", key, "</th>");
             fl_buffer_printf(out, "<td class=\"num\">%s</td></tr>\n",
-                      rp_format_number(json_number_value(value), a, sizeof(a)));
+                             rp_format_number(json_number_value(value), a, sizeof(a)));
         }
     }
     fl_buffer_puts(out, "</tbody></table>\n");
@@ -1024,26 +1033,27 @@ static void load_section(fl_buffer *out, const rp_result *r) {
     json_t *latency = json_object_get(load, "latency_ms"), *service = json_object_get(load, "service_time_ms");
     if (json_is_object(latency) || json_is_object(service)) {
         fl_buffer_puts(out, "<table class=\"load-percentiles\"><thead><tr><th>percentile</th>"
-                     "<th class=\"num\">latency</th><th class=\"num\">service time</th></tr></thead><tbody>\n");
+                            "<th class=\"num\">latency</th><th class=\"num\">service time</th></tr></thead><tbody>\n");
         for (size_t i = 0; i < FL_ARRAY_LEN(percentiles); i++) {
             double l = json_is_object(latency) ? load_number(latency, percentiles[i]) : NAN;
             double s = json_is_object(service) ? load_number(service, percentiles[i]) : NAN;
             if (isnan(l) && isnan(s))
                 continue;
-            fl_buffer_printf(out, "<tr><th>%s</th><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n", percentiles[i],
-                      rp_format_ms(l, a, sizeof(a)), rp_format_ms(s, b, sizeof(b)));
+            fl_buffer_printf(out, "<tr><th>%s</th><td class=\"num\">%s</td><td class=\"num\">%s</td></tr>\n",
+                             percentiles[i], rp_format_ms(l, a, sizeof(a)), rp_format_ms(s, b, sizeof(b)));
         }
         fl_buffer_puts(out, "</tbody></table>\n");
     }
-    fl_buffer_puts(out, "</div>\n<p class=\"muted\">Latency counts from when each request was due, so a stalled server "
-                 "shows as latency instead of as fewer requests; service time counts from when it was sent.</p>\n"
-                 "</section>\n");
+    fl_buffer_puts(out,
+                   "</div>\n<p class=\"muted\">Latency counts from when each request was due, so a stalled server "
+                   "shows as latency instead of as fewer requests; service time counts from when it was sent.</p>\n"
+                   "</section>\n");
 }
 
 void rp_render_html(const rp_result *r, fl_buffer *out) {
     fl_buffer_puts(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-                 "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
-                 "<meta name=\"generator\" content=\"faultline " FL_VERSION "\">\n<title>");
+                        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n"
+                        "<meta name=\"generator\" content=\"faultline " FL_VERSION "\">\n<title>");
     fl_buffer_printf(out, "%s: ", verdict_label(r->verdict));
     put_text(out, r->title);
     fl_buffer_puts(out, " - faultline</title>\n<style>\n");
@@ -1058,5 +1068,5 @@ void rp_render_html(const rp_result *r, fl_buffer *out) {
     if (r->faultline_version)
         tag_text(out, " written by faultline ", r->faultline_version, "");
     fl_buffer_puts(out, ". Hover a chart for the values of each window. Regenerate with "
-                 "<code>faultline report result.json</code>.</footer>\n</main>\n</body>\n</html>\n");
+                        "<code>faultline report result.json</code>.</footer>\n</main>\n</body>\n</html>\n");
 }

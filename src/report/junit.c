@@ -79,8 +79,8 @@ static void hypothesis_cases(suite *s, const rp_result *r) {
             char worst[48];
             fl_buffer details = FL_BUFFER_UNCAPPED;
             fl_buffer_printf(&details, "%.0f of %.0f windows outside the bound; worst window at %s",
-                      isnan(h->windows_failed) ? 0 : h->windows_failed, h->windows_evaluated,
-                      rp_format_ms(h->worst_t_ms, worst, sizeof(worst)));
+                             isnan(h->windows_failed) ? 0 : h->windows_failed, h->windows_evaluated,
+                             rp_format_ms(h->worst_t_ms, worst, sizeof(worst)));
             c->details = fl_buffer_take(&details);
         }
     }
@@ -157,13 +157,13 @@ void rp_render_junit(const rp_result *r, fl_buffer *out) {
 
     fl_buffer_puts(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
     fl_buffer_printf(out,
-              "<testsuites name=\"faultline\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
-              "time=\"%.3f\">\n",
-              s.n, failures, errors, skipped, seconds);
+                     "<testsuites name=\"faultline\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" "
+                     "time=\"%.3f\">\n",
+                     s.n, failures, errors, skipped, seconds);
     fl_buffer_puts(out, "  <testsuite");
     put_attr(out, "name", r->title);
     fl_buffer_printf(out, " tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" skipped=\"%zu\" time=\"%.3f\"", s.n, failures,
-              errors, skipped, seconds);
+                     errors, skipped, seconds);
     if (r->started)
         put_attr(out, "timestamp", r->started);
     fl_buffer_puts(out, ">\n    <properties>\n");

@@ -139,19 +139,19 @@ void rp_chart_begin(rp_chart *c, fl_buffer *out, const char *id, double height, 
     rp_put_html(out, y_title);
     fl_buffer_printf(out, " over time\" xmlns=\"http://www.w3.org/2000/svg\">\n");
     fl_buffer_printf(out,
-              "<defs><clipPath id=\"%s-plot\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-              "height=\"%.1f\"/></clipPath><pattern id=\"%s-hatch\" width=\"6\" height=\"6\" "
-              "patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" "
-              "fill=\"#f3f4f6\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#9ca3af\" "
-              "stroke-width=\"2\"/></pattern></defs>\n",
-              c->id, c->plot_left, c->plot_top - 1, c->plot_right - c->plot_left, c->plot_bottom - c->plot_top + 2,
-              c->id);
-    fl_buffer_printf(out, "<rect class=\"plot-bg\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n", c->plot_left,
-              c->plot_top, c->plot_right - c->plot_left, c->plot_bottom - c->plot_top);
+                     "<defs><clipPath id=\"%s-plot\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                     "height=\"%.1f\"/></clipPath><pattern id=\"%s-hatch\" width=\"6\" height=\"6\" "
+                     "patternUnits=\"userSpaceOnUse\" patternTransform=\"rotate(45)\"><rect width=\"6\" height=\"6\" "
+                     "fill=\"#f3f4f6\"/><line x1=\"0\" y1=\"0\" x2=\"0\" y2=\"6\" stroke=\"#9ca3af\" "
+                     "stroke-width=\"2\"/></pattern></defs>\n",
+                     c->id, c->plot_left, c->plot_top - 1, c->plot_right - c->plot_left,
+                     c->plot_bottom - c->plot_top + 2, c->id);
+    fl_buffer_printf(out, "<rect class=\"plot-bg\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/>\n",
+                     c->plot_left, c->plot_top, c->plot_right - c->plot_left, c->plot_bottom - c->plot_top);
     /* The y title, turned along the axis. */
     double mid = (c->plot_top + c->plot_bottom) / 2;
-    fl_buffer_printf(out, "<text class=\"axis-title\" transform=\"translate(14 %.1f) rotate(-90)\" text-anchor=\"middle\">",
-              mid);
+    fl_buffer_printf(
+        out, "<text class=\"axis-title\" transform=\"translate(14 %.1f) rotate(-90)\" text-anchor=\"middle\">", mid);
     rp_put_html(out, y_title);
     if (c->y.log)
         fl_buffer_puts(out, ", log scale");
@@ -163,9 +163,9 @@ void rp_chart_band(rp_chart *c, double start_ms, double end_ms, const char *colo
     if (x1 - x0 < 2)
         x1 = x0 + 2; /* a fault that lasted an instant still shows */
     fl_buffer_printf(c->out,
-              "<g class=\"fault-window\"><rect class=\"fault-window\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
-              "height=\"%.1f\" fill=\"%s\" fill-opacity=\"0.16\" stroke=\"%s\" stroke-opacity=\"0.5\">",
-              x0, c->plot_top, x1 - x0, c->plot_bottom - c->plot_top, color, color);
+                     "<g class=\"fault-window\"><rect class=\"fault-window\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "
+                     "height=\"%.1f\" fill=\"%s\" fill-opacity=\"0.16\" stroke=\"%s\" stroke-opacity=\"0.5\">",
+                     x0, c->plot_top, x1 - x0, c->plot_bottom - c->plot_top, color, color);
     if (tooltip) {
         fl_buffer_puts(c->out, "<title>");
         rp_put_html(c->out, tooltip);
@@ -179,9 +179,9 @@ void rp_chart_gap(rp_chart *c, double start_ms, double end_ms, const char *toolt
     if (x1 - x0 < 2)
         x1 = x0 + 2;
     fl_buffer_printf(c->out,
-              "<rect class=\"missing-sample\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
-              "fill=\"url(#%s-hatch)\" fill-opacity=\"0.7\" stroke=\"none\">",
-              x0, c->plot_top, x1 - x0, c->plot_bottom - c->plot_top, c->id);
+                     "<rect class=\"missing-sample\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\" "
+                     "fill=\"url(#%s-hatch)\" fill-opacity=\"0.7\" stroke=\"none\">",
+                     x0, c->plot_top, x1 - x0, c->plot_bottom - c->plot_top, c->id);
     if (tooltip) {
         fl_buffer_puts(c->out, "<title>");
         rp_put_html(c->out, tooltip);
@@ -192,7 +192,7 @@ void rp_chart_gap(rp_chart *c, double start_ms, double end_ms, const char *toolt
 
 void rp_chart_band_label(rp_chart *c, double start_ms, const char *text_color, const char *label) {
     fl_buffer_printf(c->out, "<text class=\"band-label\" x=\"%.1f\" y=\"%.1f\" fill=\"%s\">",
-              rp_scale_map(&c->x, start_ms) + 5, c->plot_top + 14, text_color);
+                     rp_scale_map(&c->x, start_ms) + 5, c->plot_top + 14, text_color);
     rp_put_html(c->out, label);
     fl_buffer_puts(c->out, "</text>\n");
 }
@@ -211,7 +211,7 @@ void rp_time_axis(fl_buffer *out, const rp_scale *x, double y0, double y1, bool 
         if (labels) {
             char text[32];
             fl_buffer_printf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s</text>", px, y1 + 15,
-                      tick_seconds(t, step, text, sizeof(text)));
+                             tick_seconds(t, step, text, sizeof(text)));
         }
     }
     fl_buffer_puts(out, "</g>\n");
@@ -220,7 +220,7 @@ void rp_time_axis(fl_buffer *out, const rp_scale *x, double y0, double y1, bool 
 static void y_tick(rp_chart *c, double value, bool label, bool major) {
     double py = rp_scale_map(&c->y, value);
     fl_buffer_printf(c->out, "<line class=\"%s\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\"/>",
-              major ? "grid" : "grid-minor", c->plot_left, c->plot_right, py, py);
+                     major ? "grid" : "grid-minor", c->plot_left, c->plot_right, py, py);
     if (label) {
         char text[32];
         fl_buffer_printf(c->out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">", c->plot_left - 6, py + 4);
@@ -246,9 +246,10 @@ void rp_chart_axes(rp_chart *c) {
     }
     fl_buffer_puts(c->out, "</g>\n");
     fl_buffer_printf(c->out, "<path class=\"axis-line\" d=\"M%.1f %.1fV%.1fH%.1f\"/>\n", c->plot_left, c->plot_top,
-              c->plot_bottom, c->plot_right);
-    fl_buffer_printf(c->out, "<text class=\"axis-title\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">time since start</text>\n",
-              c->plot_right, c->height - 3);
+                     c->plot_bottom, c->plot_right);
+    fl_buffer_printf(c->out,
+                     "<text class=\"axis-title\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\">time since start</text>\n",
+                     c->plot_right, c->height - 3);
 }
 
 static void put_title(fl_buffer *out, const char *tooltip) {
@@ -268,15 +269,16 @@ void rp_chart_threshold(rp_chart *c, double start_ms, double end_ms, double valu
         return; /* only possible for a bound at or under 0 on a log axis */
     double x0 = rp_scale_map(&c->x, start_ms), x1 = rp_scale_map(&c->x, end_ms);
     fl_buffer_printf(c->out,
-              "<g class=\"threshold\"><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-              "stroke-width=\"1.6\" stroke-dasharray=\"7 4\">",
-              x0, x1, py, py, color);
+                     "<g class=\"threshold\"><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                     "stroke-width=\"1.6\" stroke-dasharray=\"7 4\">",
+                     x0, x1, py, py, color);
     put_title(c->out, tooltip);
     fl_buffer_puts(c->out, "</line>");
     if (label) {
         /* Above the line, at its right end, where series rarely start. */
-        fl_buffer_printf(c->out, "<text class=\"threshold-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"%s\">",
-                  x1 - 4, py - 4, color);
+        fl_buffer_printf(c->out,
+                         "<text class=\"threshold-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"%s\">",
+                         x1 - 4, py - 4, color);
         rp_put_html(c->out, label);
         fl_buffer_puts(c->out, "</text>");
     }
@@ -286,14 +288,14 @@ void rp_chart_threshold(rp_chart *c, double start_ms, double end_ms, double valu
 void rp_chart_marker(rp_chart *c, double t_ms, const char *color, const char *label, const char *tooltip) {
     double px = rp_scale_map(&c->x, t_ms);
     fl_buffer_printf(c->out,
-              "<g class=\"marker\"><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
-              "stroke-width=\"1.5\" stroke-dasharray=\"3 3\">",
-              px, px, c->plot_top, c->plot_bottom, color);
+                     "<g class=\"marker\"><line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" "
+                     "stroke-width=\"1.5\" stroke-dasharray=\"3 3\">",
+                     px, px, c->plot_top, c->plot_bottom, color);
     put_title(c->out, tooltip);
     fl_buffer_puts(c->out, "</line>");
     if (label) {
-        fl_buffer_printf(c->out, "<text class=\"marker-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"%s\">", px - 4,
-                  c->plot_bottom - 6, color);
+        fl_buffer_printf(c->out, "<text class=\"marker-label\" x=\"%.1f\" y=\"%.1f\" text-anchor=\"end\" fill=\"%s\">",
+                         px - 4, c->plot_bottom - 6, color);
         rp_put_html(c->out, label);
         fl_buffer_puts(c->out, "</text>");
     }
@@ -303,9 +305,9 @@ void rp_chart_marker(rp_chart *c, double t_ms, const char *color, const char *la
 void rp_chart_line(rp_chart *c, const double *t_ms, const double *values, size_t n, const char *css_class,
                    const char *color, double stroke_width) {
     fl_buffer_printf(c->out,
-              "<path class=\"series %s\" clip-path=\"url(#%s-plot)\" fill=\"none\" stroke=\"%s\" "
-              "stroke-width=\"%.1f\" stroke-linejoin=\"round\" d=\"",
-              css_class, c->id, color, stroke_width);
+                     "<path class=\"series %s\" clip-path=\"url(#%s-plot)\" fill=\"none\" stroke=\"%s\" "
+                     "stroke-width=\"%.1f\" stroke-linejoin=\"round\" d=\"",
+                     css_class, c->id, color, stroke_width);
     bool pen_down = false;
     for (size_t i = 0; i < n; i++) {
         if (isnan(values[i]) || isnan(t_ms[i])) {
@@ -313,7 +315,7 @@ void rp_chart_line(rp_chart *c, const double *t_ms, const double *values, size_t
             continue;
         }
         fl_buffer_printf(c->out, "%s%.1f %.1f", pen_down ? "L" : "M", rp_scale_map(&c->x, t_ms[i]),
-                  rp_scale_map(&c->y, values[i]));
+                         rp_scale_map(&c->y, values[i]));
         pen_down = true;
     }
     fl_buffer_puts(c->out, "\"/>\n");
@@ -324,7 +326,7 @@ void rp_chart_line(rp_chart *c, const double *t_ms, const double *values, size_t
         bool after = i + 1 < n && !isnan(values[i + 1]) && !isnan(t_ms[i + 1]);
         if (here && !before && !after)
             fl_buffer_printf(c->out, "<circle class=\"lone-point\" cx=\"%.1f\" cy=\"%.1f\" r=\"2.5\" fill=\"%s\"/>\n",
-                      rp_scale_map(&c->x, t_ms[i]), rp_scale_map(&c->y, values[i]), color);
+                             rp_scale_map(&c->x, t_ms[i]), rp_scale_map(&c->y, values[i]), color);
     }
 }
 
@@ -348,9 +350,9 @@ void rp_chart_dot(rp_chart *c, double t_ms, double value, const char *color, con
     if (isnan(t_ms) || isnan(value))
         return;
     fl_buffer_printf(c->out,
-              "<circle class=\"worst\" cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"#fff\" stroke=\"%s\" "
-              "stroke-width=\"2\">",
-              rp_scale_map(&c->x, t_ms), rp_scale_map(&c->y, value), color);
+                     "<circle class=\"worst\" cx=\"%.1f\" cy=\"%.1f\" r=\"4.5\" fill=\"#fff\" stroke=\"%s\" "
+                     "stroke-width=\"2\">",
+                     rp_scale_map(&c->x, t_ms), rp_scale_map(&c->y, value), color);
     put_title(c->out, tooltip);
     fl_buffer_puts(c->out, "</circle>\n");
 }
@@ -359,8 +361,8 @@ void rp_chart_hover(rp_chart *c, double start_ms, double end_ms, const char *too
     if (isnan(start_ms) || isnan(end_ms))
         return;
     double x0 = rp_scale_map(&c->x, start_ms), x1 = rp_scale_map(&c->x, end_ms);
-    fl_buffer_printf(c->out, "<rect class=\"hover\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">", x0, c->plot_top,
-              x1 - x0 > 0.5 ? x1 - x0 : 0.5, c->plot_bottom - c->plot_top);
+    fl_buffer_printf(c->out, "<rect class=\"hover\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\">", x0,
+                     c->plot_top, x1 - x0 > 0.5 ? x1 - x0 : 0.5, c->plot_bottom - c->plot_top);
     put_title(c->out, tooltip);
     fl_buffer_puts(c->out, "</rect>");
 }
@@ -373,21 +375,21 @@ void rp_chart_legend(rp_chart *c, const rp_legend_item *items, size_t n) {
         const rp_legend_item *it = &items[i];
         switch (it->kind) {
         case RP_LEGEND_LINE:
-            fl_buffer_printf(c->out,
-                      "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2.5\"/>", x,
-                      x + 20, y - 4, y - 4, it->color);
+            fl_buffer_printf(
+                c->out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"2.5\"/>", x,
+                x + 20, y - 4, y - 4, it->color);
             break;
         case RP_LEGEND_DASH:
             fl_buffer_printf(c->out,
-                      "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.6\" "
-                      "stroke-dasharray=\"5 3\"/>",
-                      x, x + 20, y - 4, y - 4, it->color);
+                             "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\" stroke-width=\"1.6\" "
+                             "stroke-dasharray=\"5 3\"/>",
+                             x, x + 20, y - 4, y - 4, it->color);
             break;
         case RP_LEGEND_BAND:
         case RP_LEGEND_BAR:
             fl_buffer_printf(c->out,
-                      "<rect x=\"%.1f\" y=\"%.1f\" width=\"20\" height=\"10\" fill=\"%s\" fill-opacity=\"%s\"/>", x,
-                      y - 9, it->color, it->kind == RP_LEGEND_BAND ? "0.25" : "1");
+                             "<rect x=\"%.1f\" y=\"%.1f\" width=\"20\" height=\"10\" fill=\"%s\" fill-opacity=\"%s\"/>",
+                             x, y - 9, it->color, it->kind == RP_LEGEND_BAND ? "0.25" : "1");
             break;
         }
         fl_buffer_printf(c->out, "<text x=\"%.1f\" y=\"%.1f\">", x + 25, y);

@@ -54,8 +54,8 @@ const char *rp_tick_percent(double value, char *buf, size_t len);
  * `range` (from 0 when linear); it is logarithmic when allow_log and the
  * values span more than two decades. `label` is read by screen readers and
  * shown as the y axis title. */
-void rp_chart_begin(rp_chart *chart, fl_buffer *out, const char *id, double height, double span_ms, const rp_range *range,
-                    bool allow_log, const char *y_title, rp_tick_format y_format);
+void rp_chart_begin(rp_chart *chart, fl_buffer *out, const char *id, double height, double span_ms,
+                    const rp_range *range, bool allow_log, const char *y_title, rp_tick_format y_format);
 /* A shaded time window (a fault in effect); its label is drawn apart, after
  * the grid, so that no grid line crosses it. */
 void rp_chart_band(rp_chart *chart, double start_ms, double end_ms, const char *color, const char *tooltip);

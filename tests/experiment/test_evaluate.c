@@ -176,8 +176,8 @@ static void windows_from_hosts_merge_exactly(void **state) {
     for (int i = 0; i < 99; i++)
         fl_hist_record(a, 1000);
     fl_hist_record(b, 2000000);
-    exp_window wa = {.t_us = 1000, .len_us = S, .requests = 99, .sent = 100, .errors = 1, .waiting = 1,
-                     .oldest_waiting = 3};
+    exp_window wa = {
+        .t_us = 1000, .len_us = S, .requests = 99, .sent = 100, .errors = 1, .waiting = 1, .oldest_waiting = 3};
     exp_window wb = {.t_us = 900, .len_us = S, .requests = 1, .sent = 1};
     exp_window m = {0};
     exp_window_add(&m, &wa, true);

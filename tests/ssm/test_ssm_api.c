@@ -370,7 +370,7 @@ static void cancel(void **state) {
     assert_int_equal(logged(&l, "SendCommand", stop_line), 1); /* this command's faults only */
     assert_int_equal(logged(&l, "SendCommand", "faultline stop --all"), 0);
     assert_int_equal(logged(&l, "SendCommand", fl_ssm_command_fault_tag(c)), 2); /* FaultlineTag, then the stop */
-    assert_int_equal(logged(&l, "SendCommand", "tag:service"), 2); /* the same targets */
+    assert_int_equal(logged(&l, "SendCommand", "tag:service"), 2);               /* the same targets */
     fl_ssm_command_free(c);
     listener_stop(&l);
 

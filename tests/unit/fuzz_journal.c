@@ -26,8 +26,7 @@ static const char *const ids[] = {"io-stress-0000000a", "latency-0000000b", "pro
 static char state[64];
 
 /* The private state directory goes when the fuzzer exits. */
-static void remove_state(void)
-{
+static void remove_state(void) {
     char path[96];
     snprintf(path, sizeof(path), "%s/faults", state);
     rmdir(path);

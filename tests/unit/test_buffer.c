@@ -116,7 +116,7 @@ static void text(void **state) {
     free(taken);
     assert_null(b.data);
     assert_int_equal(b.len, 0);
-    assert_null(fl_buffer_take(&b)); /* nothing appended since */
+    assert_null(fl_buffer_take(&b));                  /* nothing appended since */
     assert_int_equal(fl_buffer_puts(&b, "again"), 0); /* still usable */
     assert_string_equal(fl_buffer_str(&b), "again");
     fl_buffer_free(&b);
@@ -169,7 +169,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(empty),     cmocka_unit_test(grows_and_terminates),
         cmocka_unit_test(fail_mode), cmocka_unit_test(truncate_mode),
-        cmocka_unit_test(zero_cap), cmocka_unit_test(text),
+        cmocka_unit_test(zero_cap),  cmocka_unit_test(text),
         cmocka_unit_test(reads_fds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

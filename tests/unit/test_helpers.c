@@ -181,11 +181,14 @@ static void json_text_of_any_bytes(void **state) {
         const char *in, *out;
     } cases[] = {
         {"plain", "plain"},
-        {"caf\xc3\xa9 \xe6\x97\xa5", "caf\xc3\xa9 \xe6\x97\xa5"},   /* valid UTF-8 as it is */
-        {"a\xff" "b", "a\xef\xbf\xbd" "b"},                              /* a stray byte */
-        {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},                     /* an overlong '/' */
-        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* a surrogate */
-        {"end\xe6\x97", "end\xef\xbf\xbd\xef\xbf\xbd"},               /* cut short */
+        {"caf\xc3\xa9 \xe6\x97\xa5", "caf\xc3\xa9 \xe6\x97\xa5"}, /* valid UTF-8 as it is */
+        {"a\xff"
+         "b",
+         "a\xef\xbf\xbd"
+         "b"},                                                                    /* a stray byte */
+        {"\xc0\xaf", "\xef\xbf\xbd\xef\xbf\xbd"},                                 /* an overlong '/' */
+        {"\xed\xa0\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"},                 /* a surrogate */
+        {"end\xe6\x97", "end\xef\xbf\xbd\xef\xbf\xbd"},                           /* cut short */
         {"\xf4\x90\x80\x80", "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd"}, /* above U+10FFFF */
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {

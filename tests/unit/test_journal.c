@@ -20,8 +20,7 @@
 
 static char dir[64];
 
-static int setup(void **state)
-{
+static int setup(void **state) {
     (void)state;
     snprintf(dir, sizeof(dir), "/tmp/fl-journal-XXXXXX");
     if (!mkdtemp(dir))
@@ -31,8 +30,7 @@ static int setup(void **state)
     return fl_state_prepare(&err);
 }
 
-static int teardown(void **state)
-{
+static int teardown(void **state) {
     (void)state;
     setenv("FAULTLINE_STATE_DIR", dir, 1);
     char cmd[200];
@@ -46,8 +44,7 @@ static int teardown(void **state)
 /* Ids as faultline makes them: a kind of the catalog and 8 hex digits. */
 #define ID(n) "cpu-0000000" #n
 
-static json_t *record(const char *id, const char *claim)
-{
+static json_t *record(const char *id, const char *claim) {
     unsigned long long start;
     fl_proc_start_ticks(getpid(), &start);
     return json_pack("{s:s, s:s, s:[s], s:s, s:{s:i, s:I}, s:I, s:I, s:[]}", "id", id, "kind", "cpu", "claims", claim,
@@ -64,8 +61,7 @@ static void write_text(const char *path, const char *text) {
 
 static bool exists(const char *path) { return access(path, F_OK) == 0; }
 
-static void state_dir_must_be_private(void **state)
-{
+static void state_dir_must_be_private(void **state) {
     (void)state;
     fl_error err;
     chmod(dir, 0755);
@@ -75,8 +71,7 @@ static void state_dir_must_be_private(void **state)
     assert_int_equal(fl_state_prepare(&err), 0);
 }
 
-static void save_load_remove(void **state)
-{
+static void save_load_remove(void **state) {
     (void)state;
     fl_error err;
     json_t *rec = record(ID(1), "x");
@@ -96,8 +91,7 @@ static void save_load_remove(void **state)
     json_decref(back);
 }
 
-static void conflicting_claims_are_refused(void **state)
-{
+static void conflicting_claims_are_refused(void **state) {
     (void)state;
     fl_error err;
     json_t *a = record(ID(a), "cpu:0"), *b = record(ID(b), "cpu:0"), *c = record(ID(c), "cpu:1");
@@ -112,8 +106,7 @@ static void conflicting_claims_are_refused(void **state)
     json_decref(a), json_decref(b), json_decref(c);
 }
 
-static void rollback_runs_undo_in_reverse_and_is_idempotent(void **state)
-{
+static void rollback_runs_undo_in_reverse_and_is_idempotent(void **state) {
     (void)state;
     fl_error err;
     char file[256];
@@ -144,13 +137,12 @@ static void rollback_runs_undo_in_reverse_and_is_idempotent(void **state)
     json_decref(rec);
 }
 
-static void pid_reuse_is_not_touched(void **state)
-{
+static void pid_reuse_is_not_touched(void **state) {
     (void)state;
     fl_error err;
     json_t *op = fl_undo_kill(getpid(), "fl-me");
     json_object_set_new(op, "start", json_integer(1)); /* same pid, another process */
-    assert_int_equal(fl_undo_run(op, &err), 0);       /* and we are still alive */
+    assert_int_equal(fl_undo_run(op, &err), 0);        /* and we are still alive */
     json_decref(op);
     json_t *unknown = json_pack("{s:s}", "op", "from-the-future");
     assert_int_equal(fl_undo_run(unknown, &err), -1);
@@ -346,8 +338,7 @@ static void more_than_4096_records_are_all_seen(void **state) {
     json_decref(all);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(state_dir_must_be_private, teardown),
         cmocka_unit_test_teardown(save_load_remove, teardown),

@@ -19,8 +19,7 @@
 
 static char dir[64];
 
-static int setup(void **state)
-{
+static int setup(void **state) {
     (void)state;
     snprintf(dir, sizeof(dir), "/tmp/fl-lib-XXXXXX");
     if (!mkdtemp(dir))
@@ -29,16 +28,14 @@ static int setup(void **state)
     return 0;
 }
 
-static int teardown(void **state)
-{
+static int teardown(void **state) {
     (void)state;
     fl_error err;
     fl_recover(FL_RECOVER_ALL, NULL, NULL, &err);
     return 0;
 }
 
-static size_t active_count(void)
-{
+static size_t active_count(void) {
     fl_fault_status *list;
     size_t n;
     fl_error err;
@@ -47,8 +44,7 @@ static size_t active_count(void)
     return n;
 }
 
-static fl_spec *cpu_spec(const char *duration)
-{
+static fl_spec *cpu_spec(const char *duration) {
     fl_error err;
     fl_spec *spec = fl_spec_new("cpu", &err);
     assert_non_null(spec);
@@ -58,8 +54,7 @@ static fl_spec *cpu_spec(const char *duration)
     return spec;
 }
 
-static void start_and_stop(void **state)
-{
+static void start_and_stop(void **state) {
     (void)state;
     fl_error err;
     fl_spec *spec = cpu_spec("30s");
@@ -83,8 +78,7 @@ static void start_and_stop(void **state)
     fl_spec_free(spec);
 }
 
-static void expires_by_itself(void **state)
-{
+static void expires_by_itself(void **state) {
     (void)state;
     fl_error err;
     fl_spec *spec = cpu_spec("300ms");
@@ -96,8 +90,7 @@ static void expires_by_itself(void **state)
     fl_spec_free(spec);
 }
 
-static void free_rolls_back(void **state)
-{
+static void free_rolls_back(void **state) {
     (void)state;
     fl_error err;
     fl_spec *spec = cpu_spec("30s");
@@ -108,8 +101,7 @@ static void free_rolls_back(void **state)
     fl_spec_free(spec);
 }
 
-static void detached_stop_by_id(void **state)
-{
+static void detached_stop_by_id(void **state) {
     (void)state;
     fl_error err;
     fl_spec *spec = cpu_spec("30s");
@@ -126,8 +118,7 @@ static void detached_stop_by_id(void **state)
     fl_spec_free(spec);
 }
 
-static void caller_death_rolls_back(void **state)
-{
+static void caller_death_rolls_back(void **state) {
     (void)state;
     pid_t child = fork();
     if (child == 0) {
@@ -144,8 +135,7 @@ static void caller_death_rolls_back(void **state)
     assert_int_equal(active_count(), 0);
 }
 
-static void invalid_spec_applies_nothing(void **state)
-{
+static void invalid_spec_applies_nothing(void **state) {
     (void)state;
     fl_error err;
     fl_spec *spec = fl_spec_new("memory", &err);
@@ -157,8 +147,7 @@ static void invalid_spec_applies_nothing(void **state)
     fl_spec_free(spec);
 }
 
-static void conflict_is_refused(void **state)
-{
+static void conflict_is_refused(void **state) {
     (void)state;
     fl_error err;
     fl_spec *a = cpu_spec("30s"), *b = cpu_spec("30s");
@@ -172,8 +161,7 @@ static void conflict_is_refused(void **state)
     fl_spec_free(b);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(start_and_stop, teardown),
         cmocka_unit_test_teardown(expires_by_itself, teardown),

@@ -12,8 +12,7 @@
 
 #include "core/internal.h"
 
-static void catalog_defaults_parse(void **state)
-{
+static void catalog_defaults_parse(void **state) {
     (void)state;
     assert_true(fl_attack_count() >= 6);
     for (size_t i = 0; i < fl_attack_count(); i++) {
@@ -33,8 +32,7 @@ static void catalog_defaults_parse(void **state)
     assert_null(fl_attack_find("nope"));
 }
 
-static void unknown_kind_and_param(void **state)
-{
+static void unknown_kind_and_param(void **state) {
     (void)state;
     fl_error err;
     assert_null(fl_spec_new("nope", &err));
@@ -48,8 +46,7 @@ static void unknown_kind_and_param(void **state)
     fl_spec_free(spec);
 }
 
-static void values_and_ranges(void **state)
-{
+static void values_and_ranges(void **state) {
     (void)state;
     fl_error err;
     fl_spec *spec = fl_spec_new("cpu", &err);
@@ -72,8 +69,7 @@ static void values_and_ranges(void **state)
     fl_spec_free(spec);
 }
 
-static void duration_required_and_exclusive_options(void **state)
-{
+static void duration_required_and_exclusive_options(void **state) {
     (void)state;
     fl_error err;
     fl_spec *spec = fl_spec_new("cpu", &err);
@@ -101,8 +97,7 @@ static void duration_required_and_exclusive_options(void **state)
     fl_spec_free(spec);
 }
 
-static void repeatable_and_json(void **state)
-{
+static void repeatable_and_json(void **state) {
     (void)state;
     fl_error err;
     fl_spec *spec = fl_spec_new("process-pause", &err);
@@ -118,8 +113,7 @@ static void repeatable_and_json(void **state)
     fl_spec_free(spec);
 }
 
-static void amount_and_enum(void **state)
-{
+static void amount_and_enum(void **state) {
     (void)state;
     fl_error err;
     fl_spec *spec = fl_spec_new("io-stress", &err);
@@ -140,12 +134,11 @@ static void amount_and_enum(void **state)
     fl_spec_free(spec);
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(catalog_defaults_parse), cmocka_unit_test(unknown_kind_and_param),
-        cmocka_unit_test(values_and_ranges), cmocka_unit_test(duration_required_and_exclusive_options),
-        cmocka_unit_test(repeatable_and_json), cmocka_unit_test(amount_and_enum),
+        cmocka_unit_test(values_and_ranges),      cmocka_unit_test(duration_required_and_exclusive_options),
+        cmocka_unit_test(repeatable_and_json),    cmocka_unit_test(amount_and_enum),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,15 +12,14 @@
 
 #include "core/internal.h"
 
-static void durations(void **state)
-{
+static void durations(void **state) {
     (void)state;
     static const struct {
         const char *text;
         int64_t us;
     } good[] = {
-        {"500us", 500}, {"40ms", 40000}, {"2s", 2000000}, {"1m", 60000000}, {"1h", 3600000000LL},
-        {"1m30s", 90000000}, {"1.5s", 1500000}, {"0.5ms", 500}, {"0s", 0}, {"12h", 43200000000LL},
+        {"500us", 500},      {"40ms", 40000},   {"2s", 2000000}, {"1m", 60000000}, {"1h", 3600000000LL},
+        {"1m30s", 90000000}, {"1.5s", 1500000}, {"0.5ms", 500},  {"0s", 0},        {"12h", 43200000000LL},
     };
     fl_error err;
     for (size_t i = 0; i < FL_ARRAY_LEN(good); i++) {
@@ -46,15 +45,14 @@ static void durations(void **state)
     assert_string_equal(fl_format_duration(1500, buf, sizeof(buf)), "1500us");
 }
 
-static void sizes(void **state)
-{
+static void sizes(void **state) {
     (void)state;
     static const struct {
         const char *text;
         uint64_t bytes;
     } good[] = {
-        {"4096", 4096}, {"512K", 512 << 10}, {"512M", 512ULL << 20}, {"2G", 2ULL << 30}, {"1T", 1ULL << 40},
-        {"1.5G", 3ULL << 29}, {"64MiB", 64ULL << 20}, {"64MB", 64ULL << 20}, {"64m", 64ULL << 20}, {"0", 0},
+        {"4096", 4096},       {"512K", 512 << 10},    {"512M", 512ULL << 20}, {"2G", 2ULL << 30},   {"1T", 1ULL << 40},
+        {"1.5G", 3ULL << 29}, {"64MiB", 64ULL << 20}, {"64MB", 64ULL << 20},  {"64m", 64ULL << 20}, {"0", 0},
     };
     fl_error err;
     for (size_t i = 0; i < FL_ARRAY_LEN(good); i++) {
@@ -74,8 +72,7 @@ static void sizes(void **state)
     assert_string_equal(fl_format_size(100, buf, sizeof(buf)), "100");
 }
 
-static void percents_and_rates(void **state)
-{
+static void percents_and_rates(void **state) {
     (void)state;
     fl_error err;
     double v;
@@ -97,8 +94,7 @@ static void percents_and_rates(void **state)
     assert_int_equal(fl_parse_rate("0/s", "rate", &v, &err), -1);
 }
 
-static void cpulists(void **state)
-{
+static void cpulists(void **state) {
     (void)state;
     fl_error err;
     int *cpus;
@@ -114,8 +110,7 @@ static void cpulists(void **state)
         assert_int_equal(fl_parse_cpulist(bad[i], "cpus", &cpus, &n, &err), -1);
 }
 
-static void signals_by_name(void **state)
-{
+static void signals_by_name(void **state) {
     (void)state;
     int s;
     assert_int_equal(fl_parse_signal("SIGTERM", &s), 0);
@@ -128,11 +123,10 @@ static void signals_by_name(void **state)
     assert_string_equal(fl_signal_name(18), "SIGCONT");
 }
 
-int main(void)
-{
+int main(void) {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(durations), cmocka_unit_test(sizes), cmocka_unit_test(percents_and_rates),
-        cmocka_unit_test(cpulists), cmocka_unit_test(signals_by_name),
+        cmocka_unit_test(durations), cmocka_unit_test(sizes),           cmocka_unit_test(percents_and_rates),
+        cmocka_unit_test(cpulists),  cmocka_unit_test(signals_by_name),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -98,8 +98,7 @@ static void *loop_main(void *arg) {
     return NULL;
 }
 
-static void *cmdload_start(const load_def *def, int64_t t0_mono_us, int64_t t0_wall_us, uint64_t seed,
-                           fl_error *err) {
+static void *cmdload_start(const load_def *def, int64_t t0_mono_us, int64_t t0_wall_us, uint64_t seed, fl_error *err) {
     (void)t0_wall_us, (void)seed;
     cmdload *cl = fl_xcalloc(1, sizeof(*cl));
     cl->def = def;
@@ -152,9 +151,9 @@ static json_t *cmdload_result(void *self, int64_t t0_mono_us) {
     cmdload *cl = self;
     (void)t0_mono_us;
     pthread_mutex_lock(&cl->lock);
-    json_t *o = json_pack("{s:s,s:I,s:I,s:o}", "kind", "command", "runs", (json_int_t)cl->runs, "failed",
-                          (json_int_t)cl->failed, "last_error",
-                          cl->last_error[0] ? json_string(cl->last_error) : json_null());
+    json_t *o =
+        json_pack("{s:s,s:I,s:I,s:o}", "kind", "command", "runs", (json_int_t)cl->runs, "failed",
+                  (json_int_t)cl->failed, "last_error", cl->last_error[0] ? json_string(cl->last_error) : json_null());
     pthread_mutex_unlock(&cl->lock);
     return o;
 }

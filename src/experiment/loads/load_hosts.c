@@ -237,8 +237,8 @@ static json_t *hosts_result(void *self, int64_t t0_mono_us) {
         json_array_append_new(hosts, row);
     }
     const target_def *t = rl->from;
-    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:o}", "kind", "http", "from", "hosts", "inventory", t->inventory, "select",
-                     t->select ? t->select : "", "mode", t->mode ? t->mode : "all", "matched",
+    return json_pack("{s:s, s:s, s:s, s:s, s:s, s:I, s:I, s:I, s:s, s:o}", "kind", "http", "from", "hosts", "inventory",
+                     t->inventory, "select", t->select ? t->select : "", "mode", t->mode ? t->mode : "all", "matched",
                      (json_int_t)rl->plan.matched, "seed", (json_int_t)rl->plan.seed, "selected",
                      (json_int_t)rl->plan.n, "rate_per_host", rl->rate_each, "hosts", hosts);
 }

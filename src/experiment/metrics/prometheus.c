@@ -300,8 +300,8 @@ typedef struct scraper {
     fl_buffer body; /* one scrape; over MAX_SCRAPE_BYTES the scrape fails */
     bool have_prev;
     scrape_values prev;
-    int64_t prev_end_us;    /* when the last answered scrape ended (run time) */
-    int64_t last_end_us;    /* when the last scrape, answered or not, ended; -1 before the first */
+    int64_t prev_end_us; /* when the last answered scrape ended (run time) */
+    int64_t last_end_us; /* when the last scrape, answered or not, ended; -1 before the first */
 } scraper;
 
 /* Why a scrape gave nothing. */

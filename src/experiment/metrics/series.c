@@ -1,9 +1,9 @@
 /* Sampled series shared between the sampler threads (probes, Prometheus
  * scrapes) and the runner, and the sampler thread itself: a loop that takes
  * one sample per interval until it is told to stop. */
+#include "experiment/metrics/series.h"
 #include "core/internal.h"
 #include "experiment/metrics/sampler.h"
-#include "experiment/metrics/series.h"
 
 #include <stdlib.h>
 #include <string.h>

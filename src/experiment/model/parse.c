@@ -910,7 +910,7 @@ static int parse_phase(pctx *c, yaml_node_t *v, const char *path, condition_def 
 }
 
 static int parse_condition(pctx *c, yaml_node_t *v, const char *path, condition_def *cd, bool is_stop) {
-    static const char *const hkeys[] = {"name",  "metric", "probe", "phase", "during",
+    static const char *const hkeys[] = {"name",  "metric", "probe",        "phase", "during",
                                         "below", "above",  "min-coverage", NULL};
     static const char *const skeys[] = {"name", "metric", "below", "above", "for", NULL};
     if (want_kind(c, v, path, YAML_MAPPING_NODE) != 0 || check_keys(c, v, path, is_stop ? skeys : hkeys) != 0)
@@ -1022,7 +1022,7 @@ static int parse_rollback(pctx *c, yaml_node_t *v, const char *path, rollback_de
             if (want_kind(c, list_, key, YAML_SEQUENCE_NODE) != 0)                                                     \
                 return -1;                                                                                             \
             size_t n_ = (size_t)(list_->data.sequence.items.top - list_->data.sequence.items.start);                   \
-            array = fl_xcalloc(n_ ? n_ : 1, sizeof(*array));                                                               \
+            array = fl_xcalloc(n_ ? n_ : 1, sizeof(*array));                                                           \
             for (size_t i_ = 0; i_ < n_; i_++) {                                                                       \
                 char ipath[64];                                                                                        \
                 snprintf(ipath, sizeof(ipath), "%s[%zu]", key, i_);                                                    \
@@ -1075,9 +1075,9 @@ static int plan_times(pctx *c, yaml_node_t *root) {
 }
 
 static int parse_root(pctx *c, yaml_node_t *root) {
-    static const char *const keys[] = {"title",      "description", "targets",  "duration",     "load",
-                                       "probes",     "prometheus",  "method",   "hypothesis",   "stop-when",
-                                       "rollback",   "min-coverage", NULL};
+    static const char *const keys[] = {"title",    "description",  "targets", "duration",   "load",
+                                       "probes",   "prometheus",   "method",  "hypothesis", "stop-when",
+                                       "rollback", "min-coverage", NULL};
     fl_experiment *exp = c->exp;
     if (want_kind(c, root, "", YAML_MAPPING_NODE) != 0 || check_keys(c, root, "", keys) != 0)
         return -1;

@@ -95,13 +95,13 @@ static json_t *series_json(run_state *rs) {
         json_t *lat = w->latency_count ? json_pack("{s:o,s:o,s:o,s:o,s:o}", "p50", num(w->p50), "p90", num(w->p90),
                                                    "p99", num(w->p99), "p999", num(w->p999), "max", num(w->max))
                                        : json_null();
-        json_array_append_new(
-            windows, json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "t_ms", (json_int_t)(w->t_us / 1000),
-                               "length_ms", (json_int_t)(w->len_us / 1000), "requests", (json_int_t)w->requests,
-                               "errors", (json_int_t)w->errors, "late", (json_int_t)w->late, "sent",
-                               (json_int_t)w->sent, "waiting", (json_int_t)w->waiting, "rate",
-                               num((double)w->sent / secs), "latency_ms", lat, "oldest_waiting_ms",
-                               num(w->oldest_waiting)));
+        json_array_append_new(windows,
+                              json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:o,s:o,s:o}", "t_ms",
+                                        (json_int_t)(w->t_us / 1000), "length_ms", (json_int_t)(w->len_us / 1000),
+                                        "requests", (json_int_t)w->requests, "errors", (json_int_t)w->errors, "late",
+                                        (json_int_t)w->late, "sent", (json_int_t)w->sent, "waiting",
+                                        (json_int_t)w->waiting, "rate", num((double)w->sent / secs), "latency_ms", lat,
+                                        "oldest_waiting_ms", num(w->oldest_waiting)));
     }
     json_t *metrics = json_array();
     pthread_mutex_lock(&rs->store.lock);
@@ -113,9 +113,9 @@ static json_t *series_json(run_state *rs) {
         double to_unit = se->to_unit > 0 ? se->to_unit : 1.0;
         for (size_t k = 0; k < se->n; k++) {
             const sample *sm = &se->samples[k];
-            json_t *pt = json_pack("{s:I,s:I,s:o}", "t_ms", (json_int_t)(sm->t_us / 1000), "length_ms",
-                                   (json_int_t)(sm->len_us / 1000), "value",
-                                   sm->valid ? num(sm->value * to_unit) : json_null());
+            json_t *pt =
+                json_pack("{s:I,s:I,s:o}", "t_ms", (json_int_t)(sm->t_us / 1000), "length_ms",
+                          (json_int_t)(sm->len_us / 1000), "value", sm->valid ? num(sm->value * to_unit) : json_null());
             if (!sm->valid) /* why there is no value */
                 json_object_set_new(pt, "gap", json_string(sample_gap_key((sample_gap)sm->gap)));
             json_array_append_new(points, pt);
@@ -140,10 +140,9 @@ static json_t *coverage_json(const evaluation *ev, const condition_def *cd, cons
         if (ev->gaps[g])
             json_object_set_new(missing, sample_gap_key((sample_gap)g), json_integer((json_int_t)ev->gaps[g]));
     return json_pack("{s:s,s:I,s:I,s:I,s:I,s:o,s:o,s:o,s:s}", "unit", noun ? noun : "samples", "expected",
-                     (json_int_t)ev->expected, "evaluated", (json_int_t)ev->evaluated, "failed",
-                     (json_int_t)ev->failed, "missing", (json_int_t)(ev->expected - ev->evaluated), "ratio",
-                     num(ev->coverage), "min", num(cd->min_coverage), "missing_by", missing, "text",
-                     ev->coverage_text);
+                     (json_int_t)ev->expected, "evaluated", (json_int_t)ev->evaluated, "failed", (json_int_t)ev->failed,
+                     "missing", (json_int_t)(ev->expected - ev->evaluated), "ratio", num(ev->coverage), "min",
+                     num(cd->min_coverage), "missing_by", missing, "text", ev->coverage_text);
 }
 
 static json_t *hypothesis_json(run_state *rs, size_t i, evaluation *ev) {

@@ -46,9 +46,10 @@ static void hypothesis_line(fl_experiment_line_cb line, void *user, const json_t
     const char *m = json_string_value(json_object_get(h, "measured_text"));
     const json_t *cov = json_object_get(h, "coverage");
     bool lower = json_is_true(json_object_get(h, "measured_is_lower_bound"));
-    say(line, user, "  %-7s %s: measured %s%s, bound %s %s; %s", strcmp(v, "pass") == 0 ? "PASS"
-                                                              : strcmp(v, "fail") == 0 ? "FAIL"
-                                                                                       : "NO-DATA",
+    say(line, user, "  %-7s %s: measured %s%s, bound %s %s; %s",
+        strcmp(v, "pass") == 0   ? "PASS"
+        : strcmp(v, "fail") == 0 ? "FAIL"
+                                 : "NO-DATA",
         str(h, "name"), lower ? "at least " : "", m ? m : "nothing", str(h, "bound"), str(h, "threshold_text"),
         cov ? str(cov, "text") : "");
     if (json_is_string(json_object_get(h, "reason")))
@@ -68,9 +69,7 @@ int fl_experiment_summary(const char *result_json, fl_experiment_line_cb line, v
     json_array_foreach(json_object_get(doc, "faults"), i, x) {
         say(line, user, "  fault %-20s %-10s %s", str(x, "name"), fault_label(x), fault_detail(x));
     }
-    json_array_foreach(json_object_get(doc, "hypotheses"), i, x) {
-        hypothesis_line(line, user, x);
-    }
+    json_array_foreach(json_object_get(doc, "hypotheses"), i, x) { hypothesis_line(line, user, x); }
     json_decref(doc);
     return 0;
 }

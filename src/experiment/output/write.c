@@ -3,7 +3,6 @@
 #include "core/internal.h"
 #include "experiment/model/model.h"
 
-
 int fl_experiment_write_output(const char *result_json, const char *dir, fl_error *err) {
     fl_error_clear(err);
     if (fl_make_dirs(dir, 0755, "out", err) != 0)

@@ -1,7 +1,7 @@
 /* The fan-out thread shared by steps on ssh hosts and load sent from
  * hosts (fleet_thread.h). */
-#include "core/internal.h"
 #include "experiment/steps/fleet_thread.h"
+#include "core/internal.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -29,11 +29,11 @@ typedef struct local_step {
     pthread_t thread;
     bool thread_running;
     pthread_mutex_t lock;
-    bool applied;      /* fl_fault_start returned: fault or err is set */
-    bool done;         /* the thread finished: the outcome is set */
-    fl_fault *fault;   /* NULL when it failed */
-    fl_error err;      /* why it failed */
-    step_outcome out;  /* when applied */
+    bool applied;     /* fl_fault_start returned: fault or err is set */
+    bool done;        /* the thread finished: the outcome is set */
+    fl_fault *fault;  /* NULL when it failed */
+    fl_error err;     /* why it failed */
+    step_outcome out; /* when applied */
     bool stopped;
 } local_step;
 
@@ -58,8 +58,7 @@ static void *local_create(const step_def *st, uint64_t seed, fl_error *err) {
         return ls;
     int64_t t[3];
     for (int k = 0; k < 3; k++) {
-        t[k] = tcp_connect_time(st->verify_host, st->verify_port, 1000000, ls->baseline_why,
-                                sizeof(ls->baseline_why));
+        t[k] = tcp_connect_time(st->verify_host, st->verify_port, 1000000, ls->baseline_why, sizeof(ls->baseline_why));
         if (t[k] < 0)
             return ls;
     }
@@ -94,8 +93,8 @@ static void check_from_outside(local_step *ls) {
             snprintf(measured, sizeof(measured), "TCP connect to %s:%d: %s before, %.2f ms during", st->verify_host,
                      st->verify_port, base, (double)during / 1000);
         else
-            snprintf(measured, sizeof(measured), "TCP connect to %s:%d: %s before, failed during (%s)",
-                     st->verify_host, st->verify_port, base, why);
+            snprintf(measured, sizeof(measured), "TCP connect to %s:%d: %s before, failed during (%s)", st->verify_host,
+                     st->verify_port, base, why);
     } else {
         o->verified = during < 0;
         snprintf(measured, sizeof(measured), "TCP connect to %s:%d: %s before, %s during", st->verify_host,

@@ -46,7 +46,8 @@ int remote_ssm_config(const target_def *t, fl_ssm_config *cfg, fl_error *err) {
 }
 
 static void *ssm_create(const step_def *st, uint64_t seed, fl_error *err) {
-    (void)err, (void)seed; /* nothing can fail before it starts; SSM selects the instances itself (tags, MaxConcurrency) */
+    (void)err,
+        (void)seed; /* nothing can fail before it starts; SSM selects the instances itself (tags, MaxConcurrency) */
     ssm_fault *sf = fl_xcalloc(1, sizeof(*sf));
     sf->st = st;
     sf->poll_us = st->target->ssm_poll_us;
