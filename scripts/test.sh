@@ -51,7 +51,10 @@ test -s "$prefix/share/man/man1/faultline.1"
 rm -rf "$prefix"
 
 echo "== build (clang, ASan + UBSan)"
-CC=clang cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DFAULTLINE_WERROR=ON -DFAULTLINE_SANITIZE=ON >/dev/null
+# The same build carries the libFuzzer targets (their sources get coverage
+# instrumentation on top of the sanitizers): one clang build, not two.
+CC=clang cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DFAULTLINE_WERROR=ON -DFAULTLINE_SANITIZE=ON \
+    -DFAULTLINE_FUZZ=ON >/dev/null
 cmake --build build/asan -j"$jobs"
 echo "== tests under ASan + UBSan"
 # Everything but the kill -9 trials, the 6-run demo, and the tests that only
@@ -63,5 +66,5 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktra
     -E '^(net_crash|crash_safety|cache_timeout_demo|load_rate|net_latency|experiment_e2e_latency|cpu_load|cgroup|fleet_ssh)$')
 
 echo "== fuzz (libFuzzer, 20 s per target)"
-bash tests/fuzz.sh 20
+FL_FUZZ_BUILD=$PWD/build/asan bash tests/fuzz.sh 20
 echo "== all test stages passed"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets with clang in one build directory (build/fuzz)
-# and runs each for a bounded time. Seed corpora are copied, so the
-# repository is never written to; a crash leaves its input in build/fuzz and
-# fails the script.
+# Builds the libFuzzer targets with clang in one build directory (build/fuzz,
+# or FL_FUZZ_BUILD: the test suite reuses its ASan build, configured with
+# -DFAULTLINE_FUZZ=ON) and runs each for a bounded time. Seed corpora are
+# copied, so the repository is never written to; a crash leaves its input in
+# the build directory and fails the script.
 # usage: tests/fuzz.sh SECONDS [http_response|experiment|journal]...   (default: all)
 set -euo pipefail
 seconds=${1:-30}
@@ -11,8 +12,9 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 targets=("$@")
 [ "${#targets[@]}" -gt 0 ] || targets=(http_response experiment journal)
 command -v clang >/dev/null || { echo "skip: clang is not installed"; exit 77; }
-build=$root/build/fuzz
-CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DFAULTLINE_FUZZ=ON -DFAULTLINE_EXAMPLES=OFF >/dev/null
+build=${FL_FUZZ_BUILD:-$root/build/fuzz}
+[ -n "${FL_FUZZ_BUILD:-}" ] ||
+    CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DFAULTLINE_FUZZ=ON -DFAULTLINE_EXAMPLES=OFF >/dev/null
 cmake --build "$build" -j"$(nproc)" --target "${targets[@]/#/fuzz_}" >/dev/null
 for target in "${targets[@]}"; do
     corpus=$(mktemp -d /tmp/fl-fuzz-XXXXXX)

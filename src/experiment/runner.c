@@ -267,8 +267,11 @@ static bool stop_step(run_state *rs, size_t i, const char *why) {
     sr->rolled_back_us = run_now(rs);
     if (sr->state == STEP_ACTIVE)
         sr->state = STEP_ENDED;
-    else if (sr->state == STEP_APPLYING || sr->state == STEP_VERIFYING) /* stopped before it was in effect */
+    else if (sr->state == STEP_APPLYING || sr->state == STEP_VERIFYING) { /* stopped before it was verified */
+        snprintf(sr->error, sizeof(sr->error), "stopped while being %s: %s",
+                 sr->state == STEP_APPLYING ? "applied" : "verified", why);
         sr->state = STEP_FAILED;
+    }
     if (rc == 0) {
         run_event(rs, "fault_rolled_back", rs->exp->steps[i].name, why);
     } else if (rc < 0) {

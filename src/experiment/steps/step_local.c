@@ -34,6 +34,7 @@ typedef struct local_step {
     fl_fault *fault;  /* NULL when it failed */
     fl_error err;     /* why it failed */
     step_outcome out; /* when applied */
+    bool stop_wanted; /* stop() was called while applying: skip the outside check */
     bool stopped;
 } local_step;
 
@@ -118,8 +119,9 @@ static void *apply_main(void *arg) {
     else
         ls->err = err;
     ls->applied = true;
+    bool check = fault && !ls->stop_wanted;
     pthread_mutex_unlock(&ls->lock);
-    if (fault)
+    if (check)
         check_from_outside(ls); /* only this thread touches the outcome until done */
     pthread_mutex_lock(&ls->lock);
     ls->done = true;
@@ -181,7 +183,10 @@ static int local_ended(void *self, char *why, size_t len) {
 
 static int local_stop(void *self, char *why, size_t len) {
     local_step *ls = self;
-    if (ls->thread_running) { /* still applying: it is rolled back once applied */
+    if (ls->thread_running) { /* still applying: rolled back as soon as fl_fault_start returns */
+        pthread_mutex_lock(&ls->lock);
+        ls->stop_wanted = true;
+        pthread_mutex_unlock(&ls->lock);
         pthread_join(ls->thread, NULL);
         ls->thread_running = false;
     }
