@@ -101,6 +101,7 @@ static void aborts_on_overflow(void **state) {
     assert_non_null(strstr(err, "faultline: out of memory allocating 9223372036854775808 x 4 bytes"));
 }
 
+#ifndef FL_TEST_ASAN
 static void beyond_the_address_space_limit(void) {
     struct rlimit rl = {256u << 20, 256u << 20};
     if (setrlimit(RLIMIT_AS, &rl) != 0)
@@ -110,6 +111,7 @@ static void beyond_the_address_space_limit(void) {
     p[0] = 1;
     free(p);
 }
+#endif
 
 static void aborts_when_memory_is_short(void **state) {
     (void)state;
