@@ -97,7 +97,31 @@ static void print_json_result(const fl_fault *fault, fl_spec *spec, const char *
     print_lines_json(fl_fault_applied(fault));
     printf(",\"verified\":");
     cli_json_string(stdout, fl_fault_verified(fault));
-    printf("}\n");
+    /* The packet engine's accounting (network faults), null otherwise. */
+    fl_engine_counters c;
+    fl_error e;
+    char *engine = fl_fault_engine_stats(fault, &c, &e) == 1 ? fl_engine_counters_json(&c) : NULL;
+    printf(",\"degraded\":%s,\"engine\":%s}\n", engine && c.degraded ? "true" : "false", engine ? engine : "null");
+    free(engine);
+}
+
+/* A network fault that fell short (bypassed + late over 0.1% of matched, or
+ * its engine died) says so, and the attack exits 4. */
+static int report_engine(const fl_fault *fault, bool json, int rc) {
+    fl_engine_counters c;
+    fl_error e;
+    if (fl_fault_engine_stats(fault, &c, &e) != 1)
+        return rc;
+    if (!json)
+        printf("engine: %llu matched, %llu held, %llu released, %llu late, %llu bypassed, %llu dropped, "
+               "peak %llu packets / %llu bytes held\n",
+               (unsigned long long)c.matched, (unsigned long long)c.held, (unsigned long long)c.released,
+               (unsigned long long)c.late, (unsigned long long)c.bypassed, (unsigned long long)c.dropped,
+               (unsigned long long)c.peak_held_packets, (unsigned long long)c.peak_held_bytes);
+    if (!c.degraded)
+        return rc;
+    fprintf(stderr, "faultline: %s was degraded: %s\n", fl_fault_id(fault), c.reason);
+    return rc == 0 ? FL_EAPPLY : rc;
 }
 
 /* The lease: every line on stdin renews it; EOF (the controller or its ssh
@@ -281,9 +305,11 @@ int cmd_attack(int argc, char **argv)
     else if (!ended_by_itself)
         rc = fl_fault_stop(fault, &err) == 0 ? FL_EABORTED : cli_fail(&err);
     fl_format_time(fl_wall_us(), ended, sizeof(ended));
+    if (rc == 0 || rc == FL_EABORTED)
+        rc = report_engine(fault, json, rc);
     if (json) {
-        print_json_result(fault, spec, rc == 0 || rc == FL_EABORTED ? "rolled_back" : "rollback_failed", started,
-                          expires, ended, false);
+        print_json_result(fault, spec, rc == 0 || rc == FL_EABORTED || rc == FL_EAPPLY ? "rolled_back" : "rollback_failed",
+                          started, expires, ended, false);
     } else if (rc == 0 || rc == FL_EABORTED) {
         printf("%s rolled back after %.1fs (%s)\n", fl_fault_id(fault),
                (double)(fl_wall_us() - fl_fault_active_us(fault)) / 1e6,

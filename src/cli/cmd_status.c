@@ -5,6 +5,7 @@
 bool cli_fleet_wanted(int argc, char **argv);
 int cli_fleet_command(int argc, char **argv);
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *USAGE = "faultline status [--json]";
@@ -36,11 +37,14 @@ int cmd_status(int argc, char **argv)
         printf("{\"faults\":[");
         for (size_t i = 0; i < n; i++) {
             fl_fault_status *s = &list[i];
+            fl_engine_counters c;
+            char *engine = fl_engine_stats_by_id(s->id, &c, &err) == 1 ? fl_engine_counters_json(&c) : NULL;
             printf("%s{\"id\":\"%s\",\"kind\":\"%s\",\"state\":\"%s\",\"params\":%s,\"started\":\"%s\","
-                   "\"expires\":\"%s\",\"owner_pid\":%d,\"owner_alive\":%s,\"undo\":%s}",
+                   "\"expires\":\"%s\",\"owner_pid\":%d,\"owner_alive\":%s,\"undo\":%s,\"engine\":%s}",
                    i ? "," : "", s->id, s->kind, s->state, s->params_json ? s->params_json : "{}",
                    fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)), (int)s->owner_pid,
-                   s->owner_alive ? "true" : "false", s->undo_json ? s->undo_json : "[]");
+                   s->owner_alive ? "true" : "false", s->undo_json ? s->undo_json : "[]", engine ? engine : "null");
+            free(engine);
         }
         printf("]}\n");
     } else if (n == 0) {
@@ -53,6 +57,14 @@ int cmd_status(int argc, char **argv)
             printf("%-22s %-14s %-10s %-24s %-24s %-8d %s\n", s->id, s->kind, s->state,
                    fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)), (int)s->owner_pid,
                    s->params_json ? s->params_json : "");
+            fl_engine_counters c;
+            if (fl_engine_stats_by_id(s->id, &c, &err) == 1)
+                printf("  engine: %llu matched, %llu held, %llu released, %llu late, %llu bypassed, %llu dropped, "
+                       "%llu held now (%llu bytes)%s%s\n",
+                       (unsigned long long)c.matched, (unsigned long long)c.held, (unsigned long long)c.released,
+                       (unsigned long long)c.late, (unsigned long long)c.bypassed, (unsigned long long)c.dropped,
+                       (unsigned long long)c.held_packets, (unsigned long long)c.held_bytes,
+                       c.degraded ? "; DEGRADED: " : "", c.degraded ? c.reason : "");
         }
     }
     fl_status_free(list, n);

@@ -419,6 +419,7 @@ static const fl_attack *const catalog[] = {
     &fl_attack_io_stress,    &fl_attack_process_kill, &fl_attack_process_pause,
     &fl_attack_latency,      &fl_attack_packet_loss,  &fl_attack_blackhole,
     &fl_attack_reset,        &fl_attack_bandwidth,    &fl_attack_dns,
+    &fl_attack_corrupt,      &fl_attack_duplicate,    &fl_attack_reorder,
 };
 
 size_t fl_attack_count(void) { return FL_ARRAY_LEN(catalog); }

@@ -6,7 +6,9 @@ pkg_check_modules(MNL REQUIRED IMPORTED_TARGET libmnl)
 pkg_check_modules(NFQ REQUIRED IMPORTED_TARGET libnetfilter_queue)
 
 list(APPEND FAULTLINE_SOURCES
-  src/net/match.c src/net/netns.c src/net/nft.c src/net/engine.c src/net/attack.c
+  src/net/match.c src/net/netns.c src/net/nft.c src/net/engine.c src/net/engine_dns.c
+  src/net/engine_stats.c src/net/attack.c
   src/attacks/latency.c src/attacks/packet_loss.c src/attacks/blackhole.c src/attacks/reset.c
-  src/attacks/bandwidth.c src/attacks/dns.c)
+  src/attacks/bandwidth.c src/attacks/dns.c src/attacks/corrupt.c src/attacks/duplicate.c
+  src/attacks/reorder.c)
 list(APPEND FAULTLINE_PKG_TARGETS PkgConfig::NFT PkgConfig::NFTNL PkgConfig::MNL PkgConfig::NFQ)

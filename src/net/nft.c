@@ -195,7 +195,7 @@ int fl_nft_table_packets(const fl_netns *ns, const char *name, uint64_t *packets
     json_array_foreach(json_object_get(doc, "nftables"), i, item) {
         json_t *rule = json_object_get(item, "rule");
         const char *chain = json_string_value(json_object_get(rule, "chain"));
-        if (!rule || !chain || strcmp(chain, "fl_queue") == 0)
+        if (!rule || !chain || strncmp(chain, "fl_", 3) == 0) /* the engine's queue chains */
             continue;
         size_t j;
         json_t *expr;

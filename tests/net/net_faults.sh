@@ -69,7 +69,7 @@ done
 
 # -- dry run: the exact rules and their inverses, nothing applied.
 "$FAULTLINE" attack latency --host 127.0.0.1 --port 6379 --delay 40ms --duration 5s --dry-run >"$FL_TMP/dry"
-check "dry run prints the nft rules" grep -q "nft add rule inet faultline_latency_XXXXXXXX egress ip daddr @dst4 meta l4proto tcp th dport { 6379 } counter goto fl_queue" "$FL_TMP/dry"
+check "dry run prints the nft rules" grep -q "nft add rule inet faultline_latency_XXXXXXXX egress ip daddr @dst4 meta l4proto tcp th dport { 6379 } counter goto fl_out" "$FL_TMP/dry"
 check "dry run prints the inverse" grep -q "undo: nft delete table inet faultline_latency_XXXXXXXX" "$FL_TMP/dry"
 check "dry run applied nothing" test "$(net_state)" = "$before"
 
