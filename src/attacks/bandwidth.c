@@ -56,7 +56,7 @@ static int validate(fl_spec *spec, fl_error *err) {
     fl_net_use_engine(p, spec, FL_ENGINE_RATE);
     if (parse_rate(fl_spec_str(spec, "rate"), &p->engine.rate_bits_per_s, err) != 0)
         return -1;
-    if (p->engine.rate_bits_per_s < CLAMP_BELOW_BITS && (p->match.protocols & FL_NET_TCP))
+    if (p->engine.rate_bits_per_s < CLAMP_BELOW_BITS && p->action.clamp_mss)
         p->action.clamp_mss = CLAMP_MSS;
     return 0;
 }

@@ -30,6 +30,9 @@ static int validate(fl_spec *spec, fl_error *err) {
     p->engine.distribution =
         strcmp(fl_spec_str(spec, "distribution"), "uniform") == 0 ? FL_JITTER_UNIFORM : FL_JITTER_NORMAL;
     p->engine.correlation = fl_spec_pct(spec, "correlation") / 100.0;
+    p->engine.egress_kernel_hold = p->engine.delay_us + 3 * p->engine.jitter_us <= FL_NET_KERNEL_HOLD_MAX_US;
+    if (p->engine.egress_kernel_hold)
+        p->action.clamp_mss = 0; /* nothing is copied */
     if (fl_spec_given(spec, "distribution") && p->engine.jitter_us == 0)
         return fl_fail(err, FL_EINVAL, "distribution", "--distribution shapes --jitter; give --jitter too");
     if (fl_spec_given(spec, "correlation") && p->engine.jitter_us == 0)

@@ -58,6 +58,12 @@ void fl_net_use_engine(fl_net_plan *p, const fl_spec *spec, fl_engine_mode mode)
     p->engine.mode = mode;
     p->engine.directions = p->match.directions;
     p->engine.max_held_bytes = DEFAULT_MAX_HELD_BYTES;
+    /* Kinds that copy packets need them whole, and the kernel copies at
+     * most 65531 bytes into a queue message: new TCP connections of the
+     * matched flows get an MSS that keeps their segments below that (only
+     * loopback's 64 KiB MTU allows larger ones). */
+    if (mode != FL_ENGINE_LOSS && mode != FL_ENGINE_DNS && (p->match.protocols & FL_NET_TCP))
+        p->action.clamp_mss = FL_NET_COPY_MSS;
     if (fl_attack_param(fl_spec_kind(spec), "max-held-bytes"))
         p->engine.max_held_bytes = fl_spec_u64(spec, "max-held-bytes");
 }

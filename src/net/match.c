@@ -329,22 +329,26 @@ static const char *action_text(const fl_net_action *a, unsigned proto, bool egre
  * that went on past the fault's chain: those the engine let through, and
  * those the kernel let through without it (its queue full or nobody bound:
  * fail-open). The engine subtracts the first to count the second. */
+enum { CHAIN_FAULT, CHAIN_TALLY, CHAIN_CLAMP };
 static void print_chain(FILE *f, const fl_net_match *m, const fl_net_action *a, const char *table, bool egress,
-                        bool tally) {
-    const char *chain = tally ? (egress ? "tally_out" : "tally_in") : egress ? "egress" : "ingress";
+                        int kind) {
+    static const char *const names[3][2] = {
+        {"ingress", "egress"}, {"tally_in", "tally_out"}, {"clamp_in", "clamp_out"}};
+    const char *chain = names[kind][egress];
+    bool tally = kind == CHAIN_TALLY, clamp_only = kind == CHAIN_CLAMP;
     const char *peer = egress ? "daddr" : "saddr";
     const char *peer_port = egress ? "dport" : "sport";
     const char *own_port = egress ? "sport" : "dport";
     fprintf(f, "add chain inet %s %s { type filter hook %s priority %d; policy accept; }\n", table, chain,
             egress ? "output" : "input", tally ? -299 : -300);
-    if (m->has_controller) {
+    if (m->has_controller && !clamp_only) {
         char c[64];
         fprintf(f, "add rule inet %s %s %s %s %s tcp %s %u tcp %s %u return\n", table, chain,
                 m->controller.family == AF_INET ? "ip" : "ip6", peer,
                 fl_net_format_prefix(&m->controller, c, sizeof(c)), peer_port, m->controller_port, own_port,
                 m->controller_server_port);
     }
-    if (a->verdict == FL_NET_QUEUE) {
+    if (a->verdict == FL_NET_QUEUE && !clamp_only) {
         /* The engine's own packets: copies it re-sends (their socket's
          * mark) and packets it sends towards this host (their mark, which
          * is cleared here, so that they reach their socket as they were). */
@@ -389,8 +393,9 @@ static void print_chain(FILE *f, const fl_net_match *m, const fl_net_action *a, 
         if (m->all_protocols && a->verdict != FL_NET_RESET) {
             if (clamp[0])
                 fprintf(f, "add rule inet %s %s %s%smeta l4proto tcp %s\n", table, chain, iface, addr, clamp);
-            fprintf(f, "add rule inet %s %s %s%s%s\n", table, chain, iface, addr,
-                    tally ? count : action_text(a, 0, egress));
+            if (!clamp_only)
+                fprintf(f, "add rule inet %s %s %s%s%s\n", table, chain, iface, addr,
+                        tally ? count : action_text(a, 0, egress));
             continue;
         }
         for (size_t p = 0; p < FL_ARRAY_LEN(protos); p++) {
@@ -401,7 +406,7 @@ static void print_chain(FILE *f, const fl_net_match *m, const fl_net_action *a, 
                              : m->any_host             ? "meta l4proto { icmp, ipv6-icmp } "
                              : fam                     ? "meta l4proto ipv6-icmp "
                                                        : "meta l4proto icmp ";
-            for (int pass = protos[p] == FL_NET_TCP && clamp[0] ? 0 : 1; pass < 2; pass++) {
+            for (int pass = protos[p] == FL_NET_TCP && clamp[0] ? 0 : 1; pass < (clamp_only ? 1 : 2); pass++) {
                 fprintf(f, "add rule inet %s %s %s%s%s", table, chain, iface, addr, l4);
                 if (m->n_ports && protos[p] != FL_NET_ICMP) {
                     fprintf(f, "th %s ", peer_port);
@@ -411,7 +416,7 @@ static void print_chain(FILE *f, const fl_net_match *m, const fl_net_action *a, 
                 fprintf(f, "%s\n", pass == 0 ? clamp : tally ? count : action_text(a, protos[p], egress));
             }
         }
-        if (m->all_protocols) /* reset: everything else gets ICMP unreachable */
+        if (m->all_protocols && !clamp_only) /* reset: everything else gets ICMP unreachable */
             fprintf(f, "add rule inet %s %s %s%scounter reject\n", table, chain, iface, addr);
     }
 }
@@ -447,12 +452,18 @@ char *fl_net_rules_text(const fl_net_match *m, const fl_net_action *a, const cha
                         dir ? a->queue_in : a->queue_out);
         }
     }
-    for (int tally = 0; tally < (a->verdict == FL_NET_QUEUE ? 2 : 1); tally++) {
+    for (int kind = CHAIN_FAULT; kind <= (a->verdict == FL_NET_QUEUE ? CHAIN_TALLY : CHAIN_FAULT); kind++) {
         if (m->directions & FL_NET_EGRESS)
-            print_chain(f, m, a, table, true, tally);
+            print_chain(f, m, a, table, true, kind);
         if (m->directions & FL_NET_INGRESS)
-            print_chain(f, m, a, table, false, tally);
+            print_chain(f, m, a, table, false, kind);
     }
+    /* The MSS is set by each end's SYN: clamp the other direction's too
+     * (only SYNs of the matched flows; nothing else is touched there). */
+    if (a->clamp_mss && (m->protocols & FL_NET_TCP) && !(m->directions & FL_NET_INGRESS))
+        print_chain(f, m, a, table, false, CHAIN_CLAMP);
+    if (a->clamp_mss && (m->protocols & FL_NET_TCP) && !(m->directions & FL_NET_EGRESS))
+        print_chain(f, m, a, table, true, CHAIN_CLAMP);
     fclose(f);
     return text;
 }

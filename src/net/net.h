@@ -160,6 +160,13 @@ typedef struct fl_net_action {
  * DNS answer) also carries it as its packet mark until the ingress chain
  * clears it. */
 #define FL_NET_ENGINE_MARK 0x464c0e6eu
+/* The MSS of new TCP connections of flows whose packets the engine copies:
+ * their segments then fit a queue message whole (65531 bytes). */
+#define FL_NET_COPY_MSS 65000
+/* Up to this hold (delay + 3 jitter), latency leaves egress packets in the
+ * kernel until released: a sender's buffer holds its last millisecond of
+ * packets (as with a local qdisc), and the engine goes twice as fast. */
+#define FL_NET_KERNEL_HOLD_MAX_US 1000
 
 /* The table name of a fault: "faultline_" + the id with '-' as '_'. */
 void fl_net_table_name(const char *id, char *buf, size_t len);
@@ -265,6 +272,9 @@ typedef struct fl_engine_config {
     char domain[256];        /* dns */
     bool refuse;             /* dns: answer REFUSED instead of dropping */
     uint64_t max_held_bytes;
+    /* Short delays: the kernel keeps egress packets too (cheaper than a
+     * copy; a sender is charged for at most FL_NET_KERNEL_HOLD_MAX_US). */
+    bool egress_kernel_hold;
     fl_netns netns;
     char table[128]; /* the fault's table, for its tally counters */
     uint16_t queue_base;

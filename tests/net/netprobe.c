@@ -252,12 +252,16 @@ static int cmd_udp_rate(const char *host, const char *port, double seconds) {
         return 2;
     }
     unsigned char buf[DGRAM] = {0};
-    long sent = 0, failed = 0;
+    long sent = 0, failed = 0, full = 0;
     int64_t start = now_us(), end = start + (int64_t)(seconds * 1e6), t = start;
     while (t < end) {
         for (int k = 0; k < 64; k++) {
-            if (sendto(tx, buf, DGRAM, 0, (struct sockaddr *)&ss, len) == DGRAM)
+            /* Non-blocking: a full send buffer shows as EAGAIN (retried),
+             * counted apart from real failures. */
+            if (sendto(tx, buf, DGRAM, MSG_DONTWAIT, (struct sockaddr *)&ss, len) == DGRAM)
                 sent++;
+            else if (errno == EAGAIN || errno == EWOULDBLOCK)
+                full++;
             else
                 failed++;
         }
@@ -267,8 +271,9 @@ static int cmd_udp_rate(const char *host, const char *port, double seconds) {
     getrusage(RUSAGE_SELF, &ru);
     double cpu =
         (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) + (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
-    printf("sent=%ld send_failed=%ld send_rate=%.0f cpu=%.2f\n", sent, failed,
-           (double)sent / ((double)(t - start) / 1e6), cpu / ((double)(t - start) / 1e6));
+    printf("sent=%ld send_failed=%ld buffer_full=%ld send_rate=%.0f cpu=%.2f slept=%ld preempted=%ld\n", sent, failed,
+           full, (double)sent / ((double)(t - start) / 1e6), cpu / ((double)(t - start) / 1e6), ru.ru_nvcsw,
+           ru.ru_nivcsw);
     return 0;
 }
 
@@ -428,34 +433,23 @@ static void send_forever(int fd, int64_t until) {
 }
 
 /* A TCP transfer for SECONDS from a sender to a receiver whose buffer is
- * RCVBUF bytes (so its window is fixed). From FROM_S on, samples the
- * sender's TCP_INFO every 50 ms: the bytes in flight against what its
- * window allows, min(peer's window, cwnd); prints the median ratio, and the
- * receiver's throughput against window / RTT. */
+ * RCVBUF bytes. From FROM_S on, samples the sender's TCP_INFO every 20 ms:
+ * the bytes in flight (sent, not yet acknowledged) against what its window
+ * allows: the peer's window (in whole segments: TCP does not split one to
+ * fill it) and its congestion window. Prints the median ratio, and the
+ * throughput (bytes acknowledged over whole round trips: they come in one
+ * burst per round trip) against allowed / RTT. */
 static int cmd_tcp_window(const char *host, const char *port, double seconds, double from_s, int rcvbuf) {
     int ls = listen_on(host, port, rcvbuf);
     if (ls < 0)
-        return 2;
-    int result[2];
-    if (pipe(result) != 0)
         return 2;
     int64_t start = now_us(), from = start + (int64_t)(from_s * 1e6), until = start + (int64_t)(seconds * 1e6);
     pid_t sink = fork();
     if (sink == 0) {
         int c = accept(ls, NULL, NULL);
         char buf[65536];
-        long long bytes = 0;
-        for (;;) {
-            ssize_t n = recv(c, buf, sizeof(buf), 0);
-            int64_t t = now_us();
-            if (n <= 0 || t >= until)
-                break;
-            if (t >= from)
-                bytes += n;
+        while (recv(c, buf, sizeof(buf), 0) > 0) {
         }
-        double bps = (double)bytes * 8.0 / ((double)(until - from) / 1e6);
-        if (write(result[1], &bps, sizeof(bps)) != sizeof(bps))
-            _exit(1);
         _exit(0);
     }
     int fd = dial(host, port, SOCK_STREAM, 5000);
@@ -468,33 +462,51 @@ static int cmd_tcp_window(const char *host, const char *port, double seconds, do
         send_forever(fd, until + 500000);
         _exit(0);
     }
-    double ratios[1024], windows[1024];
+    enum { MAX = 4096 };
+    static double t[MAX], acked[MAX], allowed[MAX], ratio[MAX], rtt[MAX], sorted[MAX];
     int n = 0;
-    unsigned rtt = 0;
-    while (now_us() < until && n < 1024) {
-        usleep(50000);
+    while (now_us() < until && n < MAX) {
+        usleep(20000);
         struct tcp_info ti;
         socklen_t tl = sizeof(ti);
-        if (now_us() < from || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) != 0)
+        int64_t now = now_us();
+        if (now < from || getsockopt(fd, IPPROTO_TCP, TCP_INFO, &ti, &tl) != 0 || !ti.tcpi_snd_mss)
             continue;
-        double window = (double)ti.tcpi_snd_cwnd * ti.tcpi_snd_mss;
-        if (ti.tcpi_snd_wnd && ti.tcpi_snd_wnd < window)
-            window = ti.tcpi_snd_wnd;
-        windows[n] = window;
-        ratios[n++] = window > 0 ? (double)ti.tcpi_unacked * ti.tcpi_snd_mss / window : 0;
-        rtt = ti.tcpi_rtt;
+        double mss = ti.tcpi_snd_mss, w = (double)ti.tcpi_snd_cwnd * mss;
+        double peer = (double)(ti.tcpi_snd_wnd / ti.tcpi_snd_mss) * mss;
+        if (peer < w)
+            w = peer;
+        double inflight = (double)(ti.tcpi_bytes_sent - ti.tcpi_bytes_acked);
+        if (getenv("NETPROBE_VERBOSE"))
+            fprintf(stderr, "t=%.2f acked=%llu inflight=%.0f allowed=%.0f cwnd=%u mss=%u snd_wnd=%u rtt=%u\n",
+                    (double)(now - start) / 1e6, (unsigned long long)ti.tcpi_bytes_acked, inflight, w, ti.tcpi_snd_cwnd,
+                    ti.tcpi_snd_mss, ti.tcpi_snd_wnd, ti.tcpi_rtt);
+        t[n] = (double)now / 1e6;
+        acked[n] = (double)ti.tcpi_bytes_acked;
+        allowed[n] = w;
+        ratio[n] = w > 0 ? inflight / w : 0;
+        rtt[n++] = (double)ti.tcpi_rtt / 1e6;
     }
-    double bps = 0;
-    if (read(result[0], &bps, sizeof(bps)) != sizeof(bps))
-        return 2;
     kill(writer, SIGKILL);
+    kill(sink, SIGKILL);
     waitpid(writer, NULL, 0);
     waitpid(sink, NULL, 0);
-    qsort(ratios, (size_t)n, sizeof(double), cmp_double);
-    qsort(windows, (size_t)n, sizeof(double), cmp_double);
-    double window = n ? windows[n / 2] : 0;
-    printf("bits_per_s=%.0f window_bytes=%.0f rtt_us=%u window_bits_per_s=%.0f inflight_ratio=%.3f samples=%d\n", bps,
-           window, rtt, rtt ? window * 8.0 / ((double)rtt / 1e6) : 0, n ? ratios[n / 2] : 0, n);
+    if (n < 2)
+        return 2;
+    memcpy(sorted, rtt, (size_t)n * sizeof(double));
+    qsort(sorted, (size_t)n, sizeof(double), cmp_double);
+    double r = sorted[n / 2];
+    memcpy(sorted, allowed, (size_t)n * sizeof(double));
+    qsort(sorted, (size_t)n, sizeof(double), cmp_double);
+    double w = sorted[n / 2];
+    qsort(ratio, (size_t)n, sizeof(double), cmp_double);
+    int rounds = (int)((t[n - 1] - t[0]) / r), last = 0;
+    for (int i = 0; i < n; i++)
+        if (t[i] - t[0] <= rounds * r)
+            last = i;
+    double bps = rounds > 0 ? (acked[last] - acked[0]) * 8.0 / (t[last] - t[0]) : 0;
+    printf("bits_per_s=%.0f allowed_bytes=%.0f rtt_ms=%.1f allowed_bits_per_s=%.0f inflight_ratio=%.3f rounds=%d\n",
+           bps, w, r * 1000, w * 8.0 / r, ratio[n / 2], rounds);
     return 0;
 }
 

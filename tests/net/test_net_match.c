@@ -139,8 +139,14 @@ static void claims_and_rules(void **state) {
     assert_non_null(rule);
     assert_true(skip < rule);
     assert_non_null(strstr(text, "egress ip6 daddr @dst6 meta l4proto tcp th dport { 6379 } counter goto fl_out"));
-    assert_null(strstr(text, "ingress"));
-    assert_null(strstr(text, "maxseg"));
+    assert_null(strstr(text, "chain inet faultline_t ingress"));
+    /* The engine copies: new connections' MSS keeps segments whole in a
+     * queue message, SYN and SYN-ACK (the other way, clamp only). */
+    assert_non_null(strstr(text, "egress ip daddr @dst4 meta l4proto tcp th dport { 6379 } tcp flags syn tcp option "
+                                 "maxseg size > 65000 tcp option maxseg size set 65000"));
+    assert_non_null(strstr(text, "clamp_in ip saddr @dst4 meta l4proto tcp th sport { 6379 } tcp flags syn tcp option "
+                                 "maxseg size > 65000 tcp option maxseg size set 65000\n"));
+    assert_null(strstr(text, "clamp_in ip saddr @dst4 meta l4proto tcp th sport { 6379 } counter"));
     free(text);
     fl_spec_free(spec);
 }
@@ -223,11 +229,13 @@ static void engine_plans(void **state) {
     char *text = fl_net_rules_text(&p->match, &p->action, "faultline_t");
     assert_non_null(strstr(text, "ingress meta l4proto tcp th sport { 8080 } tcp flags syn tcp option maxseg size > "
                                  "1460 tcp option maxseg size set 1460"));
-    assert_non_null(strstr(text, "ingress meta mark 0x464c0e6e meta mark set 0x0 return"));
+    assert_non_null(strstr(text, "ingress meta mark 0x464c0e6e return"));
+    assert_non_null(strstr(text, "tally_in meta mark 0x464c0e6e meta mark set 0x0 return"));
+    assert_non_null(strstr(text, "tally_in meta l4proto tcp th sport { 8080 } counter name tally_in"));
     assert_non_null(strstr(text, "add chain inet faultline_t fl_in"));
     free(text);
     p = plan_of("bandwidth", (const char *const[]){"rate", "1gbit", NULL});
-    assert_int_equal(p->action.clamp_mss, 0);
+    assert_int_equal(p->action.clamp_mss, 65000); /* whole copies; no need of small packets */
     p = plan_of("latency", (const char *const[]){"delay", "2s", "jitter", "10ms", "correlation", "25%",
                                                  "max-held-bytes", "1M", NULL});
     assert_true(p->engine.correlation == 0.25);
