@@ -24,12 +24,12 @@ typedef struct cpu_plan {
     double load;
 } cpu_plan;
 
-static int validate(fl_spec *spec, fl_error *err) {
+static int validate(fl_spec *spec, fl_error *err)
+{
     const fl_value *cpus = fl_spec_value(spec, "cpus");
     long online = sysconf(_SC_NPROCESSORS_ONLN);
     if (cpus->given && fl_spec_given(spec, "workers"))
-        return fl_fail(err, FL_EINVAL, "cpus",
-                       "--cpus and --workers are exclusive: --cpus starts one worker per listed cpu");
+        return fl_fail(err, FL_EINVAL, "cpus", "--cpus and --workers are exclusive: --cpus starts one worker per listed cpu");
     cpu_plan *plan = calloc(1, sizeof(*plan));
     plan->load = fl_spec_pct(spec, "load");
     if (cpus->given) {
@@ -38,9 +38,8 @@ static int validate(fl_spec *spec, fl_error *err) {
         for (size_t i = 0; i < cpus->n_cpus; i++) {
             if (cpus->cpus[i] >= CPU_SETSIZE || !CPU_ISSET(cpus->cpus[i], &allowed)) {
                 free(plan);
-                return fl_fail(err, FL_EINVAL, "cpus",
-                               "--cpus: cpu %d is not online or not allowed here (online: 0-%ld)", cpus->cpus[i],
-                               online - 1);
+                return fl_fail(err, FL_EINVAL, "cpus", "--cpus: cpu %d is not online or not allowed here (online: 0-%ld)",
+                               cpus->cpus[i], online - 1);
             }
             plan->cpu[plan->n++] = cpus->cpus[i];
             fl_spec_claim(spec, "cpu:%d", cpus->cpus[i]);
@@ -58,13 +57,14 @@ static int validate(fl_spec *spec, fl_error *err) {
     return 0;
 }
 
-static void plan(const fl_spec *spec, fl_plan_cb step, void *user) {
+static void plan(const fl_spec *spec, fl_plan_cb step, void *user)
+{
     const cpu_plan *p = spec->data;
     for (size_t i = 0; i < p->n; i++) {
         char op[160], inv[96];
         if (p->cpu[i] >= 0)
-            snprintf(op, sizeof(op), "start cpu worker %zu pinned to cpu %d, busy %.4g%% of each %dms", i, p->cpu[i],
-                     p->load, PERIOD_US / 1000);
+            snprintf(op, sizeof(op), "start cpu worker %zu pinned to cpu %d, busy %.4g%% of each %dms", i,
+                     p->cpu[i], p->load, PERIOD_US / 1000);
         else
             snprintf(op, sizeof(op), "start cpu worker %zu, busy %.4g%% of each %dms", i, p->load, PERIOD_US / 1000);
         snprintf(inv, sizeof(inv), "kill cpu worker %zu (SIGKILL)", i);
@@ -72,7 +72,8 @@ static void plan(const fl_spec *spec, fl_plan_cb step, void *user) {
     }
 }
 
-static int64_t thread_cpu_us(void) {
+static int64_t thread_cpu_us(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
@@ -86,7 +87,8 @@ typedef struct worker_arg {
 /* Spins until this thread has had load% of the period on a cpu (not of
  * wall time: if another process shares the core we still burn our share),
  * then sleeps out the rest of the period. */
-static void burn(void *varg) {
+static void burn(void *varg)
+{
     worker_arg *arg = varg;
     if (arg->cpu >= 0) {
         cpu_set_t set;
@@ -109,7 +111,8 @@ static void burn(void *varg) {
     }
 }
 
-static int apply(fl_ctx *ctx, fl_error *err) {
+static int apply(fl_ctx *ctx, fl_error *err)
+{
     const cpu_plan *p = ctx->spec->data;
     for (size_t i = 0; i < p->n; i++) {
         worker_arg arg = {.cpu = p->cpu[i], .load = p->load};
@@ -126,7 +129,8 @@ static int apply(fl_ctx *ctx, fl_error *err) {
     return 0;
 }
 
-static unsigned long long total_ticks(const fl_ctx *ctx, size_t *alive) {
+static unsigned long long total_ticks(const fl_ctx *ctx, size_t *alive)
+{
     unsigned long long sum = 0;
     *alive = 0;
     for (size_t i = 0; i < ctx->n_workers; i++) {
@@ -139,7 +143,8 @@ static unsigned long long total_ticks(const fl_ctx *ctx, size_t *alive) {
     return sum;
 }
 
-static int verify(fl_ctx *ctx, fl_error *err) {
+static int verify(fl_ctx *ctx, fl_error *err)
+{
     const cpu_plan *p = ctx->spec->data;
     size_t alive;
     int64_t t0 = fl_mono_us();
@@ -150,8 +155,8 @@ static int verify(fl_ctx *ctx, fl_error *err) {
     double cores = (double)(b - a) / (double)sysconf(_SC_CLK_TCK) / secs;
     if (alive != p->n)
         return fl_fail(err, FL_EAPPLY, "verify", "only %zu of %zu cpu workers are running", alive, p->n);
-    snprintf(ctx->verified, sizeof(ctx->verified), "%zu workers running, %.2f cores busy (target %.2f)", alive, cores,
-             (double)p->n * p->load / 100.0);
+    snprintf(ctx->verified, sizeof(ctx->verified), "%zu workers running, %.2f cores busy (target %.2f)", alive,
+             cores, (double)p->n * p->load / 100.0);
     return 0;
 }
 

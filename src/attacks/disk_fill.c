@@ -31,7 +31,8 @@ typedef struct fs_usage {
     uint64_t used, avail, size; /* size = used + avail, as df computes Use% */
 } fs_usage;
 
-static int usage(const char *path, fs_usage *u) {
+static int usage(const char *path, fs_usage *u)
+{
     struct statvfs s;
     if (statvfs(path, &s) != 0)
         return -1;
@@ -41,7 +42,8 @@ static int usage(const char *path, fs_usage *u) {
     return 0;
 }
 
-static int validate(fl_spec *spec, fl_error *err) {
+static int validate(fl_spec *spec, fl_error *err)
+{
     const char *path = fl_spec_str(spec, "path");
     struct stat st;
     if (fl_spec_writable_dir(spec, "path", &st, err) != 0)
@@ -49,8 +51,7 @@ static int validate(fl_spec *spec, fl_error *err) {
     bool by_size = fl_spec_given(spec, "size"), by_pct = fl_spec_given(spec, "percent");
     if (by_size == by_pct)
         return fl_fail(err, FL_EINVAL, by_size ? "percent" : "size",
-                       by_size ? "--size and --percent are exclusive: give one"
-                               : "--size or --percent is required (e.g. --percent 90%%)");
+                       by_size ? "--size and --percent are exclusive: give one" : "--size or --percent is required (e.g. --percent 90%%)");
     fs_usage u;
     if (usage(path, &u) != 0 || u.size == 0)
         return fl_fail(err, FL_EINVAL, "path", "--path: cannot stat the filesystem of %s", path);
@@ -83,7 +84,8 @@ static int validate(fl_spec *spec, fl_error *err) {
     return 0;
 }
 
-static void plan(const fl_spec *spec, fl_plan_cb step, void *user) {
+static void plan(const fl_spec *spec, fl_plan_cb step, void *user)
+{
     const fill_plan *p = spec->data;
     char op[1200], inv[1100], b[32];
     snprintf(op, sizeof(op), "create %s/faultline-fill-<id>.tmp and allocate %s (filesystem to %.1f%%)", p->dir,
@@ -92,7 +94,8 @@ static void plan(const fl_spec *spec, fl_plan_cb step, void *user) {
     step(user, op, inv);
 }
 
-static int write_zeros(int fd, uint64_t bytes) {
+static int write_zeros(int fd, uint64_t bytes)
+{
     static char block[1 << 20];
     for (uint64_t done = 0; done < bytes;) {
         size_t n = bytes - done < sizeof(block) ? (size_t)(bytes - done) : sizeof(block);
@@ -103,7 +106,8 @@ static int write_zeros(int fd, uint64_t bytes) {
     return fsync(fd);
 }
 
-static int apply(fl_ctx *ctx, fl_error *err) {
+static int apply(fl_ctx *ctx, fl_error *err)
+{
     const fill_plan *p = ctx->spec->data;
     char path[1200];
     snprintf(path, sizeof(path), "%s/faultline-fill-%s.tmp", p->dir,
@@ -125,15 +129,16 @@ static int apply(fl_ctx *ctx, fl_error *err) {
     return 0;
 }
 
-static int verify(fl_ctx *ctx, fl_error *err) {
+static int verify(fl_ctx *ctx, fl_error *err)
+{
     const fill_plan *p = ctx->spec->data;
     fs_usage u;
     if (usage(p->dir, &u) != 0)
         return fl_fail(err, FL_EAPPLY, "verify", "cannot stat %s", p->dir);
     double pct = 100.0 * (double)u.used / (double)u.size;
     char a[32];
-    snprintf(ctx->verified, sizeof(ctx->verified), "filesystem of %s at %.1f%% used, %s free (target %.1f%%)", p->dir,
-             pct, fl_format_size(u.avail, a, sizeof(a)), p->target_pct);
+    snprintf(ctx->verified, sizeof(ctx->verified), "filesystem of %s at %.1f%% used, %s free (target %.1f%%)",
+             p->dir, pct, fl_format_size(u.avail, a, sizeof(a)), p->target_pct);
     if (pct + 2.0 < p->target_pct)
         return fl_fail(err, FL_EAPPLY, "verify", "the filesystem is at %.1f%%, short of the target %.1f%%", pct,
                        p->target_pct);

@@ -35,7 +35,8 @@ typedef struct io_arg {
     char path[1200];
 } io_arg;
 
-static int validate(fl_spec *spec, fl_error *err) {
+static int validate(fl_spec *spec, fl_error *err)
+{
     const char *path = fl_spec_str(spec, "path");
     struct stat st;
     if (fl_spec_writable_dir(spec, "path", &st, err) != 0)
@@ -67,29 +68,32 @@ static int validate(fl_spec *spec, fl_error *err) {
     return 0;
 }
 
-static void plan(const fl_spec *spec, fl_plan_cb step, void *user) {
+static void plan(const fl_spec *spec, fl_plan_cb step, void *user)
+{
     const io_plan *p = spec->data;
     char s[32], b[32], bw[48] = "as fast as possible";
     if (p->bandwidth)
         snprintf(bw, sizeof(bw), "at %s/s in total", fl_format_size(p->bandwidth, s, sizeof(s)));
     for (int i = 0; i < p->workers; i++) {
         char op[1400], inv[1300];
-        snprintf(op, sizeof(op), "start io worker %d: %s %s/faultline-io-<id>-%d.tmp (%s) in %s blocks, %s", i, p->mode,
-                 p->dir, i, fl_format_size(p->size, s, sizeof(s)), fl_format_size(p->block, b, sizeof(b)), bw);
+        snprintf(op, sizeof(op), "start io worker %d: %s %s/faultline-io-<id>-%d.tmp (%s) in %s blocks, %s", i,
+                 p->mode, p->dir, i, fl_format_size(p->size, s, sizeof(s)), fl_format_size(p->block, b, sizeof(b)), bw);
         snprintf(inv, sizeof(inv), "kill io worker %d (SIGKILL) and remove %s/faultline-io-<id>-%d.tmp", i, p->dir, i);
         step(user, op, inv);
     }
 }
 
 /* Sleeps as needed so that `done` bytes since `start` stay at `rate`. */
-static void pace(int64_t start, uint64_t done, uint64_t rate) {
+static void pace(int64_t start, uint64_t done, uint64_t rate)
+{
     if (!rate)
         return;
     int64_t due = start + (int64_t)((double)done * 1e6 / (double)rate);
     fl_sleep_us(due - fl_mono_us());
 }
 
-static void churn(void *varg) {
+static void churn(void *varg)
+{
     io_arg *arg = varg;
     const io_plan *p = arg->p;
     int fd = open(arg->path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
@@ -127,7 +131,8 @@ static void churn(void *varg) {
     }
 }
 
-static int apply(fl_ctx *ctx, fl_error *err) {
+static int apply(fl_ctx *ctx, fl_error *err)
+{
     const io_plan *p = ctx->spec->data;
     const char *id = json_string_value(json_object_get(ctx->rec, "id"));
     for (int i = 0; i < p->workers; i++) {
@@ -145,7 +150,8 @@ static int apply(fl_ctx *ctx, fl_error *err) {
     return 0;
 }
 
-static int io_bytes(const fl_ctx *ctx, uint64_t *rd, uint64_t *wr) {
+static int io_bytes(const fl_ctx *ctx, uint64_t *rd, uint64_t *wr)
+{
     int alive = 0;
     *rd = *wr = 0;
     for (size_t i = 0; i < ctx->n_workers; i++) {
@@ -166,7 +172,8 @@ static int io_bytes(const fl_ctx *ctx, uint64_t *rd, uint64_t *wr) {
     return alive;
 }
 
-static int verify(fl_ctx *ctx, fl_error *err) {
+static int verify(fl_ctx *ctx, fl_error *err)
+{
     const io_plan *p = ctx->spec->data;
     uint64_t r0, w0, r1, w1;
     int64_t t0 = fl_mono_us();

@@ -18,7 +18,8 @@ static const fl_param_spec params[] = {
     {"force", FL_PARAM_BOOL, 0, NULL, NULL, NULL, NULL, "go past --reserve anyway"},
 };
 
-static int meminfo(const char *key, uint64_t *bytes) {
+static int meminfo(const char *key, uint64_t *bytes)
+{
     FILE *f = fopen("/proc/meminfo", "re");
     if (!f)
         return -1;
@@ -40,12 +41,12 @@ typedef struct mem_plan {
     bool lock;
 } mem_plan;
 
-static int validate(fl_spec *spec, fl_error *err) {
+static int validate(fl_spec *spec, fl_error *err)
+{
     bool by_size = fl_spec_given(spec, "size"), by_pct = fl_spec_given(spec, "percent");
     if (by_size == by_pct)
         return fl_fail(err, FL_EINVAL, by_size ? "percent" : "size",
-                       by_size ? "--size and --percent are exclusive: give one"
-                               : "--size or --percent is required (e.g. --size 512M)");
+                       by_size ? "--size and --percent are exclusive: give one" : "--size or --percent is required (e.g. --size 512M)");
     uint64_t total = 0, avail = 0;
     if (meminfo("MemTotal", &total) != 0 || meminfo("MemAvailable", &avail) != 0)
         return fl_fail(err, FL_EAPPLY, "memory", "cannot read /proc/meminfo");
@@ -69,7 +70,8 @@ static int validate(fl_spec *spec, fl_error *err) {
     return 0;
 }
 
-static void plan(const fl_spec *spec, fl_plan_cb step, void *user) {
+static void plan(const fl_spec *spec, fl_plan_cb step, void *user)
+{
     const mem_plan *p = spec->data;
     char op[160], b[32];
     snprintf(op, sizeof(op), "start a memory worker that maps and writes every page of %s%s",
@@ -77,7 +79,8 @@ static void plan(const fl_spec *spec, fl_plan_cb step, void *user) {
     step(user, op, "kill the memory worker (SIGKILL), which frees the memory");
 }
 
-static void hog(void *arg) {
+static void hog(void *arg)
+{
     const mem_plan *p = arg;
     unsigned char *mem = mmap(NULL, p->bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (mem == MAP_FAILED)
@@ -93,7 +96,8 @@ static void hog(void *arg) {
         pause();
 }
 
-static int apply(fl_ctx *ctx, fl_error *err) {
+static int apply(fl_ctx *ctx, fl_error *err)
+{
     const mem_plan *p = ctx->spec->data;
     pid_t pid;
     /* Touching pages runs at well over 500 MB/s; allow for slow hosts. */
@@ -109,7 +113,8 @@ static int apply(fl_ctx *ctx, fl_error *err) {
     return 0;
 }
 
-static int verify(fl_ctx *ctx, fl_error *err) {
+static int verify(fl_ctx *ctx, fl_error *err)
+{
     const mem_plan *p = ctx->spec->data;
     uint64_t rss = 0;
     if (fl_proc_rss(ctx->workers[0], &rss) != 0)

@@ -19,14 +19,16 @@ typedef struct kill_plan {
     int signo;
 } kill_plan;
 
-static void free_plan(void *data) {
+static void free_plan(void *data)
+{
     kill_plan *p = data;
     if (p)
         free(p->targets);
     free(p);
 }
 
-static int validate(fl_spec *spec, fl_error *err) {
+static int validate(fl_spec *spec, fl_error *err)
+{
     kill_plan *p = calloc(1, sizeof(*p));
     p->signo = (int)fl_spec_i64(spec, "signal");
     spec->data = p;
@@ -36,7 +38,8 @@ static int validate(fl_spec *spec, fl_error *err) {
     return fl_select_processes(spec, &p->targets, &p->n, err);
 }
 
-static void plan(const fl_spec *spec, fl_plan_cb step, void *user) {
+static void plan(const fl_spec *spec, fl_plan_cb step, void *user)
+{
     const kill_plan *p = spec->data;
     for (size_t i = 0; i < p->n; i++) {
         char op[160];
@@ -46,7 +49,8 @@ static void plan(const fl_spec *spec, fl_plan_cb step, void *user) {
     }
 }
 
-static int apply(fl_ctx *ctx, fl_error *err) {
+static int apply(fl_ctx *ctx, fl_error *err)
+{
     const kill_plan *p = ctx->spec->data;
     size_t sent = 0;
     for (size_t i = 0; i < p->n; i++) {
@@ -61,7 +65,8 @@ static int apply(fl_ctx *ctx, fl_error *err) {
     return 0;
 }
 
-static int verify(fl_ctx *ctx, fl_error *err) {
+static int verify(fl_ctx *ctx, fl_error *err)
+{
     (void)err;
     const kill_plan *p = ctx->spec->data;
     size_t gone = 0;

@@ -17,14 +17,16 @@ typedef struct pause_plan {
     size_t n;
 } pause_plan;
 
-static void free_plan(void *data) {
+static void free_plan(void *data)
+{
     pause_plan *p = data;
     if (p)
         free(p->targets);
     free(p);
 }
 
-static int validate(fl_spec *spec, fl_error *err) {
+static int validate(fl_spec *spec, fl_error *err)
+{
     pause_plan *p = calloc(1, sizeof(*p));
     spec->data = p;
     spec->free_data = free_plan;
@@ -35,7 +37,8 @@ static int validate(fl_spec *spec, fl_error *err) {
     return 0;
 }
 
-static void plan(const fl_spec *spec, fl_plan_cb step, void *user) {
+static void plan(const fl_spec *spec, fl_plan_cb step, void *user)
+{
     const pause_plan *p = spec->data;
     for (size_t i = 0; i < p->n; i++) {
         char op[128], inv[128];
@@ -45,7 +48,8 @@ static void plan(const fl_spec *spec, fl_plan_cb step, void *user) {
     }
 }
 
-static int apply(fl_ctx *ctx, fl_error *err) {
+static int apply(fl_ctx *ctx, fl_error *err)
+{
     const pause_plan *p = ctx->spec->data;
     for (size_t i = 0; i < p->n; i++) {
         const fl_proc_target *t = &p->targets[i];
@@ -59,7 +63,8 @@ static int apply(fl_ctx *ctx, fl_error *err) {
     return 0;
 }
 
-static int verify(fl_ctx *ctx, fl_error *err) {
+static int verify(fl_ctx *ctx, fl_error *err)
+{
     const pause_plan *p = ctx->spec->data;
     for (size_t i = 0; i < p->n; i++) {
         char state = 0;
@@ -73,7 +78,8 @@ static int verify(fl_ctx *ctx, fl_error *err) {
             return fl_fail(err, FL_EAPPLY, "verify", "pid %d is in state '%c', not stopped", (int)p->targets[i].pid,
                            state ? state : '-');
     }
-    snprintf(ctx->verified, sizeof(ctx->verified), "%zu process%s in state T (stopped)", p->n, p->n == 1 ? "" : "es");
+    snprintf(ctx->verified, sizeof(ctx->verified), "%zu process%s in state T (stopped)", p->n,
+             p->n == 1 ? "" : "es");
     return 0;
 }
 

@@ -9,13 +9,15 @@
 #include <string.h>
 #include <unistd.h>
 
-static bool is_kernel_thread(pid_t pid) {
+static bool is_kernel_thread(pid_t pid)
+{
     char cmd[8];
     /* Kernel threads have an empty command line. */
     return fl_proc_cmdline(pid, cmd, sizeof(cmd)) != 0 || cmd[0] == '\0';
 }
 
-int fl_select_processes(const fl_spec *spec, fl_proc_target **out, size_t *n, fl_error *err) {
+int fl_select_processes(const fl_spec *spec, fl_proc_target **out, size_t *n, fl_error *err)
+{
     const fl_value *pids = fl_spec_value(spec, "pid");
     const char *name = fl_spec_value(spec, "name")->present ? fl_spec_str(spec, "name") : NULL;
     const char *pattern = fl_spec_value(spec, "pattern")->present ? fl_spec_str(spec, "pattern") : NULL;
@@ -66,11 +68,8 @@ int fl_select_processes(const fl_spec *spec, fl_proc_target **out, size_t *n, fl
     if (count_found == 0) {
         free(list);
         const char *field = pids->given ? "pid" : name ? "name" : "pattern";
-        return fl_fail(err, FL_EINVAL, field,
-                       "--%s: no process matches %s (faultline itself and pid 1 are never chosen)", field,
-                       pids->given ? pids->text
-                       : name      ? name
-                                   : pattern);
+        return fl_fail(err, FL_EINVAL, field, "--%s: no process matches %s (faultline itself and pid 1 are never chosen)",
+                       field, pids->given ? pids->text : name ? name : pattern);
     }
     /* /proc lists in pid order; --count takes the first ones. */
     if (count > 0 && (size_t)count < count_found)
