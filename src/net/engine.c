@@ -70,16 +70,10 @@
  * time a wake-up takes (+ this slop), and while traffic runs at BUSY_PPS or
  * more (until it pauses for BUSY_IDLE_NS). */
 #define POLL_SLOP_NS 20000
-/* At most this many egress packets wait for the engine (below the ~250
- * small datagrams a default UDP send buffer holds), of which up to
- * RETAIN_PACKETS (RETAIN_BYTES, RETAIN_NS) are retained drops: a floor of
- * 80 and a ceiling of 192 keep the kernel's table at 256 buckets. */
-#define EGRESS_BACKLOG 192
-#define RETAIN_PACKETS 80
-#define RETAIN_BYTES 65536
-#define RETAIN_RING 256
-#define RETAIN_NS 200000
-#define SKB_OVERHEAD 704 /* what a small packet's sk_buff costs its socket beyond its bytes */
+/* At most this many egress packets wait for the engine, below the ~250
+ * small datagrams a default UDP send buffer holds: beyond, the kernel lets
+ * packets through (fail-open, counted) rather than make the sender wait. */
+#define EGRESS_BACKLOG 224
 #define TALLY_INTERVAL_NS 100000000
 #define MAX_LATENESS_NS 300000
 #define BUSY_PPS 20000.0
@@ -149,18 +143,9 @@ typedef struct engine {
     /* Egress drops (the originals of held copies, mostly) go as one batch
      * verdict "drop every packet up to this id": ids come in order, and
      * every other verdict for a lower id was sent before it. Only while the
-     * kernel holds no egress packet for a later verdict.
-     *
-     * The newest RETAIN_PACKETS of them wait (at most RETAIN_NS): the
-     * kernel finds queued packets through a hash table that it resizes in
-     * a worker whenever its population crosses a threshold; a queue that
-     * empties after every batch makes it resize thousands of times a
-     * second, and the worker runs on the sender's CPU. A steady population
-     * keeps the table's size. */
-    uint32_t retain_id[RETAIN_RING];
-    int64_t retain_ns[RETAIN_RING];
-    uint32_t retain_cost[RETAIN_RING];
-    size_t retain_head, retain_len, retain_bytes;
+     * kernel holds no egress packet for a later verdict. */
+    uint32_t drop_upto;
+    bool drop_pending;
     size_t kernel_held[2];
     /* Packets per second, to decide whether to poll rather than sleep. */
     uint64_t rate_count;
@@ -329,28 +314,13 @@ static held_pkt *heap_pop(engine *e) {
 }
 
 /* ---- output, in order: verdicts and raw sends ---- */
-/* The retained egress drops due now (all of them with `all`). */
-static void release_retained(engine *e, bool all) {
-    int64_t now = e->retain_len ? now_ns() : 0;
-    bool any = false;
-    uint32_t upto = 0;
-    while (e->retain_len && (all || e->retain_len > RETAIN_PACKETS || e->retain_bytes > RETAIN_BYTES ||
-                             now - e->retain_ns[e->retain_head] >= RETAIN_NS)) {
-        upto = e->retain_id[e->retain_head];
-        e->retain_bytes -= e->retain_cost[e->retain_head];
-        e->retain_head = (e->retain_head + 1) % RETAIN_RING;
-        e->retain_len--;
-        any = true;
-    }
-    if (any) {
-        struct nlmsghdr *nlh = nfq_nlmsg_put(e->verdicts + e->verdicts_len, NFQNL_MSG_VERDICT_BATCH, e->queue[OUT]);
-        nfq_nlmsg_verdict_put(nlh, (int)upto, NF_DROP);
-        e->verdicts_len += MNL_ALIGN(nlh->nlmsg_len);
-    }
-}
-
 static void flush_verdicts(engine *e) {
-    release_retained(e, false);
+    if (e->drop_pending) {
+        struct nlmsghdr *nlh = nfq_nlmsg_put(e->verdicts + e->verdicts_len, NFQNL_MSG_VERDICT_BATCH, e->queue[OUT]);
+        nfq_nlmsg_verdict_put(nlh, (int)e->drop_upto, NF_DROP);
+        e->verdicts_len += MNL_ALIGN(nlh->nlmsg_len);
+        e->drop_pending = false;
+    }
     if (e->verdicts_len)
         mnl_socket_sendto(e->nl, e->verdicts, e->verdicts_len);
     e->verdicts_len = 0;
@@ -399,28 +369,15 @@ static void flush_output(engine *e) {
     e->out_kind = 0;
 }
 
-static void verdict_sized(engine *e, int dir, uint32_t id, int what, const unsigned char *payload, size_t len,
-                          size_t wire_len);
 static void verdict(engine *e, int dir, uint32_t id, int what, const unsigned char *payload, size_t len) {
-    verdict_sized(e, dir, id, what, payload, len, 0);
-}
-
-/* wire_len: the packet's size, for what a retained drop costs its sender. */
-static void verdict_sized(engine *e, int dir, uint32_t id, int what, const unsigned char *payload, size_t len,
-                          size_t wire_len) {
     if (e->out_kind != 1)
         flush_output(e);
     e->out_kind = 1;
     if (what == NF_ACCEPT)
         e->accepted[dir]++;
     if (what == NF_DROP && dir == OUT && !payload && e->kernel_held[OUT] == 0) {
-        if (e->retain_len == RETAIN_RING)
-            release_retained(e, false);
-        size_t at = (e->retain_head + e->retain_len++) % RETAIN_RING;
-        e->retain_id[at] = id;
-        e->retain_ns[at] = now_ns();
-        e->retain_cost[at] = (uint32_t)(wire_len + SKB_OVERHEAD);
-        e->retain_bytes += e->retain_cost[at];
+        e->drop_upto = id;
+        e->drop_pending = true;
         return;
     }
     if (payload && e->verdicts_len + len + 256 > (size_t)VERDICT_BATCH * 128 + 70000)
@@ -625,15 +582,11 @@ static held_pkt *hold(engine *e, const pkt_in *in, int64_t due, unsigned flow) {
     /* The copy is ours now: the original leaves the sender's account. (A
      * packet the kernel keeps gets its verdict when released.) */
     if (copy) {
-        verdict_sized(e, in->dir, in->id, NF_DROP, NULL, 0, in->len);
+        verdict(e, in->dir, in->id, NF_DROP, NULL, 0);
     } else {
         /* A batch drop must not reach a packet the kernel keeps. */
-        if (in->dir == OUT && e->retain_len) {
-            if (e->out_kind != 1)
-                flush_output(e);
-            e->out_kind = 1;
-            release_retained(e, true);
-        }
+        if (in->dir == OUT && e->drop_pending)
+            flush_output(e);
         e->kernel_held[in->dir]++;
     }
     count_held(e, cost);
@@ -646,7 +599,7 @@ static void pass(engine *e, const pkt_in *in, int counter) {
 }
 
 static void drop(engine *e, const pkt_in *in) {
-    verdict_sized(e, in->dir, in->id, NF_DROP, NULL, 0, in->len);
+    verdict(e, in->dir, in->id, NF_DROP, NULL, 0);
     e->c[FL_EC_DROPPED]++;
 }
 
@@ -739,7 +692,7 @@ static void on_packet(engine *e, const pkt_in *in) {
             }
             memcpy(p->data, in->data, in->len);
             flip_bit(e, p->data, in->len);
-            verdict_sized(e, OUT, in->id, NF_DROP, NULL, 0, in->len);
+            verdict(e, OUT, in->id, NF_DROP, NULL, 0);
             raw_send(e, (in->data[0] >> 4) == 6 ? AF_INET6 : AF_INET, p->data, in->len, in->oif, in->mark, p);
         }
         return;
@@ -1093,11 +1046,6 @@ void fl_engine_main(void *arg) {
         if (got > 0 || due_soon || busy)
             continue; /* poll: no sleep */
         int64_t wake = e->n_held ? next_due - lateness : 0;
-        if (e->retain_len) { /* the retained drops' time limit */
-            int64_t limit = e->retain_ns[e->retain_head] + RETAIN_NS;
-            if (!wake || limit < wake)
-                wake = limit;
-        }
         if (wake != armed) {
             struct itimerspec its = {.it_value = {.tv_sec = wake / 1000000000, .tv_nsec = wake % 1000000000}};
             timerfd_settime(timer, TFD_TIMER_ABSTIME, &its, NULL); /* 0 disarms */
@@ -1118,10 +1066,7 @@ void fl_engine_main(void *arg) {
     }
     /* An orderly stop: everything held goes out now, none is lost. */
     atomic_store(&e->shared->state, FL_ENGINE_DRAINING);
-    if (e->out_kind != 1)
-        flush_output(e);
-    release_retained(e, true);
-    flush_verdicts(e);
+    flush_output(e);
     while (e->n_held) {
         held_pkt *h = heap_pop(e);
         if (h->done) {

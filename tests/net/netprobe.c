@@ -318,7 +318,9 @@ static int cmd_udp_paced(const char *host, const char *port, double rate, double
                 failed++;
         }
         double took = (double)(now_us() - start) / 1e6;
-        double out[3] = {(double)sent, (double)failed, (double)sent / took};
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        double out[4] = {(double)sent, (double)failed, (double)sent / took, (double)ru.ru_nivcsw};
         if (write(result[1], out, sizeof(out)) != sizeof(out))
             _exit(1);
         _exit(0);
@@ -335,7 +337,7 @@ static int cmd_udp_paced(const char *host, const char *port, double rate, double
             if (got < cap)
                 delays[got++] = (double)(now_us() - sent_at);
     }
-    double out[3];
+    double out[4];
     if (read(result[0], out, sizeof(out)) != sizeof(out))
         return 2;
     waitpid(sender, NULL, 0);
@@ -345,8 +347,9 @@ static int cmd_udp_paced(const char *host, const char *port, double rate, double
             off++;
     qsort(delays, (size_t)got, sizeof(double), cmp_double);
     printf("sent=%.0f send_failed=%.0f send_rate=%.0f received=%ld delay_min_us=%.0f delay_median_us=%.0f "
-           "delay_max_us=%.0f off=%ld\n",
-           out[0], out[1], out[2], got, got ? delays[0] : 0, got ? delays[got / 2] : 0, got ? delays[got - 1] : 0, off);
+           "delay_max_us=%.0f off=%ld sender_preempted=%.0f\n",
+           out[0], out[1], out[2], got, got ? delays[0] : 0, got ? delays[got / 2] : 0, got ? delays[got - 1] : 0, off,
+           out[3]);
     free(delays);
     return 0;
 }
