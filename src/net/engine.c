@@ -74,6 +74,7 @@
  * small datagrams a default UDP send buffer holds: beyond, the kernel lets
  * packets through (fail-open, counted) rather than make the sender wait. */
 #define EGRESS_BACKLOG 224
+#define BEHIND_NS 1000000
 #define TALLY_INTERVAL_NS 100000000
 #define MAX_LATENESS_NS 300000
 #define BUSY_PPS 20000.0
@@ -787,7 +788,14 @@ static void release_due(engine *e, int64_t now) {
                 }
             e->c[FL_EC_RELEASED]++;
         } else {
+            /* Late: more than max(0.5 ms, 2% of its wait) after it was due;
+             * on a link, more than two of its own transmission times too
+             * (the link's own granularity). */
             int64_t actual = now_ns(), late = actual - p->due_ns, allowed = (p->due_ns - p->arrived_ns) / 50;
+            if (e->cfg->mode == FL_ENGINE_RATE) {
+                int64_t tx2 = (int64_t)((double)p->len * 16.0 * 1e9 / e->cfg->rate_bits_per_s);
+                allowed = allowed > tx2 ? allowed : tx2;
+            }
             e->c[late > (allowed > 500000 ? allowed : 500000) ? FL_EC_LATE : FL_EC_RELEASED]++;
         }
         emit(e, p, true);
@@ -860,6 +868,11 @@ static void fail_setup(engine *e, const char *what) {
 static int drain_queue(engine *e, int fd, struct mmsghdr *msgs, struct iovec *iov) {
     int total = 0;
     for (int rounds = 0; rounds < 16 && !drain_requested; rounds++) {
+        /* Held packets first: when releasing falls behind, new packets wait
+         * in the kernel's queue, which lets the excess through (counted)
+         * rather than have everything held go out late. */
+        if (e->n_held && now_ns() - e->heap[0].due > BEHIND_NS)
+            break;
         for (int i = 0; i < RECV_BATCH; i++)
             msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
         int got = recvmmsg(fd, msgs, RECV_BATCH, MSG_DONTWAIT, NULL);
@@ -1041,7 +1054,10 @@ void fl_engine_main(void *arg) {
             e->rate_since = now;
         }
         int64_t next_due = e->n_held ? e->heap[0].due : 0;
-        bool due_soon = e->n_held && next_due - now <= lateness + POLL_SLOP_NS;
+        /* A link releases packets back to back: within a millisecond,
+         * polling beats a wake-up that may come later than that. */
+        int64_t soon = lateness + POLL_SLOP_NS + (c->mode == FL_ENGINE_RATE ? 1000000 : 0);
+        bool due_soon = e->n_held && next_due - now <= soon;
         bool busy = e->rate_pps >= BUSY_PPS && now - idle_since < BUSY_IDLE_NS;
         if (got > 0 || due_soon || busy)
             continue; /* poll: no sleep */

@@ -18,6 +18,9 @@
  *   netprobe throughput HOST PORT SECONDS         bits/s received by a local sink over a TCP connection
  *   netprobe dns-server HOST PORT                 answer every A query with 10.9.8.7 (for getent), UDP and TCP
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* setns */
+#endif
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
