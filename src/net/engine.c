@@ -840,8 +840,14 @@ static int config_msg(engine *e, uint16_t queue, int kind, uint32_t copy) {
          * packets through (fail-open, counted as bypassed by the tally)
          * rather than block the sender. Ingress: held packets are bounded
          * by --max-held-bytes, waiting ones by the socket buffer. */
-        bool egress_copies = queue == e->queue[OUT] && e->bound[OUT] && !e->cfg->egress_kernel_hold;
-        nfq_nlmsg_cfg_put_qmaxlen(nlh, egress_copies ? EGRESS_BACKLOG : 1u << 22);
+        /* (Only where packets are held long as copies: with immediate
+         * verdicts (loss, blackhole, dns, corrupt, duplicate, and reorder,
+         * which holds a few packets briefly) a fault that let packets
+         * through while the engine is behind would leak, or reorder: a
+         * blackhole must not. There the sender waits out the stall.) */
+        bool held_copies = e->cfg->mode == FL_ENGINE_DELAY || e->cfg->mode == FL_ENGINE_RATE;
+        bool bounded = queue == e->queue[OUT] && e->bound[OUT] && held_copies && !e->cfg->egress_kernel_hold;
+        nfq_nlmsg_cfg_put_qmaxlen(nlh, bounded ? EGRESS_BACKLOG : 1u << 22);
         /* FAIL_OPEN: a full queue or socket accepts rather than drops. No
          * GSO flag: the kernel hands over segments with complete checksums,
          * which a copy needs. */
