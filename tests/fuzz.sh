@@ -3,13 +3,13 @@
 # and runs each for a bounded time. Seed corpora are copied, so the
 # repository is never written to; a crash leaves its input in build/fuzz and
 # fails the script.
-# usage: tests/fuzz.sh SECONDS [http_response|experiment]...   (default: all)
+# usage: tests/fuzz.sh SECONDS [http_response|experiment|dns_packet]...   (default: all)
 set -euo pipefail
 seconds=${1:-30}
 shift || true
 root=$(cd "$(dirname "$0")/.." && pwd)
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(http_response experiment)
+[ "${#targets[@]}" -gt 0 ] || targets=(http_response experiment dns_packet)
 command -v clang >/dev/null || { echo "skip: clang is not installed"; exit 77; }
 build=$root/build/fuzz
 CC=clang cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Debug -DFAULTLINE_FUZZ=ON -DFAULTLINE_EXAMPLES=OFF >/dev/null
@@ -20,6 +20,7 @@ for target in "${targets[@]}"; do
     http_response) cp "$root"/tests/load/fuzz_corpus/* "$corpus"/; dir=load; max_len=4096 ;;
     experiment) cp "$root"/tests/experiment/invalid/*.yaml "$root"/examples/*.yaml "$root"/examples/*/*.yaml "$corpus"/
                 dir=experiment; max_len=8192 ;;
+    dns_packet) cp "$root"/tests/net/fuzz_corpus/* "$corpus"/; dir=net; max_len=2048 ;;
     *) echo "unknown fuzz target $target" >&2; exit 2 ;;
     esac
     (cd "$build" && "./tests/$dir/fuzz_$target" -max_total_time="$seconds" -max_len=$max_len -timeout=10 \

@@ -28,7 +28,7 @@ on_cpu0() { if [ "$ncpu" -gt 1 ]; then taskset -c 0 nice -n 10 "$@"; else nice -
 
 # -- past capacity: 64 KiB of held packets cannot hold 2 s of 20,000/s.
 "$FAULTLINE" attack latency --host 127.0.0.1 --port 7201 --protocol udp --delay 2s --max-held-bytes 64K \
-    --duration 3s --json >"$FL_TMP/over.json" 2>"$FL_TMP/over.err" &
+    --verify passive --duration 3s --json >"$FL_TMP/over.json" 2>"$FL_TMP/over.err" &
 cli=$!
 wait_for 10 bash -c "'$FAULTLINE' status | grep -q latency" || true
 on_cpu0 "$NETPROBE" udp-paced 127.0.0.1 7201 20000 1 2000000 2 >/dev/null
@@ -45,7 +45,7 @@ check "over capacity: stderr says it was degraded" grep -q "was degraded: .* byp
 #    datagram arrives 2 s +- 2% later, or the fault says it is degraded (on
 #    this shared machine another job can keep the engine off its cpu for the
 #    ~4 ms its queue absorbs at that rate: those packets pass, counted).
-"$FAULTLINE" attack latency --host 127.0.0.1 --port 7202 --protocol udp --delay 2s --duration 1m --detach \
+"$FAULTLINE" attack latency --host 127.0.0.1 --port 7202 --protocol udp --delay 2s --verify passive --duration 1m --detach \
     >"$FL_TMP/out"
 pin 1 "$(engine_pid "$FL_TMP/out")"
 id=$(sed -n 's/^\(latency-[0-9a-f]*\) applied.*/\1/p' "$FL_TMP/out")
@@ -64,7 +64,7 @@ check "50,000/s under 2 s: every datagram 2 s +- 2% later ($off off), or the fau
 
 # -- within capacity (10,000/s: its queue absorbs 22 ms of the engine off
 #    its cpu): 0 bypassed, late within 0.1%, every datagram 2 s +- 2% later.
-"$FAULTLINE" attack latency --host 127.0.0.1 --port 7206 --protocol udp --delay 2s --duration 1m --detach \
+"$FAULTLINE" attack latency --host 127.0.0.1 --port 7206 --protocol udp --delay 2s --verify passive --duration 1m --detach \
     >"$FL_TMP/out"
 pin 1 "$(engine_pid "$FL_TMP/out")"
 id=$(sed -n 's/^\(latency-[0-9a-f]*\) applied.*/\1/p' "$FL_TMP/out")
@@ -84,7 +84,7 @@ check "within capacity: every datagram 2 s +- 2% later ($(field off <"$FL_TMP/pa
 #    never finds its send buffer full (the engine holds copies; the kernel
 #    lets packets through rather than make it wait for the engine).
 base=$(on_cpu0 "$NETPROBE" udp-paced 127.0.0.1 7203 100000 2 1000 1000000 | field send_rate)
-"$FAULTLINE" attack latency --host 127.0.0.1 --port 7203 --protocol udp --delay 2s --duration 1m --detach \
+"$FAULTLINE" attack latency --host 127.0.0.1 --port 7203 --protocol udp --delay 2s --verify passive --duration 1m --detach \
     >"$FL_TMP/out"
 pin 1 "$(engine_pid "$FL_TMP/out")"
 during=$(on_cpu0 "$NETPROBE" udp-paced 127.0.0.1 7203 100000 2 2000000 2 | field send_rate)
@@ -93,7 +93,7 @@ echo "paced sendto() per second: $base unfaulted, $during under 2 s of delay"
 check "UDP sender at 100,000/s under 2 s: $during/s >= 90% of its unfaulted $base/s" \
     test $((during * 10)) -ge $((base * 9))
 free=$(on_cpu0 "$NETPROBE" udp-rate 127.0.0.1 7205 2)
-"$FAULTLINE" attack latency --host 127.0.0.1 --port 7205 --protocol udp --delay 2s --duration 1m --detach \
+"$FAULTLINE" attack latency --host 127.0.0.1 --port 7205 --protocol udp --delay 2s --verify passive --duration 1m --detach \
     >"$FL_TMP/out"
 pin 1 "$(engine_pid "$FL_TMP/out")"
 on_cpu0 "$NETPROBE" udp-rate 127.0.0.1 7205 2 >"$FL_TMP/blast"
@@ -104,7 +104,7 @@ check "UDP sender as fast as it can under 2 s: its send buffer never full ($(fie
 
 # -- TCP: in flight is what the window allows, not what the host lets
 #    queue (the receiver's buffer fixes the window at about 500 KB).
-"$FAULTLINE" attack latency --host 127.0.0.1 --port 7204 --protocol tcp --delay 2s --duration 1m --detach >/dev/null
+"$FAULTLINE" attack latency --host 127.0.0.1 --port 7204 --protocol tcp --delay 2s --verify passive --duration 1m --detach >/dev/null
 "$NETPROBE" tcp-window 127.0.0.1 7204 11 4.5 262144 >"$FL_TMP/tcp"
 "$FAULTLINE" stop --all >/dev/null
 cat "$FL_TMP/tcp"
