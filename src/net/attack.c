@@ -126,6 +126,7 @@ void fl_net_plan_steps(const fl_spec *spec, fl_plan_cb step, void *user) {
         engine_summary(p, what, sizeof(what));
         a.queue_out = p->engine.queue_base;
         a.queue_in = (uint16_t)(p->engine.queue_base + 1);
+        a.engine_stamp = 1;
         a.queue_expr = fl_nft_queue_expr_available(&p->match.netns);
         snprintf(op, sizeof(op), "create the engine's counters file STATE/faults/<id>.engine");
         step(user, op, "remove it");
@@ -218,6 +219,7 @@ static int start_engine(fl_ctx *ctx, fl_net_plan *p, const char *id, fl_net_acti
     if (!(p->engine.shared = fl_engine_stats_create(path, err)))
         return -1;
     p->engine.shared->max_held_bytes = p->engine.max_held_bytes;
+    p->engine.stamp = p->engine.shared->stamp = fl_engine_next_stamp();
     fl_net_table_name(id, p->engine.table, sizeof(p->engine.table));
     /* Spread faults over queue numbers; the engine skips taken ones. */
     uint32_t h = 2166136261u;
@@ -232,8 +234,10 @@ static int start_engine(fl_ctx *ctx, fl_net_plan *p, const char *id, fl_net_acti
     }
     if (fl_ctx_journal_undo(ctx, fl_undo_engine_drain(pid), err) != 0)
         return -1;
-    a->queue_out = (uint16_t)atomic_load(&p->engine.shared->queue_out);
-    a->queue_in = (uint16_t)atomic_load(&p->engine.shared->queue_in);
+    int q_out = atomic_load(&p->engine.shared->queue_out), q_in = atomic_load(&p->engine.shared->queue_in);
+    a->queue_out = (uint16_t)q_out;
+    a->queue_in = (uint16_t)q_in;
+    a->engine_stamp = p->engine.stamp;
     a->queue_expr = fl_nft_queue_expr_available(&p->match.netns);
     char what[300];
     engine_summary(p, what, sizeof(what));

@@ -123,6 +123,7 @@ typedef struct engine {
     bool bound[2];
     int raw[2];     /* AF_INET, AF_INET6 */
     bool mark_cmsg; /* the kernel takes SO_MARK per message */
+    uint32_t mark;  /* FL_NET_ENGINE_MARK: its raw sockets' */
     heap_ent *heap;
     size_t n_held, cap_held;
     uint64_t seq;
@@ -658,8 +659,7 @@ static void on_packet(engine *e, const pkt_in *in) {
                                        &reply_len)) {
             drop(e, in);
             if (reply_len) {
-                raw_send(e, (e->reply[0] >> 4) == 6 ? AF_INET6 : AF_INET, e->reply, reply_len, 0, FL_NET_ENGINE_MARK,
-                         NULL);
+                raw_send(e, (e->reply[0] >> 4) == 6 ? AF_INET6 : AF_INET, e->reply, reply_len, 0, e->mark, NULL);
                 flush_output(e); /* the reply buffer is reused */
                 e->c[FL_EC_REFUSED]++;
             }
@@ -712,7 +712,7 @@ static void on_packet(engine *e, const pkt_in *in) {
             /* An ingress copy is sent towards this host: it carries the
              * engine's mark, which the ingress chain lets pass (and clears). */
             raw_send(e, (in->data[0] >> 4) == 6 ? AF_INET6 : AF_INET, p->data, in->len, in->dir == OUT ? in->oif : 0,
-                     in->dir == OUT ? in->mark : FL_NET_ENGINE_MARK, p);
+                     in->dir == OUT ? in->mark : e->mark, p);
         }
         return;
     case FL_ENGINE_REORDER: {
@@ -913,7 +913,7 @@ static uint32_t copy_range(const fl_engine_config *c, int dir) {
 
 static void open_raw(engine *e) {
     int families[2] = {AF_INET, AF_INET6};
-    uint32_t mark = FL_NET_ENGINE_MARK;
+    uint32_t mark = e->mark;
     int big = 8 << 20;
     for (int i = 0; i < 2; i++) {
         e->raw[i] = socket(families[i], SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, IPPROTO_RAW);
@@ -977,7 +977,6 @@ void fl_engine_main(void *arg) {
     setsockopt(mnl_socket_get_fd(e->nl), SOL_NETLINK, NETLINK_NO_ENOBUFS, &one, sizeof(one));
     if (setsockopt(mnl_socket_get_fd(e->nl), SOL_SOCKET, SO_RCVBUFFORCE, &rcvbuf, sizeof(rcvbuf)) != 0)
         setsockopt(mnl_socket_get_fd(e->nl), SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof(rcvbuf));
-    open_raw(e);
     if ((e->nft = nft_ctx_new(NFT_CTX_DEFAULT))) {
         nft_ctx_buffer_output(e->nft);
         nft_ctx_buffer_error(e->nft);
@@ -1003,6 +1002,8 @@ void fl_engine_main(void *arg) {
         if (config_msg(e, e->queue[dir], 1, copy_range(c, dir)) != 0)
             fail_setup(e, "configuring the nfnetlink queue");
     }
+    e->mark = FL_NET_ENGINE_MARK(c->stamp);
+    open_raw(e);
     size_t vcap = (size_t)VERDICT_BATCH * 128 + 70000;
     e->verdicts = malloc(vcap);
     char *bufs = malloc((size_t)RECV_BATCH * RECV_BUF);

@@ -7,6 +7,7 @@
 #include "net/net.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -67,6 +68,28 @@ const fl_engine_shared *fl_engine_stats_open(const char *path) {
 void fl_engine_stats_unmap(const fl_engine_shared *shared) {
     if (shared)
         munmap((void *)shared, STATS_FILE_SIZE);
+}
+
+uint16_t fl_engine_next_stamp(void) {
+    char dir[1100];
+    snprintf(dir, sizeof(dir), "%s/faults", fl_state_dir());
+    DIR *d = opendir(dir);
+    unsigned highest = 0;
+    struct dirent *ent;
+    while (d && (ent = readdir(d))) {
+        size_t n = strlen(ent->d_name);
+        if (n < 8 || strcmp(ent->d_name + n - 7, ".engine") != 0)
+            continue;
+        char path[1400];
+        snprintf(path, sizeof(path), "%s/%s", dir, ent->d_name);
+        const fl_engine_shared *s = fl_engine_stats_open(path);
+        if (s && s->stamp > highest)
+            highest = s->stamp;
+        fl_engine_stats_unmap(s);
+    }
+    if (d)
+        closedir(d);
+    return (uint16_t)(highest >= 0xffff ? 1 : highest + 1);
 }
 
 /* For the core, which keeps the mapping in the fault handle. */

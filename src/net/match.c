@@ -349,16 +349,14 @@ static void print_chain(FILE *f, const fl_net_match *m, const fl_net_action *a, 
                 m->controller_server_port);
     }
     if (a->verdict == FL_NET_QUEUE && !clamp_only) {
-        /* The engine's own packets: copies it re-sends (their socket's
-         * mark) and packets it sends towards this host (their mark, which
-         * is cleared here, so that they reach their socket as they were). */
-        if (egress)
-            fprintf(f, "add rule inet %s %s socket mark 0x%08x return\n", table, chain, FL_NET_ENGINE_MARK);
-        else if (tally)
-            fprintf(f, "add rule inet %s %s meta mark 0x%08x meta mark set 0x0 return\n", table, chain,
-                    FL_NET_ENGINE_MARK);
-        else
-            fprintf(f, "add rule inet %s %s meta mark 0x%08x return\n", table, chain, FL_NET_ENGINE_MARK);
+        /* Packets of this fault's engine and of older faults' (their stamp
+         * is not higher): see FL_NET_ENGINE_MARK. */
+        char own[128];
+        snprintf(own, sizeof(own), "%s mark and 0xffff0000 == 0x%08x %s mark and 0x0000ffff <= 0x%08x",
+                 egress ? "socket" : "meta", FL_NET_ENGINE_MARK(0), egress ? "socket" : "meta",
+                 (unsigned)a->engine_stamp);
+        fprintf(f, "add rule inet %s %s %s%s return\n", table, chain, own,
+                !egress && tally ? " meta mark set 0x0" : "");
     }
     for (int fam = 0; fam < 2; fam++) {
         int family = fam ? AF_INET6 : AF_INET;

@@ -151,15 +151,23 @@ typedef struct fl_net_action {
     fl_net_verdict verdict;
     uint16_t queue_out, queue_in; /* the engine's queues: egress and ingress packets */
     bool queue_expr;              /* the kernel has the nft queue expression */
+    uint16_t engine_stamp;        /* the fault's stamp (FL_NET_ENGINE_MARK) */
     uint16_t clamp_mss;           /* bandwidth: clamp new TCP connections' MSS to this (0: no) */
 } fl_net_action;
 
 /* The engine re-sends the packets it holds through raw sockets carrying
- * this socket mark; the fault's chains let them pass (`socket mark`), and a
- * copy the engine injects towards this host (an ingress duplicate, a forged
- * DNS answer) also carries it as its packet mark until the ingress chain
- * clears it. */
-#define FL_NET_ENGINE_MARK 0x464c0e6eu
+ * its own socket mark, 0x464c0000 + the fault's stamp: 1 + the highest
+ * stamp among the faults alive in the state directory, so a newer fault
+ * has a higher one. A re-sent copy goes through the output hook again.
+ * Chains of equal priority run newest first (the kernel inserts a new hook
+ * before those of the same priority): the chains of newer faults saw the
+ * original before this fault took it, and let the copy pass (its stamp is
+ * not higher than theirs); those of older faults did not, and take it; this
+ * fault's own let it pass. So each fault gets each packet once, and faults
+ * compose. A copy the engine sends towards this host (an ingress duplicate,
+ * a forged DNS answer) carries the mark as its packet mark until its tally
+ * chain clears it. */
+#define FL_NET_ENGINE_MARK(stamp) (0x464c0000u | (uint32_t)(uint16_t)(stamp))
 /* The MSS of new TCP connections of flows whose packets the engine copies:
  * their segments then fit a queue message whole (65531 bytes). */
 #define FL_NET_COPY_MSS 65000
@@ -254,6 +262,7 @@ typedef struct fl_engine_shared {
     atomic_ullong start_ticks; /* with pid: names the engine process for good */
     atomic_int queue_out, queue_in;
     uint64_t max_held_bytes;
+    uint16_t stamp; /* FL_NET_ENGINE_MARK */
     atomic_ullong counters[FL_EC_COUNT];
     char error[200];
 } fl_engine_shared;
@@ -277,6 +286,7 @@ typedef struct fl_engine_config {
     bool egress_kernel_hold;
     fl_netns netns;
     char table[128]; /* the fault's table, for its tally counters */
+    uint16_t stamp;  /* FL_NET_ENGINE_MARK: its raw sockets' mark */
     uint16_t queue_base;
     fl_engine_shared *shared; /* the mapped counters file */
 } fl_engine_config;
@@ -293,6 +303,9 @@ fl_engine_shared *fl_engine_stats_create(const char *path, fl_error *err);
 /* Maps an existing one read-only; NULL if absent or not a counters file. */
 const fl_engine_shared *fl_engine_stats_open(const char *path);
 void fl_engine_stats_unmap(const fl_engine_shared *shared);
+/* 1 + the highest stamp of the faults whose counters files are in the
+ * state directory. */
+uint16_t fl_engine_next_stamp(void);
 /* Counters from a mapping. */
 void fl_engine_stats_read(const fl_engine_shared *shared, fl_engine_counters *out);
 

@@ -74,6 +74,18 @@ for args in "blackhole --host ::1 --direction both" "packet-loss --port 1-1024 -
     check "$args: ran (rc $rc) and left the ruleset identical" test "$rc" = 0 -a "$(net_state)" = "$before"
 done
 
+# -- two faults on the same packets compose: each packet gets each once
+#    (a copy the latency engine re-sends is not lost twice).
+"$FAULTLINE" attack latency --host 127.0.0.1 --port 7004 --protocol udp --delay 50ms --verify passive \
+    --duration 1m --detach >/dev/null
+"$FAULTLINE" attack packet-loss --protocol udp --percent 30% --verify passive --duration 1m --detach >/dev/null
+"$NETPROBE" udp-paced 127.0.0.1 7004 2000 1 50000 20 >"$FL_TMP/both"
+lost=$(awk -v r="$(field received <"$FL_TMP/both")" 'BEGIN { printf "%.1f", 100 - r / 20 }')
+check "latency + packet-loss: $lost% lost once (26-34)" within "$lost" 26 34
+check "latency + packet-loss: every datagram delayed ($(field delay_min_us <"$FL_TMP/both") us >= 50 ms)" \
+    test "$(field delay_min_us <"$FL_TMP/both")" -ge 50000
+"$FAULTLINE" stop --all >/dev/null
+
 # -- dry run: the exact rules and their inverses, nothing applied.
 "$FAULTLINE" attack latency --host 127.0.0.1 --port 6379 --delay 40ms --duration 5s --dry-run >"$FL_TMP/dry"
 check "dry run prints the nft rules" grep -q "nft add rule inet faultline_latency_XXXXXXXX egress ip daddr @dst4 meta l4proto tcp th dport { 6379 } counter goto fl_out" "$FL_TMP/dry"

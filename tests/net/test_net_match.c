@@ -127,13 +127,15 @@ static void claims_and_rules(void **state) {
     assert_non_null(strstr(spec->claims[1], ":tcp:::1:6379"));
     fl_net_plan *p = spec->data;
     p->action.queue_out = 20001;
+    p->action.engine_stamp = 3;
     p->action.queue_expr = true;
     char *text = fl_net_rules_text(&p->match, &p->action, "faultline_t");
     assert_non_null(strstr(text, "add element inet faultline_t dst4 { 127.0.0.1 }"));
     assert_non_null(strstr(text, "add element inet faultline_t dst6 { ::1 }"));
     assert_non_null(strstr(text, "add rule inet faultline_t fl_out counter queue num 20001 bypass"));
     /* The engine's re-sent copies pass before anything else matches. */
-    const char *skip = strstr(text, "add rule inet faultline_t egress socket mark 0x464c0e6e return");
+    const char *skip = strstr(text, "add rule inet faultline_t egress socket mark and 0xffff0000 == 0x464c0000 socket "
+                                    "mark and 0x0000ffff <= 0x00000003 return");
     const char *rule = strstr(text, "egress ip daddr @dst4 meta l4proto tcp th dport { 6379 } counter goto fl_out");
     assert_non_null(skip);
     assert_non_null(rule);
@@ -229,11 +231,14 @@ static void engine_plans(void **state) {
     assert_int_equal(p->engine.directions, FL_NET_EGRESS | FL_NET_INGRESS); /* both ways by default */
     assert_int_equal(p->action.clamp_mss, 1460);
     p->action.queue_expr = true;
+    p->action.engine_stamp = 7;
     char *text = fl_net_rules_text(&p->match, &p->action, "faultline_t");
     assert_non_null(strstr(text, "ingress meta l4proto tcp th sport { 8080 } tcp flags syn tcp option maxseg size > "
                                  "1460 tcp option maxseg size set 1460"));
-    assert_non_null(strstr(text, "ingress meta mark 0x464c0e6e return"));
-    assert_non_null(strstr(text, "tally_in meta mark 0x464c0e6e meta mark set 0x0 return"));
+    assert_non_null(
+        strstr(text, "ingress meta mark and 0xffff0000 == 0x464c0000 meta mark and 0x0000ffff <= 0x00000007 return"));
+    assert_non_null(strstr(text, "tally_in meta mark and 0xffff0000 == 0x464c0000 meta mark and 0x0000ffff <= "
+                                 "0x00000007 meta mark set 0x0 return"));
     assert_non_null(strstr(text, "tally_in meta l4proto tcp th sport { 8080 } counter name tally_in"));
     assert_non_null(strstr(text, "add chain inet faultline_t fl_in"));
     free(text);
