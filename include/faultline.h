@@ -204,6 +204,52 @@ FL_API int fl_fault_stop(fl_fault *fault, fl_error *err);
 /* Releases the handle; an attached fault still active is rolled back. */
 FL_API void fl_fault_free(fl_fault *fault);
 
+/* ---- the packet engine's accounting (network faults) ------------------
+ * Every network attack but `reset` (and `dns --mode refuse` without
+ * --domain, done in the kernel) sends its matched packets through a packet
+ * engine that counts what it did with each (docs/network.md):
+ *
+ *   matched   every packet the fault's rules matched
+ *   held      held for a while (latency, bandwidth, reorder)
+ *   released  held packets released on time
+ *   late      held packets released more than max(0.5 ms, 2% of their
+ *             delay) after they were due
+ *   bypassed  matched packets that passed untouched because the engine
+ *             could not take them: its queue or socket was full, holding
+ *             them would exceed --max-held-bytes, or it was gone (fail-open)
+ *   dropped   dropped by the fault (loss, blackhole, dns, a full link queue)
+ *   passed    matched packets the fault left alone by design (the share
+ *             not lost, corrupted, ...; DNS queries for other names)
+ *
+ * A fault is degraded when bypassed + late exceed 0.1% of matched, or when
+ * its engine died while the fault was in effect: it was not the fault asked
+ * for, and an experiment around it is never a pass. */
+typedef struct fl_engine_counters {
+    uint64_t matched, held, released, late, bypassed, dropped, passed;
+    uint64_t corrupted, duplicated, reordered; /* the new kinds' work */
+    uint64_t refused;                          /* dns: forged REFUSED answers */
+    uint64_t errors;                           /* copies the kernel refused to re-send */
+    uint64_t held_packets, held_bytes;         /* held now */
+    uint64_t peak_held_packets, peak_held_bytes;
+    uint64_t max_held_bytes;                   /* the cap (--max-held-bytes) */
+    bool running;  /* the engine is bound and working */
+    bool lost;     /* it died while the fault was in effect (fail-open) */
+    bool degraded; /* see above; `reason` says why, with the numbers */
+    char reason[256];
+} fl_engine_counters;
+
+/* The counters of a fault started by this process; they stay readable
+ * after fl_fault_stop() (the engine's last numbers), until fl_fault_free().
+ * Returns 1 with *out filled, 0 if the fault has no packet engine (not a
+ * network attack, or `reset`), -1 on error. */
+FL_API int fl_fault_engine_stats(const fl_fault *fault, fl_engine_counters *out, fl_error *err);
+/* The same for any active fault by id (one held by a supervisor of another
+ * process, a detached one): 1, 0 or -1 as above. */
+FL_API int fl_engine_stats_by_id(const char *id, fl_engine_counters *out, fl_error *err);
+/* The counters as one JSON object (snake_case keys, as in `faultline status
+ * --json`), malloc'ed; NULL if out of memory. */
+FL_API char *fl_engine_counters_json(const fl_engine_counters *c);
+
 /* ---- status, stop by id, recovery -------------------------------------- */
 typedef struct fl_fault_status {
     char id[40];

@@ -63,7 +63,7 @@ echo "== tests under ASan + UBSan"
 # the gcc build.
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 (cd build/asan && ctest --output-on-failure -j2 \
-    -E '^(net_crash|crash_safety|cache_timeout_demo|load_rate|net_latency|experiment_e2e_latency|cpu_load|cgroup|fleet_ssh)$')
+    -E '^(net_crash|crash_safety|cache_timeout_demo|load_rate|net_latency|net_engine|net_bandwidth|experiment_e2e_latency|cpu_load|cgroup|fleet_ssh)$')
 
 echo "== fuzz (libFuzzer, 20 s per target)"
 FL_FUZZ_BUILD=$PWD/build/asan bash tests/fuzz.sh 20

@@ -4,13 +4,13 @@
 # -DFAULTLINE_FUZZ=ON) and runs each for a bounded time. Seed corpora are
 # copied, so the repository is never written to; a crash leaves its input in
 # the build directory and fails the script.
-# usage: tests/fuzz.sh SECONDS [http_response|experiment|journal]...   (default: all)
+# usage: tests/fuzz.sh SECONDS [http_response|experiment|journal|dns_packet]...   (default: all)
 set -euo pipefail
 seconds=${1:-30}
 shift || true
 root=$(cd "$(dirname "$0")/.." && pwd)
 targets=("$@")
-[ "${#targets[@]}" -gt 0 ] || targets=(http_response experiment journal)
+[ "${#targets[@]}" -gt 0 ] || targets=(http_response experiment journal dns_packet)
 command -v clang >/dev/null || { echo "skip: clang is not installed"; exit 77; }
 build=${FL_FUZZ_BUILD:-$root/build/fuzz}
 [ -n "${FL_FUZZ_BUILD:-}" ] ||
@@ -23,6 +23,7 @@ for target in "${targets[@]}"; do
     experiment) cp "$root"/tests/experiment/invalid/*.yaml "$root"/examples/*.yaml "$root"/examples/*/*.yaml "$corpus"/
                 dir=experiment; max_len=8192 ;;
     journal) cp "$root"/tests/unit/journal_corpus/* "$corpus"/; dir=.; max_len=4096 ;;
+    dns_packet) cp "$root"/tests/net/fuzz_corpus/* "$corpus"/; dir=net; max_len=2048 ;;
     *) echo "unknown fuzz target $target" >&2; exit 2 ;;
     esac
     (cd "$build" && "./tests/$dir/fuzz_$target" -max_total_time="$seconds" -max_len=$max_len -timeout=10 \

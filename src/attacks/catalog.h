@@ -24,6 +24,9 @@
     X(reset)                                                                                                           \
     X(bandwidth)                                                                                                       \
     X(dns)                                                                                                             \
+    X(corrupt)                                                                                                         \
+    X(duplicate)                                                                                                       \
+    X(reorder)                                                                                                         \
     /* a new kind: one line above this one */
 
 #endif

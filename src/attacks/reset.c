@@ -3,7 +3,7 @@
  * unreachable. Parity: Toxiproxy reset_peer, Litmus http reset-peer. */
 #include "net/net.h"
 
-static const fl_param_spec params[] = {FL_NET_MATCH_PARAMS("tcp")};
+static const fl_param_spec params[] = {FL_NET_MATCH_PARAMS("tcp", "egress")};
 
 static int validate(fl_spec *spec, fl_error *err) {
     fl_net_plan *p = fl_net_validate(spec, 0, err);

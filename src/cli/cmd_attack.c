@@ -133,7 +133,34 @@ static void print_json_result(const fl_fault *fault, fl_spec *spec, const char *
         json_object_set_new(doc, "ended", json_string(ended));
     json_object_set_new(doc, "applied", lines_json(fl_fault_applied(fault)));
     json_object_set_new(doc, "verified", fl_json_text(fl_fault_verified(fault)));
+    /* The packet engine's accounting (network faults), null otherwise. */
+    fl_engine_counters c;
+    fl_error e;
+    char *engine = fl_fault_engine_stats(fault, &c, &e) == 1 ? fl_engine_counters_json(&c) : NULL;
+    json_t *counters = engine ? json_loads(engine, 0, NULL) : NULL;
+    json_object_set_new(doc, "degraded", json_boolean(counters && c.degraded));
+    json_object_set_new(doc, "engine", counters ? counters : json_null());
+    free(engine);
     cli_print_json(doc);
+}
+
+/* A network fault that fell short (bypassed + late over 0.1% of matched, or
+ * its engine died) says so, and the attack exits 4. */
+static int report_engine(const fl_fault *fault, bool json, int rc) {
+    fl_engine_counters c;
+    fl_error e;
+    if (fl_fault_engine_stats(fault, &c, &e) != 1)
+        return rc;
+    if (!json)
+        printf("engine: %llu matched, %llu held, %llu released, %llu late, %llu bypassed, %llu dropped, "
+               "peak %llu packets / %llu bytes held\n",
+               (unsigned long long)c.matched, (unsigned long long)c.held, (unsigned long long)c.released,
+               (unsigned long long)c.late, (unsigned long long)c.bypassed, (unsigned long long)c.dropped,
+               (unsigned long long)c.peak_held_packets, (unsigned long long)c.peak_held_bytes);
+    if (!c.degraded)
+        return rc;
+    fprintf(stderr, "faultline: %s was degraded: %s\n", fl_fault_id(fault), c.reason);
+    return rc == 0 ? FL_EAPPLY : rc;
 }
 
 /* The lease: every line on stdin renews it; EOF (the controller or its ssh
@@ -222,10 +249,13 @@ static int hold(const attack_run *a, fl_fault *fault, const char *started, const
         rc = fl_fault_stop(fault, &err) == 0 ? FL_EABORTED : cli_fail(&err);
     char ended[40];
     fl_format_time(fl_wall_us(), ended, sizeof(ended));
+    bool rolled_back = rc == 0 || rc == FL_EABORTED;
+    if (rolled_back)
+        rc = report_engine(fault, a->json, rc);
     if (a->json) {
-        print_json_result(fault, a->spec, rc == 0 || rc == FL_EABORTED ? "rolled_back" : "rollback_failed", started,
-                          expires, ended, false);
-    } else if (rc == 0 || rc == FL_EABORTED) {
+        print_json_result(fault, a->spec, rolled_back ? "rolled_back" : "rollback_failed", started, expires, ended,
+                          false);
+    } else if (rolled_back) {
         printf("%s rolled back after %.1fs (%s)\n", fl_fault_id(fault),
                (double)(fl_wall_us() - fl_fault_active_us(fault)) / 1e6,
                cli_stop_signal ? strsignal(cli_stop_signal)

@@ -2,6 +2,7 @@
 #include "cli.h"
 #include "core/internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *USAGE = "faultline status [--json]";
@@ -15,6 +16,16 @@ static json_t *parsed(const char *text, json_t *empty) {
         return empty;
     json_decref(empty);
     return value;
+}
+
+/* The packet engine's counters of a network fault as JSON, or null. */
+static json_t *engine_json(const char *id) {
+    fl_engine_counters c;
+    fl_error err;
+    char *text = fl_engine_stats_by_id(id, &c, &err) == 1 ? fl_engine_counters_json(&c) : NULL;
+    json_t *value = text ? json_loads(text, 0, NULL) : NULL;
+    free(text);
+    return value ? value : json_null();
 }
 
 static void print_json(const fl_fault_status *list, size_t n) {
@@ -36,6 +47,7 @@ static void print_json(const fl_fault_status *list, size_t n) {
                                                 (int)s->guardian_pid, "guardian_alive", s->guardian_alive, "tag",
                                                 s->tag[0] ? fl_json_text(s->tag) : json_null(), "undo",
                                                 parsed(s->undo_json, json_array())));
+        json_object_set_new(json_array_get(faults, json_array_size(faults) - 1), "engine", engine_json(s->id));
     }
     cli_print_json(json_pack("{s:o, s:o}", "faults", faults, "corrupt", corrupt));
 }
@@ -54,6 +66,15 @@ static void print_table(const fl_fault_status *list, size_t n) {
         printf("%-22s %-14s %-10s %-24s %-24s %-8d %-8d %s\n", s->id, s->kind, s->state,
                fl_format_time(s->started_us, a, sizeof(a)), fl_format_time(s->expires_us, b, sizeof(b)),
                (int)s->owner_pid, (int)s->guardian_pid, s->params_json ? s->params_json : "");
+        fl_engine_counters c;
+        fl_error err;
+        if (fl_engine_stats_by_id(s->id, &c, &err) == 1)
+            printf("  engine: %llu matched, %llu held, %llu released, %llu late, %llu bypassed, %llu dropped, "
+                   "%llu held now (%llu bytes)%s%s\n",
+                   (unsigned long long)c.matched, (unsigned long long)c.held, (unsigned long long)c.released,
+                   (unsigned long long)c.late, (unsigned long long)c.bypassed, (unsigned long long)c.dropped,
+                   (unsigned long long)c.held_packets, (unsigned long long)c.held_bytes,
+                   c.degraded ? "; DEGRADED: " : "", c.degraded ? c.reason : "");
     }
     if (!header)
         printf("no active faults (journal: %s)\n", fl_state_dir());

@@ -41,6 +41,7 @@ struct fl_fault {
     char *applied;
     char *verified;
     int64_t active_us, expires_us;
+    const void *engine_stats; /* the packet engine's counters, mapped (network faults) */
 };
 
 static void make_id(const char *kind, char *buf, size_t len) {
@@ -511,6 +512,7 @@ fl_fault *fl_fault_start(fl_spec *spec, unsigned flags, fl_error *err) {
         fault->verified = fl_xstrdup(json_string_value(json_object_get(msg, "verified")));
         fault->active_us = json_integer_value(json_object_get(msg, "active_us"));
         fault->expires_us = json_integer_value(json_object_get(msg, "expires_us"));
+        fault->engine_stats = fl_engine_stats_map_id(id);
     } else {
         if (msg)
             fl_fail(err, (int)json_integer_value(json_object_get(msg, "code")),
@@ -529,6 +531,7 @@ fl_fault *fl_fault_start(fl_spec *spec, unsigned flags, fl_error *err) {
 }
 
 const char *fl_fault_id(const fl_fault *fault) { return fault->id; }
+const void *fl_fault_engine_map(const fl_fault *fault) { return fault->engine_stats; }
 const char *fl_fault_applied(const fl_fault *fault) { return fault->applied ? fault->applied : ""; }
 const char *fl_fault_verified(const fl_fault *fault) { return fault->verified ? fault->verified : ""; }
 pid_t fl_fault_supervisor_pid(const fl_fault *fault) { return fault->supervisor; }
@@ -620,6 +623,7 @@ void fl_fault_free(fl_fault *fault) {
         fl_fault_stop(fault, NULL);
     if (fault->lifeline >= 0)
         close(fault->lifeline);
+    fl_engine_stats_unmap_any(fault->engine_stats);
     free(fault->applied);
     free(fault->verified);
     free(fault);

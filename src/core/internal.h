@@ -219,6 +219,12 @@ json_t *fl_undo_nft_delete_table(const char *name, const char *netns_path, uint6
 json_t *fl_undo_engine_drain(pid_t pid);
 int fl_net_undo_delete_table(json_t *op, fl_error *err);
 int fl_net_undo_engine_drain(json_t *op, fl_error *err);
+/* The packet engine's counters file of a fault (src/net/engine_stats.c),
+ * mapped read-only; NULL if it has none. The fault handle keeps it mapped
+ * from its start, so the engine's last numbers outlive the rollback. */
+const void *fl_engine_stats_map_id(const char *id);
+void fl_engine_stats_unmap_any(const void *map);
+const void *fl_fault_engine_map(const fl_fault *fault);
 /* Deletes faultline_* nftables tables (this namespace) that no journal
  * record owns; reports each through cb. Returns how many. */
 int fl_net_remove_leftovers(fl_recover_cb cb, void *user);

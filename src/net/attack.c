@@ -14,14 +14,14 @@
 #include <unistd.h>
 
 #define RESOLVE_INTERVAL_US (2 * 1000000LL)
+#define DEFAULT_MAX_HELD_BYTES (64ULL << 20)
 
 static void free_plan(void *data) {
     fl_net_plan *p = data;
     if (!p)
         return;
     fl_net_match_free(&p->match);
-    if (p->engine.stats)
-        munmap(p->engine.stats, sizeof(*p->engine.stats));
+    fl_engine_stats_unmap(p->engine.shared);
     free(p);
 }
 
@@ -48,7 +48,24 @@ fl_net_plan *fl_net_validate(fl_spec *spec, uint16_t default_port, fl_error *err
     }
     fl_net_match_claims(spec, &p->match);
     p->engine.netns = p->match.netns;
+    p->passive = strcmp(fl_spec_str(spec, "verify"), "passive") == 0;
     return p;
+}
+
+void fl_net_use_engine(fl_net_plan *p, const fl_spec *spec, fl_engine_mode mode) {
+    p->action.verdict = FL_NET_QUEUE;
+    p->uses_engine = true;
+    p->engine.mode = mode;
+    p->engine.directions = p->match.directions;
+    p->engine.max_held_bytes = DEFAULT_MAX_HELD_BYTES;
+    /* Kinds that copy packets need them whole, and the kernel copies at
+     * most 65531 bytes into a queue message: new TCP connections of the
+     * matched flows get an MSS that keeps their segments below that (only
+     * loopback's 64 KiB MTU allows larger ones). */
+    if (mode != FL_ENGINE_LOSS && mode != FL_ENGINE_DNS && (p->match.protocols & FL_NET_TCP))
+        p->action.clamp_mss = FL_NET_COPY_MSS;
+    if (fl_attack_param(fl_spec_kind(spec), "max-held-bytes"))
+        p->engine.max_held_bytes = fl_spec_u64(spec, "max-held-bytes");
 }
 
 /* ---- plan (dry run) ---- */
@@ -60,19 +77,40 @@ static void table_for_plan(const fl_spec *spec, char *buf, size_t len) {
 
 static void engine_summary(const fl_net_plan *p, char *buf, size_t len) {
     const fl_engine_config *c = &p->engine;
-    char a[32], b[32];
+    char a[32], b[32], cap[32];
+    fl_format_size(c->max_held_bytes, cap, sizeof(cap));
     switch (c->mode) {
-    case FL_ENGINE_DELAY:
+    case FL_ENGINE_DELAY: {
+        char corr[48] = "";
+        if (c->correlation > 0)
+            snprintf(corr, sizeof(corr), ", correlation %.0f%%", c->correlation * 100);
         if (c->jitter_us)
-            snprintf(buf, len, "delay %s, jitter %s (%s)", fl_format_duration(c->delay_us, a, sizeof(a)),
-                     fl_format_duration(c->jitter_us, b, sizeof(b)),
-                     c->distribution == FL_JITTER_NORMAL ? "normal" : "uniform");
+            snprintf(buf, len, "delay %s, jitter %s (%s%s), at most %s held",
+                     fl_format_duration(c->delay_us, a, sizeof(a)), fl_format_duration(c->jitter_us, b, sizeof(b)),
+                     c->distribution == FL_JITTER_NORMAL ? "normal" : "uniform", corr, cap);
         else
-            snprintf(buf, len, "delay %s", fl_format_duration(c->delay_us, a, sizeof(a)));
+            snprintf(buf, len, "delay %s, at most %s held", fl_format_duration(c->delay_us, a, sizeof(a)), cap);
         break;
-    case FL_ENGINE_RATE: snprintf(buf, len, "rate %.0f bit/s", c->rate_bits_per_s); break;
+    }
+    case FL_ENGINE_RATE:
+        snprintf(buf, len, "a %.0f bit/s link each way, at most %s held", c->rate_bits_per_s, cap);
+        break;
+    case FL_ENGINE_LOSS:
+        if (c->probability >= 1.0)
+            snprintf(buf, len, "drop every packet");
+        else if (c->burst > 1.0)
+            snprintf(buf, len, "drop %.2f%% of packets in runs of %.1f on average", c->probability * 100, c->burst);
+        else
+            snprintf(buf, len, "drop %.2f%% of packets, independently", c->probability * 100);
+        break;
+    case FL_ENGINE_CORRUPT: snprintf(buf, len, "flip one bit in %.2f%% of packets", c->probability * 100); break;
+    case FL_ENGINE_DUPLICATE: snprintf(buf, len, "send %.2f%% of packets twice", c->probability * 100); break;
+    case FL_ENGINE_REORDER:
+        snprintf(buf, len, "let the next %u packet(s) of its flow overtake %.2f%% of packets (waiting at most %s)",
+                 c->gap, c->probability * 100, fl_format_duration(c->reorder_wait_us, a, sizeof(a)));
+        break;
     case FL_ENGINE_DNS:
-        snprintf(buf, len, "%s DNS queries for %s", c->refuse ? "answer REFUSED to" : "drop",
+        snprintf(buf, len, "%s DNS queries (UDP and TCP) for %s", c->refuse ? "answer REFUSED to" : "drop",
                  c->domain[0] ? c->domain : "any name");
         break;
     }
@@ -80,16 +118,20 @@ static void engine_summary(const fl_net_plan *p, char *buf, size_t len) {
 
 void fl_net_plan_steps(const fl_spec *spec, fl_plan_cb step, void *user) {
     const fl_net_plan *p = spec->data;
-    char table[128], op[512], inv[256];
+    char table[128], op[600], inv[256];
     table_for_plan(spec, table, sizeof(table));
     fl_net_action a = p->action;
     if (p->uses_engine) {
-        char what[200];
+        char what[300];
         engine_summary(p, what, sizeof(what));
-        a.queue_num = p->engine.queue_base;
+        a.queue_out = p->engine.queue_base;
+        a.queue_in = (uint16_t)(p->engine.queue_base + 1);
+        a.engine_stamp = 1;
         a.queue_expr = fl_nft_queue_expr_available(&p->match.netns);
-        snprintf(op, sizeof(op), "start the packet engine (%s) on the first free nfnetlink queue from %u%s%s", what,
-                 a.queue_num, p->match.netns.set ? " in " : "", p->match.netns.set ? p->match.netns.path : "");
+        snprintf(op, sizeof(op), "create the engine's counters file STATE/faults/<id>.engine");
+        step(user, op, "remove it");
+        snprintf(op, sizeof(op), "start the packet engine (%s) on free nfnetlink queues from %u%s%s", what, a.queue_out,
+                 p->match.netns.set ? " in " : "", p->match.netns.set ? p->match.netns.path : "");
         step(user, op, "kill the engine (SIGTERM first: held packets are released)");
     }
     char *text = fl_net_rules_text(&p->match, &a, table);
@@ -107,11 +149,13 @@ void fl_net_plan_steps(const fl_spec *spec, fl_plan_cb step, void *user) {
         first = false;
     }
     free(text);
-    if (p->uses_engine && !a.queue_expr) {
+    for (int dir = 0; p->uses_engine && !a.queue_expr && dir < 2; dir++) {
+        if (!(p->match.directions & (dir ? FL_NET_INGRESS : FL_NET_EGRESS)))
+            continue;
         snprintf(op, sizeof(op),
-                 "libnftnl: add rule inet %s fl_queue counter xt NFQUEUE --queue-num %u --queue-bypass "
+                 "libnftnl: add rule inet %s %s counter xt NFQUEUE --queue-num %u --queue-bypass "
                  "(this kernel lacks the nft queue expression: xtables target via nft_compat)",
-                 table, a.queue_num);
+                 table, dir ? "fl_in" : "fl_out", dir ? a.queue_in : a.queue_out);
         step(user, op, "(deleted with the table)");
     }
     for (size_t i = 0; i < p->match.n_hostnames; i++) {
@@ -165,6 +209,48 @@ static void resolver_main(void *varg) {
 }
 
 /* ---- apply ---- */
+static int start_engine(fl_ctx *ctx, fl_net_plan *p, const char *id, fl_net_action *a, fl_error *err) {
+    char path[1200];
+    fl_engine_stats_path(id, path, sizeof(path));
+    /* Journaled first, so that its removal is the rollback's last step:
+     * the engine's final numbers are in it until then. */
+    if (fl_ctx_journal_undo(ctx, fl_undo_unlink(path), err) != 0)
+        return -1;
+    if (!(p->engine.shared = fl_engine_stats_create(path, err)))
+        return -1;
+    p->engine.shared->max_held_bytes = p->engine.max_held_bytes;
+    p->engine.stamp = p->engine.shared->stamp = fl_engine_next_stamp();
+    fl_net_table_name(id, p->engine.table, sizeof(p->engine.table));
+    /* Spread faults over queue numbers; the engine skips taken ones. */
+    uint32_t h = 2166136261u;
+    for (const char *c = id; *c; c++)
+        h = (h ^ (unsigned char)*c) * 16777619u;
+    p->engine.queue_base = (uint16_t)(20000 + h % 20000);
+    pid_t pid;
+    if (fl_ctx_spawn(ctx, "fl-net-engine", fl_engine_main, &p->engine, 5000, &pid, err) != 0) {
+        if (p->engine.shared->error[0])
+            fl_fail(err, FL_EAPPLY, "engine", "the packet engine could not start: %s", p->engine.shared->error);
+        return -1;
+    }
+    if (fl_ctx_journal_undo(ctx, fl_undo_engine_drain(pid), err) != 0)
+        return -1;
+    int q_out = atomic_load(&p->engine.shared->queue_out), q_in = atomic_load(&p->engine.shared->queue_in);
+    a->queue_out = (uint16_t)q_out;
+    a->queue_in = (uint16_t)q_in;
+    a->engine_stamp = p->engine.stamp;
+    a->queue_expr = fl_nft_queue_expr_available(&p->match.netns);
+    char what[300];
+    engine_summary(p, what, sizeof(what));
+    char queues[64];
+    if ((p->match.directions & FL_NET_EGRESS) && (p->match.directions & FL_NET_INGRESS))
+        snprintf(queues, sizeof(queues), "queues %u (egress) and %u (ingress)", a->queue_out, a->queue_in);
+    else
+        snprintf(queues, sizeof(queues), "queue %u",
+                 (p->match.directions & FL_NET_EGRESS) ? a->queue_out : a->queue_in);
+    fl_ctx_applied(ctx, "packet engine pid %d on nfnetlink %s: %s", (int)pid, queues, what);
+    return 0;
+}
+
 int fl_net_apply(fl_ctx *ctx, fl_error *err) {
     fl_net_plan *p = ctx->spec->data;
     const char *id = json_string_value(json_object_get(ctx->rec, "id"));
@@ -173,34 +259,8 @@ int fl_net_apply(fl_ctx *ctx, fl_error *err) {
     fl_net_action a = p->action;
     const fl_netns *ns = &p->match.netns;
 
-    if (p->uses_engine) {
-        p->engine.stats =
-            mmap(NULL, sizeof(*p->engine.stats), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-        if (p->engine.stats == MAP_FAILED) {
-            p->engine.stats = NULL;
-            return fl_fail(err, FL_EAPPLY, "engine", "mmap: %s", strerror(errno));
-        }
-        memset(p->engine.stats, 0, sizeof(*p->engine.stats));
-        /* Spread faults over queue numbers; the engine skips taken ones. */
-        uint32_t h = 2166136261u;
-        for (const char *c = id; *c; c++)
-            h = (h ^ (unsigned char)*c) * 16777619u;
-        p->engine.queue_base = (uint16_t)(20000 + h % 20000);
-        pid_t pid;
-        if (fl_ctx_spawn(ctx, "fl-net-engine", fl_engine_main, &p->engine, 5000, &pid, err) != 0) {
-            if (p->engine.stats->error[0])
-                fl_fail(err, FL_EAPPLY, "engine", "the packet engine could not start: %s", p->engine.stats->error);
-            return -1;
-        }
-        if (fl_ctx_journal_undo(ctx, fl_undo_engine_drain(pid), err) != 0)
-            return -1;
-        a.queue_num = (uint16_t)atomic_load(&p->engine.stats->queue_num);
-        a.queue_expr = fl_nft_queue_expr_available(ns);
-        char what[200];
-        engine_summary(p, what, sizeof(what));
-        fl_ctx_applied(ctx, "packet engine pid %d on nfnetlink queue %u: %s", (int)pid, a.queue_num, what);
-    }
-
+    if (p->uses_engine && start_engine(ctx, p, id, &a, err) != 0)
+        return -1;
     if (fl_ctx_journal_undo(ctx, fl_undo_nft_delete_table(table, ns->set ? ns->path : NULL, ns->dev, ns->ino), err) !=
         0)
         return -1;
@@ -210,14 +270,19 @@ int fl_net_apply(fl_ctx *ctx, fl_error *err) {
     fl_ctx_applied(ctx, "%s",
                    owned ? "kernel-owned table: removed by the kernel the moment this supervisor dies"
                          : "this kernel has no owned tables (Linux < 5.12): the journal alone removes it");
-    if (p->uses_engine && !a.queue_expr) {
-        /* The queue rule first, so that no matching rule ever jumps to an
+    int compat_rules = 0;
+    for (int dir = 0; p->uses_engine && !a.queue_expr && dir < 2; dir++) {
+        if (!(p->match.directions & (dir ? FL_NET_INGRESS : FL_NET_EGRESS)))
+            continue;
+        /* The queue rules first, so that no matching rule ever jumps to an
          * empty chain. "add" is idempotent: the full text repeats these. */
+        const char *chain = dir ? "fl_in" : "fl_out";
         char head[300];
-        snprintf(head, sizeof(head), "add table inet %s\nadd chain inet %s fl_queue\n", table, table);
+        snprintf(head, sizeof(head), "add table inet %s\nadd chain inet %s %s\n", table, table, chain);
         if (fl_nft_run(ns, head, false, NULL, err) != 0 ||
-            fl_nft_add_compat_queue(ns, table, "fl_queue", a.queue_num, err) != 0)
+            fl_nft_add_compat_queue(ns, table, chain, dir ? a.queue_in : a.queue_out, err) != 0)
             return -1;
+        compat_rules++;
     }
     if (!fl_spec_bool(ctx->spec, "include-controller"))
         fl_net_find_controllers(&p->match, false); /* sessions opened since validation */
@@ -236,7 +301,7 @@ int fl_net_apply(fl_ctx *ctx, fl_error *err) {
         return -1;
     }
     fl_ctx_applied(ctx, "nftables table inet %s%s%s: %zu rules%s", table, ns->set ? " in " : "",
-                   ns->set ? ns->path : "", rules + (p->uses_engine && !a.queue_expr),
+                   ns->set ? ns->path : "", rules + (size_t)compat_rules,
                    p->uses_engine ? (a.queue_expr ? " (nft queue)" : " (xt NFQUEUE via nft_compat)") : "");
     for (size_t i = 0; i < p->match.n_controllers; i++) {
         char c[64];
@@ -350,6 +415,10 @@ static int send_probe(const fl_netns *ns, const probe_target *t, int wait_ms, pr
     return 0;
 }
 
+static uint64_t engine_matched(const fl_net_plan *p) {
+    return atomic_load_explicit(&p->engine.shared->counters[FL_EC_MATCHED], memory_order_relaxed);
+}
+
 int fl_net_verify(fl_ctx *ctx, fl_error *err) {
     fl_net_plan *p = ctx->spec->data;
     const fl_netns *ns = &p->match.netns;
@@ -361,8 +430,9 @@ int fl_net_verify(fl_ctx *ctx, fl_error *err) {
         snprintf(why, sizeof(why), "%s", err->message);
         return fl_fail(err, FL_EAPPLY, "verify", "the table %s is not there after applying: %.300s", table, why);
     }
-    probe_target t = pick_probe(p);
-    char seen[600] = "";
+    probe_target t = p->passive ? (probe_target){0} : pick_probe(p);
+    uint64_t engine_before = p->uses_engine ? engine_matched(p) : 0;
+    char seen[700] = "";
     if (t.ok) {
         /* The rule counter moves while connect()/send() runs, so a drop
          * needs no wait; a reset answers at once; a delay must be waited out
@@ -393,22 +463,31 @@ int fl_net_verify(fl_ctx *ctx, fl_error *err) {
             snprintf(outcome, sizeof(outcome), "answered after %.2f ms", (double)r.elapsed_us / 1000.0);
         snprintf(seen, sizeof(seen), "probe %s to %s port %u matched (%s)",
                  t.proto == FL_NET_TCP ? "TCP connect" : "UDP datagram", addr, t.port, outcome);
+        /* The engine reads its queue on its own time: give it a moment. */
+        for (int i = 0; p->uses_engine && i < 250 && engine_matched(p) == engine_before; i++)
+            fl_sleep_us(2000);
+        if (p->uses_engine && engine_matched(p) == engine_before)
+            return fl_fail(err, FL_EAPPLY, "verify", "the rules matched a probe but the packet engine saw nothing");
     } else {
         fl_nft_table_packets(ns, table, &after, NULL);
-        snprintf(seen, sizeof(seen),
-                 "rules in place (no probe possible for this match: %s); %llu packets matched so far",
-                 p->match.any_host ? "no single host" : "ingress only, a CIDR or another interface",
-                 (unsigned long long)after);
+        if (!p->passive)
+            snprintf(seen, sizeof(seen),
+                     "rules in place (no probe possible for this match: %s); %llu packets matched so far",
+                     p->match.any_host ? "no single host" : "ingress only, a CIDR or another interface",
+                     (unsigned long long)after);
+        else
+            snprintf(seen, sizeof(seen),
+                     "passive: no probe sent; rules in place, %llu packets matched so far; the engine's counters "
+                     "(faultline status) show the fault at work once matched traffic flows",
+                     (unsigned long long)after);
     }
     if (p->uses_engine) {
-        fl_engine_stats *s = p->engine.stats;
-        uint64_t delayed = atomic_load(&s->delayed), packets = atomic_load(&s->packets);
+        fl_engine_counters c;
+        fl_engine_stats_read(p->engine.shared, &c);
         size_t used = strlen(seen);
-        snprintf(seen + used, sizeof(seen) - used, "; engine: %llu packets queued, %llu released, %llu dropped",
-                 (unsigned long long)packets, (unsigned long long)delayed,
-                 (unsigned long long)atomic_load(&s->dropped));
-        if (t.ok && packets == 0)
-            return fl_fail(err, FL_EAPPLY, "verify", "the rules matched a probe but the packet engine saw nothing");
+        snprintf(seen + used, sizeof(seen) - used, "; engine: %llu matched, %llu held, %llu released, %llu dropped",
+                 (unsigned long long)c.matched, (unsigned long long)c.held, (unsigned long long)(c.released + c.late),
+                 (unsigned long long)c.dropped);
     }
     snprintf(ctx->verified, sizeof(ctx->verified), "%s", seen);
     return 0;

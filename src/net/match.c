@@ -436,35 +436,51 @@ static void print_set(FILE *f, const char *table, const char *set, int family, c
         fputs(" }\n", f);
 }
 
-static const char *action_text(const fl_net_action *a, unsigned proto, char *buf, size_t len) {
-    switch (a->verdict) {
-    case FL_NET_DROP: return "counter drop";
-    case FL_NET_LOSS: snprintf(buf, len, "counter numgen random mod 10000 < %u drop", a->loss_per_10000); return buf;
-    case FL_NET_RESET:
-        /* A RST for TCP; ICMP port unreachable for UDP and other protocols
-         * (ECONNREFUSED on a connected socket); ICMP itself is dropped. */
-        if (proto == FL_NET_TCP)
-            return "counter reject with tcp reset";
-        return proto == FL_NET_ICMP ? "counter drop" : "counter reject";
-    case FL_NET_QUEUE: return "counter goto fl_queue";
-    }
-    return "counter";
+static const char *action_text(const fl_net_action *a, unsigned proto, bool egress) {
+    if (a->verdict == FL_NET_QUEUE)
+        return egress ? "counter goto fl_out" : "counter goto fl_in";
+    /* reset: a RST for TCP; ICMP port unreachable for UDP and other
+     * protocols (ECONNREFUSED on a connected socket); ICMP itself is
+     * dropped. */
+    if (proto == FL_NET_TCP)
+        return "counter reject with tcp reset";
+    return proto == FL_NET_ICMP ? "counter drop" : "counter reject";
 }
 
-/* One direction's chain: exclusions first (return), then the fault. */
-static void print_chain(FILE *f, const fl_net_match *m, const fl_net_action *a, const char *table, bool egress) {
-    const char *chain = egress ? "egress" : "ingress";
+/* One direction's chain: exclusions first (return), then the fault. With
+ * tally, the engine's "tally" chain right after it (priority -299): the
+ * same match ending in a named counter, which counts the matched packets
+ * that went on past the fault's chain: those the engine let through, and
+ * those the kernel let through without it (its queue full or nobody bound:
+ * fail-open). The engine subtracts the first to count the second. */
+enum { CHAIN_FAULT, CHAIN_TALLY, CHAIN_CLAMP };
+static void print_chain(FILE *f, const fl_net_match *m, const fl_net_action *a, const char *table, bool egress,
+                        int kind) {
+    static const char *const names[3][2] = {
+        {"ingress", "egress"}, {"tally_in", "tally_out"}, {"clamp_in", "clamp_out"}};
+    const char *chain = names[kind][egress];
+    bool tally = kind == CHAIN_TALLY, clamp_only = kind == CHAIN_CLAMP;
     const char *peer = egress ? "daddr" : "saddr";
     const char *peer_port = egress ? "dport" : "sport";
     const char *own_port = egress ? "sport" : "dport";
-    fprintf(f, "add chain inet %s %s { type filter hook %s priority -300; policy accept; }\n", table, chain,
-            egress ? "output" : "input");
-    for (size_t i = 0; i < m->n_controllers; i++) {
+    fprintf(f, "add chain inet %s %s { type filter hook %s priority %d; policy accept; }\n", table, chain,
+            egress ? "output" : "input", tally ? -299 : -300);
+    for (size_t i = 0; !clamp_only && i < m->n_controllers; i++) {
         char c[64];
         fprintf(f, "add rule inet %s %s %s %s %s tcp %s %u tcp %s %u return\n", table, chain,
                 m->controllers[i].peer.family == AF_INET ? "ip" : "ip6", peer,
                 fl_net_format_prefix(&m->controllers[i].peer, c, sizeof(c)), peer_port, m->controllers[i].peer_port,
                 own_port, m->controllers[i].own_port);
+    }
+    if (a->verdict == FL_NET_QUEUE && !clamp_only) {
+        /* Packets of this fault's engine and of older faults' (their stamp
+         * is not higher): see FL_NET_ENGINE_MARK. */
+        char own[128];
+        snprintf(own, sizeof(own), "%s mark and 0xffff0000 == 0x%08x %s mark and 0x0000ffff <= 0x%08x",
+                 egress ? "socket" : "meta", FL_NET_ENGINE_MARK(0), egress ? "socket" : "meta",
+                 (unsigned)a->engine_stamp);
+        fprintf(f, "add rule inet %s %s %s%s return\n", table, chain, own,
+                !egress && tally ? " meta mark set 0x0" : "");
     }
     for (int fam = 0; fam < 2; fam++) {
         int family = fam ? AF_INET6 : AF_INET;
@@ -484,6 +500,11 @@ static void print_chain(FILE *f, const fl_net_match *m, const fl_net_action *a, 
     }
     static const unsigned protos[] = {FL_NET_TCP, FL_NET_UDP, FL_NET_ICMP};
     int families = m->any_host ? 1 : 2;
+    char clamp[128] = "", count[64];
+    snprintf(count, sizeof(count), "counter name %s", egress ? "tally_out" : "tally_in");
+    if (a->clamp_mss && !tally)
+        snprintf(clamp, sizeof(clamp), "tcp flags syn tcp option maxseg size > %u tcp option maxseg size set %u",
+                 a->clamp_mss, a->clamp_mss);
     for (int fam = 0; fam < families; fam++) {
         char addr[32] = "";
         if (!m->any_host)
@@ -491,9 +512,12 @@ static void print_chain(FILE *f, const fl_net_match *m, const fl_net_action *a, 
         char iface[40] = "";
         if (m->ifname[0])
             snprintf(iface, sizeof(iface), "%s \"%s\" ", egress ? "oifname" : "iifname", m->ifname);
-        char buf[96];
         if (m->all_protocols && a->verdict != FL_NET_RESET) {
-            fprintf(f, "add rule inet %s %s %s%s%s\n", table, chain, iface, addr, action_text(a, 0, buf, sizeof(buf)));
+            if (clamp[0])
+                fprintf(f, "add rule inet %s %s %s%smeta l4proto tcp %s\n", table, chain, iface, addr, clamp);
+            if (!clamp_only)
+                fprintf(f, "add rule inet %s %s %s%s%s\n", table, chain, iface, addr,
+                        tally ? count : action_text(a, 0, egress));
             continue;
         }
         for (size_t p = 0; p < FL_ARRAY_LEN(protos); p++) {
@@ -504,15 +528,17 @@ static void print_chain(FILE *f, const fl_net_match *m, const fl_net_action *a, 
                              : m->any_host             ? "meta l4proto { icmp, ipv6-icmp } "
                              : fam                     ? "meta l4proto ipv6-icmp "
                                                        : "meta l4proto icmp ";
-            fprintf(f, "add rule inet %s %s %s%s%s", table, chain, iface, addr, l4);
-            if (m->n_ports && protos[p] != FL_NET_ICMP) {
-                fprintf(f, "th %s ", peer_port);
-                print_ports(f, m->ports, m->n_ports);
-                fputc(' ', f);
+            for (int pass = protos[p] == FL_NET_TCP && clamp[0] ? 0 : 1; pass < (clamp_only ? 1 : 2); pass++) {
+                fprintf(f, "add rule inet %s %s %s%s%s", table, chain, iface, addr, l4);
+                if (m->n_ports && protos[p] != FL_NET_ICMP) {
+                    fprintf(f, "th %s ", peer_port);
+                    print_ports(f, m->ports, m->n_ports);
+                    fputc(' ', f);
+                }
+                fprintf(f, "%s\n", pass == 0 ? clamp : tally ? count : action_text(a, protos[p], egress));
             }
-            fprintf(f, "%s\n", action_text(a, protos[p], buf, sizeof(buf)));
         }
-        if (m->all_protocols) /* reset: everything else gets ICMP unreachable */
+        if (m->all_protocols && !clamp_only) /* reset: everything else gets ICMP unreachable */
             fprintf(f, "add rule inet %s %s %s%scounter reject\n", table, chain, iface, addr);
     }
 }
@@ -537,14 +563,29 @@ char *fl_net_rules_text(const fl_net_match *m, const fl_net_action *a, const cha
             }
     }
     if (a->verdict == FL_NET_QUEUE) {
-        fprintf(f, "add chain inet %s fl_queue\n", table);
-        if (a->queue_expr)
-            fprintf(f, "add rule inet %s fl_queue counter queue num %u bypass\n", table, a->queue_num);
+        /* The engine's queues, with bypass: nobody bound, the packet passes. */
+        for (int dir = 0; dir < 2; dir++) {
+            if (!(m->directions & (dir ? FL_NET_INGRESS : FL_NET_EGRESS)))
+                continue;
+            fprintf(f, "add counter inet %s %s\n", table, dir ? "tally_in" : "tally_out");
+            fprintf(f, "add chain inet %s %s\n", table, dir ? "fl_in" : "fl_out");
+            if (a->queue_expr)
+                fprintf(f, "add rule inet %s %s counter queue num %u bypass\n", table, dir ? "fl_in" : "fl_out",
+                        dir ? a->queue_in : a->queue_out);
+        }
     }
-    if (m->directions & FL_NET_EGRESS)
-        print_chain(f, m, a, table, true);
-    if (m->directions & FL_NET_INGRESS)
-        print_chain(f, m, a, table, false);
+    for (int kind = CHAIN_FAULT; kind <= (a->verdict == FL_NET_QUEUE ? CHAIN_TALLY : CHAIN_FAULT); kind++) {
+        if (m->directions & FL_NET_EGRESS)
+            print_chain(f, m, a, table, true, kind);
+        if (m->directions & FL_NET_INGRESS)
+            print_chain(f, m, a, table, false, kind);
+    }
+    /* The MSS is set by each end's SYN: clamp the other direction's too
+     * (only SYNs of the matched flows; nothing else is touched there). */
+    if (a->clamp_mss && (m->protocols & FL_NET_TCP) && !(m->directions & FL_NET_INGRESS))
+        print_chain(f, m, a, table, false, CHAIN_CLAMP);
+    if (a->clamp_mss && (m->protocols & FL_NET_TCP) && !(m->directions & FL_NET_EGRESS))
+        print_chain(f, m, a, table, true, CHAIN_CLAMP);
     fclose(f);
     return text;
 }

@@ -1,7 +1,7 @@
-/* Network faults: traffic matching, nftables tables, the packet-queue engine
- * and network namespaces. Shared by the six network attacks
- * (src/attacks/{latency,packet_loss,blackhole,reset,bandwidth,dns}.c); see
- * docs/network.md for the mechanism and what a host needs. */
+/* Network faults: traffic matching, nftables tables, the packet engine and
+ * network namespaces. Shared by the network attacks (src/attacks/{latency,
+ * packet_loss,blackhole,reset,bandwidth,dns,corrupt,duplicate,reorder}.c);
+ * see docs/network.md for the mechanism and what a host needs. */
 #ifndef FL_NET_H
 #define FL_NET_H
 
@@ -14,7 +14,7 @@
 /* ---- the matching parameters every network attack takes ----
  * One definition, expanded at the head of each attack's parameter table, so
  * that the six attacks cannot drift apart. */
-#define FL_NET_MATCH_PARAMS(default_protocol)                                                                           \
+#define FL_NET_MATCH_PARAMS(default_protocol, default_direction)                                                        \
     {"host",                                                                                                            \
      FL_PARAM_STRING,                                                                                                   \
      FL_PARAM_REPEATABLE,                                                                                               \
@@ -42,7 +42,7 @@
         {"direction",                                                                                                   \
          FL_PARAM_ENUM,                                                                                                 \
          0,                                                                                                             \
-         "egress",                                                                                                      \
+         default_direction,                                                                                             \
          NULL,                                                                                                          \
          NULL,                                                                                                          \
          "egress|ingress|both",                                                                                         \
@@ -68,9 +68,11 @@
          0,       NULL,                                                                                                 \
          NULL,    NULL,                                                                                                 \
          NULL,    "inject in another network namespace: NAME (/run/netns/NAME), PATH, or PID (a container's process)"}, \
+        {"include-controller", FL_PARAM_BOOL, 0, NULL, NULL, NULL, NULL,                                               \
+         "also hit this host's live SSH sessions (sshd's connections; excluded by default)"},                          \
     {                                                                                                                   \
-        "include-controller", FL_PARAM_BOOL, 0, NULL, NULL, NULL, NULL,                                                 \
-            "also hit this host's live SSH sessions (sshd's connections; excluded by default)"                          \
+        "verify", FL_PARAM_ENUM, 0, "probe", NULL, NULL, "probe|passive",                                               \
+            "probe: send one packet to the dependency through the rules; passive: send nothing, count its traffic"      \
     }
 
 enum { FL_NET_TCP = 1, FL_NET_UDP = 2, FL_NET_ICMP = 4 };
@@ -145,25 +147,45 @@ int fl_net_resolve(const char *name, fl_net_prefix **out, size_t *n);
 
 /* ---- what matched packets get ---- */
 typedef enum fl_net_verdict {
-    FL_NET_DROP,  /* blackhole, dns --mode drop */
-    FL_NET_LOSS,  /* a random share is dropped */
-    FL_NET_RESET, /* tcp: RST; others: ICMP port unreachable */
-    FL_NET_QUEUE, /* handed to the user-space engine */
+    FL_NET_RESET, /* tcp: RST; others: ICMP port unreachable (reset, dns refuse without a domain) */
+    FL_NET_QUEUE, /* handed to the packet engine (every other kind) */
 } fl_net_verdict;
 
 typedef struct fl_net_action {
     fl_net_verdict verdict;
-    unsigned loss_per_10000;
-    uint16_t queue_num;
-    bool queue_expr; /* the kernel has the nft queue expression */
+    uint16_t queue_out, queue_in; /* the engine's queues: egress and ingress packets */
+    bool queue_expr;              /* the kernel has the nft queue expression */
+    uint16_t engine_stamp;        /* the fault's stamp (FL_NET_ENGINE_MARK) */
+    uint16_t clamp_mss;           /* bandwidth: clamp new TCP connections' MSS to this (0: no) */
 } fl_net_action;
+
+/* The engine re-sends the packets it holds through raw sockets carrying
+ * its own socket mark, 0x464c0000 + the fault's stamp: 1 + the highest
+ * stamp among the faults alive in the state directory, so a newer fault
+ * has a higher one. A re-sent copy goes through the output hook again.
+ * Chains of equal priority run newest first (the kernel inserts a new hook
+ * before those of the same priority): the chains of newer faults saw the
+ * original before this fault took it, and let the copy pass (its stamp is
+ * not higher than theirs); those of older faults did not, and take it; this
+ * fault's own let it pass. So each fault gets each packet once, and faults
+ * compose. A copy the engine sends towards this host (an ingress duplicate,
+ * a forged DNS answer) carries the mark as its packet mark until its tally
+ * chain clears it. */
+#define FL_NET_ENGINE_MARK(stamp) (0x464c0000u | (uint32_t)(uint16_t)(stamp))
+/* The MSS of new TCP connections of flows whose packets the engine copies:
+ * their segments then fit a queue message whole (65531 bytes). */
+#define FL_NET_COPY_MSS 65000
+/* Up to this hold (delay + 3 jitter), latency leaves egress packets in the
+ * kernel until released: a sender's buffer holds its last millisecond of
+ * packets (as with a local qdisc), and the engine goes twice as fast. */
+#define FL_NET_KERNEL_HOLD_MAX_US 1000
 
 /* The table name of a fault: "faultline_", 8 hex digits naming the state
  * directory whose journal owns it, "_", and the id with '-' as '_' (nft.c). */
 void fl_net_table_name(const char *id, char *buf, size_t len);
 /* nft commands (one per line) creating the fault's table. With a queue
- * verdict, the "fl_queue" chain's rule is included only if queue_expr; the
- * caller adds it through libnftnl otherwise. */
+ * verdict, the rules of the "fl_out"/"fl_in" chains are included only if
+ * queue_expr; the caller adds them through libnftnl otherwise. */
 char *fl_net_rules_text(const fl_net_match *m, const fl_net_action *a, const char *table);
 
 /* ---- namespaces ---- */
@@ -197,54 +219,154 @@ int fl_nft_add_compat_queue(const fl_netns *ns, const char *table, const char *c
 int fl_nft_own_table(const fl_netns *ns, const char *table, int64_t lifetime_us, bool *owned, fl_error *err);
 /* Deletes table inet NAME; a table already gone counts as done. */
 int fl_nft_delete_table(const fl_netns *ns, const char *name, fl_error *err);
-/* Packets counted by the table's rules outside the fl_queue chain. */
+/* Packets counted by the table's rules outside the engine's queue chains
+ * (fl_out, fl_in). */
 int fl_nft_table_packets(const fl_netns *ns, const char *name, uint64_t *packets, fl_error *err);
 
-/* ---- the user-space packet engine (delay, rate, DNS) ---- */
-typedef enum fl_engine_mode { FL_ENGINE_DELAY, FL_ENGINE_RATE, FL_ENGINE_DNS } fl_engine_mode;
+/* ---- the user-space packet engine ----
+ * One process per fault, bound to an nfnetlink queue for egress packets and
+ * one for ingress packets. Egress packets it holds are copied and the
+ * original dropped at once, so the sending socket is not charged for them
+ * (its sendto() and its TCP window are not slowed); the copy is re-sent
+ * through a raw socket when due. Ingress packets have left their sender's
+ * socket already (ip_rcv orphans them): the kernel keeps them until the
+ * engine's verdict. A drop is a verdict on a packet the kernel has already
+ * handed over, so the sender never learns of it. */
+typedef enum fl_engine_mode {
+    FL_ENGINE_DELAY,     /* latency: hold for delay + jitter */
+    FL_ENGINE_RATE,      /* bandwidth: release at a link's pace */
+    FL_ENGINE_LOSS,      /* packet-loss, blackhole (100%), dns drop without a domain */
+    FL_ENGINE_CORRUPT,   /* flip one bit of a share of packets */
+    FL_ENGINE_DUPLICATE, /* send a share of packets twice */
+    FL_ENGINE_REORDER,   /* let the next packets of the flow overtake a share */
+    FL_ENGINE_DNS,       /* drop or refuse queries for a domain */
+} fl_engine_mode;
 typedef enum fl_jitter_dist { FL_JITTER_NORMAL, FL_JITTER_UNIFORM } fl_jitter_dist;
 
-typedef struct fl_engine_stats {
-    atomic_uint_fast64_t packets;  /* handed to us by the kernel */
-    atomic_uint_fast64_t delayed;  /* released after a delay */
-    atomic_uint_fast64_t dropped;  /* dropped (rate backlog, dns drop) */
-    atomic_uint_fast64_t refused;  /* dns answers forged with REFUSED */
-    atomic_uint_fast64_t delay_us; /* sum of applied delays */
-    atomic_int queue_num;          /* bound queue, 0 until ready */
+/* The engine's counters, published in a file beside the journal record
+ * (STATE/faults/ID.engine, mapped shared) so that any process can read
+ * them: the supervisor, the caller holding the fault, `faultline status`. */
+enum {
+    FL_EC_MATCHED,
+    FL_EC_HELD,
+    FL_EC_RELEASED,
+    FL_EC_LATE,
+    FL_EC_BYPASSED,
+    FL_EC_DROPPED,
+    FL_EC_PASSED,
+    FL_EC_CORRUPTED,
+    FL_EC_DUPLICATED,
+    FL_EC_REORDERED,
+    FL_EC_REFUSED,
+    FL_EC_ERRORS,
+    FL_EC_HELD_PACKETS,
+    FL_EC_HELD_BYTES,
+    FL_EC_PEAK_HELD_PACKETS,
+    FL_EC_PEAK_HELD_BYTES,
+    FL_EC_COUNT
+};
+enum { FL_ENGINE_STARTING, FL_ENGINE_RUNNING, FL_ENGINE_DRAINING, FL_ENGINE_FINISHED, FL_ENGINE_FAILED };
+#define FL_ENGINE_SHARED_MAGIC 0x464c4e45u /* "FLNE" */
+#define FL_ENGINE_SHARED_VERSION 1u
+
+typedef struct fl_engine_shared {
+    uint32_t magic, version;
+    atomic_int state; /* FL_ENGINE_* */
+    atomic_int pid;
+    atomic_ullong start_ticks; /* with pid: names the engine process for good */
+    atomic_int queue_out, queue_in;
+    uint64_t max_held_bytes;
+    uint16_t stamp; /* FL_NET_ENGINE_MARK */
+    atomic_ullong counters[FL_EC_COUNT];
     char error[200];
-} fl_engine_stats;
+} fl_engine_shared;
 
 typedef struct fl_engine_config {
     fl_engine_mode mode;
+    unsigned directions; /* FL_NET_EGRESS | FL_NET_INGRESS: the queues to bind */
     int64_t delay_us, jitter_us;
     fl_jitter_dist distribution;
+    double correlation; /* of successive jitter values, 0..1 */
     double rate_bits_per_s;
-    char domain[256]; /* dns: "" = every query */
-    bool refuse;      /* dns: answer REFUSED instead of dropping */
+    double probability;      /* loss, corrupt, duplicate, reorder: 0..1 */
+    double burst;            /* loss: mean length of a run of losses (<= 1: independent) */
+    unsigned gap;            /* reorder: later packets of the flow that overtake */
+    int64_t reorder_wait_us; /* reorder: the longest a packet waits for them */
+    char domain[256];        /* dns */
+    bool refuse;             /* dns: answer REFUSED instead of dropping */
+    uint64_t max_held_bytes;
+    /* Short delays: the kernel keeps egress packets too (cheaper than a
+     * copy; a sender is charged for at most FL_NET_KERNEL_HOLD_MAX_US). */
+    bool egress_kernel_hold;
     fl_netns netns;
+    char table[128]; /* the fault's table, for its tally counters */
+    uint16_t stamp;  /* FL_NET_ENGINE_MARK: its raw sockets' mark */
     uint16_t queue_base;
-    uint32_t queue_maxlen;
-    fl_engine_stats *stats; /* shared memory, visible to the supervisor */
+    fl_engine_shared *shared; /* the mapped counters file */
 } fl_engine_config;
 
-/* The engine worker (fl_worker_fn). Binds a free queue from queue_base up,
- * stores it in stats->queue_num, calls fl_worker_ready(), then holds and
- * releases packets until killed; SIGTERM releases everything held first. */
+/* The engine worker (fl_worker_fn). Binds free queues from queue_base up,
+ * stores them in shared, calls fl_worker_ready(), then works until killed;
+ * SIGTERM releases everything held first. */
 void fl_engine_main(void *config);
-/* Pure helpers, exposed for the unit tests. */
+
+/* The counters file of fault `id` (STATE/faults/ID.engine). */
+void fl_engine_stats_path(const char *id, char *buf, size_t len);
+/* Creates and maps it (the supervisor, before starting the engine). */
+fl_engine_shared *fl_engine_stats_create(const char *path, fl_error *err);
+/* Maps an existing one read-only; NULL if absent or not a counters file. */
+const fl_engine_shared *fl_engine_stats_open(const char *path);
+void fl_engine_stats_unmap(const fl_engine_shared *shared);
+/* 1 + the highest stamp of the faults whose counters files are in the
+ * state directory. */
+uint16_t fl_engine_next_stamp(void);
+/* Counters from a mapping. */
+void fl_engine_stats_read(const fl_engine_shared *shared, fl_engine_counters *out);
+
+/* ---- DNS inside the engine (engine_dns.c) ---- */
 int fl_dns_query_name(const unsigned char *dns, size_t len, char *name, size_t name_len);
 bool fl_dns_name_matches(const char *name, const char *domain);
+typedef struct fl_dns_flows fl_dns_flows; /* DNS-over-TCP streams being read */
+fl_dns_flows *fl_dns_flows_new(void);
+/* What to do with one IP packet going to a DNS server: 1 drop, 0 let it
+ * go. With refuse, a dropped query may come with a forged answer (an IP
+ * packet from the server, in reply, *reply_len > 0) to send to the client. */
+int fl_dns_inspect(fl_dns_flows *flows, const unsigned char *pkt, size_t len, const char *domain, bool refuse,
+                   unsigned char *reply, size_t reply_cap, size_t *reply_len);
+
+/* ---- packet helpers (engine_dns.c) ---- */
+typedef struct fl_pkt_view {
+    int family;
+    const unsigned char *src, *dst; /* addresses */
+    int proto;                      /* the transport protocol, after IPv6 extension headers */
+    size_t l4_off;                  /* offset of the transport header */
+    const unsigned char *l4;
+    size_t l4_len;
+} fl_pkt_view;
+bool fl_pkt_parse(const unsigned char *p, size_t len, fl_pkt_view *v);
+/* The transport checksum of l4 (its checksum field zeroed by the caller). */
+uint16_t fl_pkt_l4_checksum(const fl_pkt_view *v, const unsigned char *l4, size_t len);
 
 /* ---- the shared attack skeleton ---- */
 typedef struct fl_net_plan {
     fl_net_match match;
     fl_net_action action;
     bool uses_engine;
+    bool passive; /* --verify passive: no probe */
     fl_engine_config engine;
 } fl_net_plan;
 
-/* What the engine attacks (latency, bandwidth) need from the host. */
-#define FL_NET_ENGINE_REQUIRES "nftables; nfnetlink_queue; nft_queue, or nft_compat + xt_NFQUEUE; no binaries"
+/* --max-held-bytes, for the kinds that hold packets. */
+#define FL_NET_HELD_BYTES_PARAM                                                                                        \
+    {                                                                                                                  \
+        "max-held-bytes", FL_PARAM_SIZE, 0, "64M", "64K", "16G", NULL,                                                 \
+            "cap on the memory held packets take; beyond it packets pass undelayed and count as bypassed"              \
+    }
+
+/* What the engine attacks need from the host. */
+#define FL_NET_ENGINE_REQUIRES                                                                                         \
+    "nftables (nf_tables, nft_counter, nft_socket); nfnetlink_queue; nft_queue, or nft_compat + xt_NFQUEUE; "          \
+    "CAP_NET_ADMIN and CAP_NET_RAW in the target namespace; no binaries"
 
 /* The operations every network attack shares; its own part is validate. */
 #define FL_NET_ATTACK_OPS .plan = fl_net_plan_steps, .apply = fl_net_apply, .verify = fl_net_verify
@@ -252,6 +374,9 @@ typedef struct fl_net_plan {
 /* validate: parses the matching parameters into a new plan owned by spec;
  * default_port (0: none) stands in when --port is not given. */
 fl_net_plan *fl_net_validate(fl_spec *spec, uint16_t default_port, fl_error *err);
+/* The common engine setup of an attack: verdict QUEUE, the engine mode,
+ * the directions to bind, and --max-held-bytes when the kind has it. */
+void fl_net_use_engine(fl_net_plan *p, const fl_spec *spec, fl_engine_mode mode);
 void fl_net_plan_steps(const fl_spec *spec, fl_plan_cb step, void *user);
 int fl_net_apply(fl_ctx *ctx, fl_error *err);
 int fl_net_verify(fl_ctx *ctx, fl_error *err);

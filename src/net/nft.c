@@ -523,7 +523,7 @@ static int rule_counters_cb(const struct nlmsghdr *nlh, void *data) {
         return MNL_CB_OK;
     const char *chain;
     if (nftnl_rule_nlmsg_parse(nlh, r) == 0 && (chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN)) &&
-        strcmp(chain, "fl_queue") != 0) {
+        strncmp(chain, "fl_", 3) != 0) { /* not the engine's own chains */
         struct nftnl_expr_iter *it = nftnl_expr_iter_create(r);
         struct nftnl_expr *e;
         while (it && (e = nftnl_expr_iter_next(it)))

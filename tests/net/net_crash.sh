@@ -1,6 +1,7 @@
-# kill -9 at random points, 20 trials over every network kind, then
-# `faultline recover`: `nft list ruleset` and `tc qdisc show` identical to
-# before, no engine or resolver left. Then a faultline_* table that no
+# kill -9 at random points, 27 trials over every network kind (each kind
+# three times, once per victim), then `faultline recover`: `nft list
+# ruleset`, `tc qdisc show` and the links identical to before, no engine or
+# resolver left, no counters file left. (faultline loads no BPF program.) Then a faultline_* table that no
 # journal mentions is removed by recover.
 . "$FL_TESTS/netlib.sh"
 
@@ -14,10 +15,12 @@ our_procs() {
         case "$(cat "$p/comm" 2>/dev/null)" in fl-*) grep -q ') Z' "$p/stat" 2>/dev/null || echo "${p#/proc/}" ;; esac
     done
 }
-kinds=("blackhole --host 127.0.0.1 --port 6379" "packet-loss --port 7000-7100 --percent 30%"
+kinds=("blackhole --host 127.0.0.1 --port 6379" "packet-loss --port 7000-7100 --percent 30% --burst 4"
     "reset --host ::1 --port 6379" "latency --host 127.0.0.1 --port 6379 --delay 10ms"
-    "bandwidth --host localhost --rate 1mbit" "dns --domain example.com --mode refuse")
-for trial in $(seq 1 20); do
+    "bandwidth --host localhost --rate 1mbit" "dns --domain example.com --mode refuse"
+    "corrupt --host 127.0.0.1 --percent 10% --direction both" "duplicate --port 6379 --percent 10%"
+    "reorder --host ::1 --percent 10% --gap 3")
+for trial in $(seq 1 27); do
     args=${kinds[$((trial % ${#kinds[@]}))]}
     # shellcheck disable=SC2086
     "$FAULTLINE" attack $args --duration 30s >/dev/null 2>&1 &
@@ -25,7 +28,7 @@ for trial in $(seq 1 20); do
     wait_for 10 sh -c "test -n \"\$(find '$FAULTLINE_STATE_DIR/faults' -name '*.json' 2>/dev/null)\"" || true
     sleep "0.$((RANDOM % 300))"
     rec=$(record)
-    case $((trial % 3)) in
+    case $(((trial / ${#kinds[@]}) % 3)) in
     0) who=cli; kill -9 "$cli" 2>/dev/null || true ;;
     1) who="supervisor+guardian"
        g=$(json_pid "$rec" guardian); s=$(json_pid "$rec" owner)
@@ -36,10 +39,11 @@ for trial in $(seq 1 20); do
     "$FAULTLINE" recover >/dev/null 2>&1 || true
     wait_for 3 sh -c "test -z \"\$(find '$FAULTLINE_STATE_DIR/faults' -name '*.json')\"" || true
     procs=$(our_procs)
-    if [ "$(net_state)" = "$before" ] && [ -z "$procs" ] && [ "$(journal_count)" -eq 0 ]; then
+    left=$(find "$FAULTLINE_STATE_DIR/faults" -type f 2>/dev/null)
+    if [ "$(net_state)" = "$before" ] && [ -z "$procs" ] && [ "$(journal_count)" -eq 0 ] && [ -z "$left" ]; then
         pass "trial $trial: ${args%% *}, kill -9 $who, recover: ruleset identical, nothing left"
     else
-        fail "trial $trial: ${args%% *}, kill -9 $who: procs=[$procs] journal=$(journal_count)"
+        fail "trial $trial: ${args%% *}, kill -9 $who: procs=[$procs] journal=$(journal_count) files=[$left]"
         net_state | head -20 >&2
         "$FAULTLINE" recover --all >/dev/null 2>&1 || true
         nft flush ruleset

@@ -14,7 +14,7 @@ fi
 ip link set lo up
 
 # The whole network state a fault may touch, for before/after comparison.
-net_state() { nft list ruleset; echo "--- qdiscs"; tc qdisc show; }
+net_state() { nft list ruleset; echo "--- qdiscs"; tc qdisc show; echo "--- links"; ip -o link show; }
 
 # Starts a redis-server on 127.0.0.1 and ::1, bound to this script's life.
 start_redis() { # port

@@ -158,8 +158,9 @@ def run_doc(kind, values):
 got = run_doc("latency", {"Host": "127.0.0.1,::1,10.0.0.0/8", "Delay": "2s", "Port": "6379",
                           "IncludeController": "true", "DurationSeconds": "30", "FaultlineTag": "ssm-00ff00ff00ff00ff"})
 want = ["attack", "latency", "--host", "127.0.0.1", "--host", "::1", "--host", "10.0.0.0/8", "--port", "6379",
-        "--protocol", "all", "--direction", "egress", "--include-controller", "--delay", "2s", "--jitter", "0us",
-        "--distribution", "normal", "--duration", "30s", "--tag", "ssm-00ff00ff00ff00ff"]
+        "--protocol", "all", "--direction", "egress", "--include-controller", "--verify", "probe", "--delay", "2s",
+        "--jitter", "0us", "--distribution", "normal", "--correlation", "0%", "--max-held-bytes", "64M",
+        "--duration", "30s", "--tag", "ssm-00ff00ff00ff00ff"]
 if got != want:
     fail(f"latency script argv {got}")
 got = run_doc("process-kill", {"Pattern": "^(nginx|redis).*$", "Signal": "KILL"})
