@@ -208,6 +208,19 @@ static void forged_operations_are_refused(void **state) {
     op = fl_undo_unlink("/tmp/x/faultline-io-" ID(1) "-3.tmp");
     assert_true(fl_undo_check(op, ID(1), why, sizeof(why)));
     json_decref(op);
+    /* The packet engine's counters file: beside the fault's record only. */
+    char counters[1024];
+    snprintf(counters, sizeof(counters), "%s/faults/%s.engine", fl_state_dir(), ID(1));
+    op = fl_undo_unlink(counters);
+    assert_true(fl_undo_check(op, ID(1), why, sizeof(why)));
+    json_decref(op);
+    op = fl_undo_unlink("/etc/" ID(1) ".engine");
+    assert_false(fl_undo_check(op, ID(1), why, sizeof(why)));
+    json_decref(op);
+    snprintf(counters, sizeof(counters), "%s/faults/%s.engine", fl_state_dir(), ID(2));
+    op = fl_undo_unlink(counters); /* another fault's */
+    assert_false(fl_undo_check(op, ID(1), why, sizeof(why)));
+    json_decref(op);
     op = json_pack("{s:s, s:s, s:s}", "op", "nft_delete_table", "family", "inet", "name",
                    "faultline_a\nadd table inet injected_by_journal");
     assert_false(fl_undo_check(op, "blackhole-0000000a", why, sizeof(why)));
