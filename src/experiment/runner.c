@@ -515,6 +515,24 @@ static bool run_tick(run_state *rs) {
     return true;
 }
 
+/* A fault that fell short of what was asked (degraded) makes the run an
+ * error, whatever the hypotheses say: they were not tested against it. */
+static void check_degraded(run_state *rs) {
+    for (size_t i = 0; i < rs->exp->n_steps; i++) {
+        step_run *sr = &rs->steps[i];
+        char why[300];
+        if (!sr->self || !sr->ops->degraded || sr->ops->degraded(sr->self, why, sizeof(why)) != 1)
+            continue;
+        run_event(rs, "fault_degraded", rs->exp->steps[i].name, why);
+        if (!sr->error[0])
+            snprintf(sr->error, sizeof(sr->error), "degraded: %s", why);
+        if (!rs->failed_fault)
+            snprintf(rs->abort_reason, sizeof(rs->abort_reason), "fault %s was degraded: %s",
+                     rs->exp->steps[i].name, why);
+        rs->failed_fault = true;
+    }
+}
+
 /* The verdict before the hypotheses are read (result_json lowers a pass). */
 static void settle(run_state *rs, bool rollback_ok) {
     for (size_t i = 0; i < rs->exp->n_steps; i++)
@@ -566,6 +584,7 @@ static char *run_finish(run_state *rs) {
     rs->end_us = run_now(rs);
     if (rs->load)
         rs->load_result = rs->load_ops->result(rs->load, rs->t0_mono_us);
+    check_degraded(rs);
     settle(rs, rollback_ok);
     char *result = result_json(rs);
     fl_run_progress done = {.phase = "done", .elapsed_us = rs->end_us};

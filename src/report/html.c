@@ -897,6 +897,27 @@ static void hosts_tables(fl_buffer *out, const rp_result *r) {
     }
 }
 
+/* A network fault's packet-engine accounting, under its verification: what
+ * happened to every matched packet. */
+static void engine_counters(fl_buffer *out, const json_t *engine) {
+    if (!engine)
+        return;
+    static const char *const keys[] = {"matched", "held", "released", "late", "bypassed", "dropped", "passed"};
+    fl_buffer_puts(out, "<br><span class=\"engine muted\">engine:");
+    for (size_t k = 0; k < FL_ARRAY_LEN(keys); k++)
+        fl_buffer_printf(out, "%s %s %lld", k ? "," : "", keys[k],
+                         (long long)json_integer_value(json_object_get(engine, keys[k])));
+    fl_buffer_printf(out, "; peak %lld packets / %lld bytes held",
+                     (long long)json_integer_value(json_object_get(engine, "peak_held_packets")),
+                     (long long)json_integer_value(json_object_get(engine, "peak_held_bytes")));
+    const char *reason = json_string_value(json_object_get(engine, "reason"));
+    if (reason) {
+        fl_buffer_puts(out, "; ");
+        put_text(out, reason);
+    }
+    fl_buffer_puts(out, "</span>");
+}
+
 static void faults_section(fl_buffer *out, const rp_result *r) {
     fl_buffer_puts(out, "<section id=\"faults\">\n<h2>Faults</h2>\n");
     if (!r->n_faults) {
@@ -931,13 +952,17 @@ static void faults_section(fl_buffer *out, const rp_result *r) {
             put_offset(out, f->verified_ms);
             fl_buffer_puts(out, "</td><td class=\"num\">");
             put_offset(out, f->rolled_back_ms);
-            tag_text(out, "</td><td>", f->verification ? f->verification : "", "</td><td>");
+            tag_text(out, "</td><td>", f->verification ? f->verification : "", "");
+            engine_counters(out, f->engine);
+            fl_buffer_puts(out, "</td><td>");
             if (isnan(f->applied_ms))
                 fl_buffer_puts(out, "<span class=\"pill pill-no-data\">NOT APPLIED</span>");
             else if (!f->verified)
                 fl_buffer_puts(out, "<span class=\"pill pill-fail\">NOT VERIFIED</span>");
             else if (isnan(f->rolled_back_ms))
                 fl_buffer_puts(out, "<span class=\"pill pill-fail\">NOT ROLLED BACK</span>");
+            else if (f->degraded)
+                fl_buffer_puts(out, "<span class=\"pill pill-fail\">DEGRADED</span>");
             else
                 fl_buffer_puts(out, "<span class=\"pill pill-pass\">OK</span>");
             if (f->error)

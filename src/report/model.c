@@ -123,7 +123,8 @@ static int parse_fault(json_t *o, const char *at, rp_fault *f, fl_error *err) {
         opt_number(o, at, "verified_ms", &f->verified_ms, err) < 0 ||
         opt_number(o, at, "rolled_back_ms", &f->rolled_back_ms, err) < 0 ||
         opt_bool(o, at, "verified", &f->verified, err) < 0 ||
-        opt_string(o, at, "verification", &f->verification, err) < 0 || opt_string(o, at, "error", &f->error, err) < 0)
+        opt_string(o, at, "verification", &f->verification, err) < 0 || opt_string(o, at, "error", &f->error, err) < 0 ||
+        opt_bool(o, at, "degraded", &f->degraded, err) < 0)
         return -1;
     if (!*f->name)
         f->name = *f->attack ? f->attack : "fault";
@@ -136,6 +137,9 @@ static int parse_fault(json_t *o, const char *at, rp_fault *f, fl_error *err) {
     f->hosts = member(o, "hosts");
     if (f->hosts && !json_is_array(f->hosts))
         return bad_member(err, at, "hosts", "an array");
+    f->engine = member(o, "engine");
+    if (f->engine && !json_is_object(f->engine))
+        return bad_member(err, at, "engine", "an object");
     json_t *ops;
     size_t n;
     if (opt_array(o, at, "applied", &ops, &n, err) < 0)

@@ -42,6 +42,8 @@ typedef struct rp_fault {
     const char *error; /* NULL if none */
     json_t *targets;   /* where it ran ({kind: local|ssh|ssm, ...}), or NULL */
     json_t *hosts;     /* one row per host of a fleet, or NULL */
+    json_t *engine;    /* a network fault's packet-engine counters, or NULL */
+    bool degraded;     /* it fell short of what was asked (engine.reason says how) */
 } rp_fault;
 
 typedef struct rp_event {

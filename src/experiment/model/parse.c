@@ -869,9 +869,13 @@ static int parse_step(pctx *c, yaml_node_t *v, const char *path, size_t index) {
     /* A network fault on one host and one port that a TCP connect can see
      * (fl_attack_info.observe) is measured: connect time to it before and
      * while the fault is on. */
-    int nh, np;
+    int nh, np, nv;
     const char *host = param_value(st, "host", &nh), *port = param_value(st, "port", &np);
-    if (info->observe != FL_OBSERVE_NONE && nh == 1 && np == 1 && strchr(host, '/') == NULL &&
+    /* verify: passive means nothing is sent to the dependency, by the
+     * library or by us: the engine's counters show the fault at work. */
+    const char *verify = param_value(st, "verify", &nv);
+    bool passive = verify && strcmp(verify, "passive") == 0;
+    if (info->observe != FL_OBSERVE_NONE && !passive && nh == 1 && np == 1 && strchr(host, '/') == NULL &&
         strchr(port, '-') == NULL) {
         st->observe = info->observe;
         st->verify_host = fl_xstrdup(host);

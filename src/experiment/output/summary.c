@@ -29,6 +29,8 @@ static const char *fault_label(const json_t *f) {
     const char *state = str(f, "state");
     if (strcmp(state, "skipped") == 0 || strcmp(state, "pending") == 0)
         return "skipped";
+    if (json_is_true(json_object_get(f, "degraded")))
+        return "DEGRADED";
     if (json_is_true(json_object_get(f, "verified")))
         return "verified";
     return strcmp(state, "failed") == 0 ? "FAILED" : "UNVERIFIED";

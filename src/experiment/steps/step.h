@@ -44,8 +44,14 @@ typedef struct step_ops {
      * waited for first). 0; 1 when nothing had been applied; -1 with why
      * when it could not confirm. */
     int (*stop)(void *self, char *why, size_t len);
+    /* Once stopped: whether the fault fell short of what was asked (a
+     * network fault whose packet engine bypassed or released late more than
+     * 0.1% of what it matched, or died): 1 with why (the numbers), else 0.
+     * May be NULL (never degraded as far as the step can tell). */
+    int (*degraded)(void *self, char *why, size_t len);
     /* Adds what it knows to the result document's fault object: "id",
-     * "targets", and for fleets "hosts" (times since t0). */
+     * "targets", for network faults "engine" (the packet engine's counters)
+     * and "degraded", and for fleets "hosts" (times since t0). */
     void (*describe)(void *self, json_t *fault, int64_t t0_mono_us);
     void (*free)(void *self);
 } step_ops;

@@ -36,6 +36,8 @@ typedef struct local_step {
     step_outcome out; /* when applied */
     bool stop_wanted; /* stop() was called while applying: skip the outside check */
     bool stopped;
+    bool has_engine;             /* a network fault with a packet engine */
+    fl_engine_counters counters; /* its counters, read when it was stopped */
 } local_step;
 
 static int64_t median3(int64_t a, int64_t b, int64_t c) {
@@ -196,11 +198,22 @@ static int local_stop(void *self, char *why, size_t len) {
         return 0;
     ls->stopped = true;
     fl_error e;
+    int rc = 0;
     if (fl_fault_stop(ls->fault, &e) != 0) {
         snprintf(why, len, "%s", e.message);
-        return -1;
+        rc = -1;
     }
-    return 0;
+    /* The engine's last numbers stay readable after the stop. */
+    ls->has_engine = fl_fault_engine_stats(ls->fault, &ls->counters, &e) == 1;
+    return rc;
+}
+
+static int local_degraded(void *self, char *why, size_t len) {
+    local_step *ls = self;
+    if (!ls->has_engine || !ls->counters.degraded)
+        return 0;
+    snprintf(why, len, "%s", ls->counters.reason);
+    return 1;
 }
 
 static void local_describe(void *self, json_t *fault, int64_t t0_mono_us) {
@@ -209,6 +222,11 @@ static void local_describe(void *self, json_t *fault, int64_t t0_mono_us) {
     if (ls->fault)
         json_object_set_new(fault, "id", json_string(fl_fault_id(ls->fault)));
     json_object_set_new(fault, "targets", json_pack("{s:s}", "kind", "local"));
+    char *engine = ls->has_engine ? fl_engine_counters_json(&ls->counters) : NULL;
+    json_t *counters = engine ? json_loads(engine, 0, NULL) : NULL;
+    free(engine);
+    json_object_set_new(fault, "engine", counters ? counters : json_null());
+    json_object_set_new(fault, "degraded", json_boolean(ls->has_engine && ls->counters.degraded));
 }
 
 static void local_free(void *self) {
@@ -227,5 +245,6 @@ const step_ops step_local_ops = {.create = local_create,
                                  .verified = local_verified,
                                  .ended = local_ended,
                                  .stop = local_stop,
+                                 .degraded = local_degraded,
                                  .describe = local_describe,
                                  .free = local_free};

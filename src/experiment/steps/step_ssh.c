@@ -254,6 +254,11 @@ static json_t *ssh_hosts_json(ssh_fault *sf, int64_t t0) {
         const char *end_state = last ? json_string_value(json_object_get(last, "state")) : NULL;
         if (end_state)
             json_object_set_new(row, "end_state", json_string(end_state));
+        json_t *engine = last ? json_object_get(last, "engine") : NULL;
+        if (json_is_object(engine)) { /* the host's packet engine's counters */
+            json_object_set(row, "engine", engine);
+            json_object_set_new(row, "degraded", json_boolean(json_is_true(json_object_get(last, "degraded"))));
+        }
         json_decref(last);
         json_object_set_new(row, "exit_code", json_integer(r->exit_code));
         if (h->error[0])
@@ -261,6 +266,24 @@ static json_t *ssh_hosts_json(ssh_fault *sf, int64_t t0) {
         json_array_append_new(rows, row);
     }
     return rows;
+}
+
+/* A host whose fault was degraded says so in its final JSON (degraded, and
+ * the engine's reason). */
+static int ssh_degraded(void *self, char *why, size_t len) {
+    ssh_fault *sf = self;
+    why[0] = '\0';
+    for (size_t i = 0; sf->ft.res && i < sf->plan.n; i++) {
+        const fl_fleet_result *r = &sf->ft.res[i];
+        json_t *last = r->last ? json_loads(r->last, 0, NULL) : NULL;
+        if (last && json_is_true(json_object_get(last, "degraded"))) {
+            const char *reason = json_string_value(json_object_get(json_object_get(last, "engine"), "reason"));
+            size_t used = strlen(why);
+            snprintf(why + used, len - used, "%s%s: %s", used ? "; " : "", r->host->name, reason ? reason : "degraded");
+        }
+        json_decref(last);
+    }
+    return why[0] ? 1 : 0;
 }
 
 static void ssh_describe(void *self, json_t *fault, int64_t t0_mono_us) {
@@ -288,5 +311,6 @@ const step_ops step_ssh_ops = {.starting = "over ssh",
                                .verified = step_verified_by_hosts,
                                .ended = ssh_ended,
                                .stop = ssh_stop,
+                               .degraded = ssh_degraded,
                                .describe = ssh_describe,
                                .free = ssh_free};
