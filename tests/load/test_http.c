@@ -217,6 +217,7 @@ typedef enum server_mode {
 
 typedef struct server {
     int listen_fd;
+    int refusing_fd; /* bound, never listening: the port refuses connections */
     int port;
     server_mode mode;
     atomic_bool stop;
@@ -288,16 +289,22 @@ static void server_start(server *s, server_mode mode, bool listening) {
     socklen_t len = sizeof(a);
     getsockname(s->listen_fd, (struct sockaddr *)&a, &len);
     s->port = ntohs(a.sin_port);
-    if (!listening) { /* a port that refuses connections */
-        close(s->listen_fd);
+    if (!listening) {
+        /* A port that refuses connections: bound and never listening, so
+         * nothing else can take the port while the test runs (a closed
+         * ephemeral port can be reused by another process at once). */
+        s->refusing_fd = s->listen_fd;
         s->listen_fd = -1;
         return;
     }
+    s->refusing_fd = -1;
     assert_int_equal(listen(s->listen_fd, 64), 0);
     pthread_create(&s->thread, NULL, serve, s);
 }
 
 static void server_stop(server *s) {
+    if (s->refusing_fd >= 0)
+        close(s->refusing_fd);
     if (s->listen_fd < 0)
         return;
     atomic_store(&s->stop, true);
@@ -388,6 +395,7 @@ static void refused_connections_are_connect_errors(void **state) {
     server_start(&s, REPLY_OK, false);
     fl_load_summary sum;
     run_load(s.port, "100/s", "300ms", "2", "1s", &sum);
+    server_stop(&s);
     assert_int_equal(sum.requests, 30);
     assert_int_equal(sum.errors_by_class[FL_LOAD_ERR_CONNECT], 30);
     assert_int_equal(sum.latency.max, 0); /* failed fast: no latency to report */
@@ -399,6 +407,7 @@ static void closed_loop_against_a_refusing_port_ends(void **state) {
     server_start(&s, REPLY_OK, false);
     fl_load_summary sum;
     run_load(s.port, "max", "200ms", "2", "1s", &sum);
+    server_stop(&s);
     assert_true(sum.requests > 0);
     assert_int_equal(sum.errors_by_class[FL_LOAD_ERR_CONNECT], sum.requests);
     assert_true(sum.elapsed_us < 1000000);
