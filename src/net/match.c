@@ -152,8 +152,8 @@ static int parse_port_list(const fl_value *v, const char *field, fl_net_ports *p
         return fl_fail(err, FL_EINVAL, field, "%s: at most %d ports or ranges", field, FL_NET_MAX_PORTS);
     for (size_t i = 0; i < v->n_list; i++)
         if (fl_net_parse_ports(v->list[i], &ports[(*n)++]) != 0)
-            return fl_fail(err, FL_EINVAL, field, "%s: '%s' is not a port (1-65535) or a range N-M with N <= M",
-                           field, v->list[i]);
+            return fl_fail(err, FL_EINVAL, field, "%s: '%s' is not a port (1-65535) or a range N-M with N <= M", field,
+                           v->list[i]);
     return 0;
 }
 

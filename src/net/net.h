@@ -68,8 +68,14 @@
          0,       NULL,                                                                                                 \
          NULL,    NULL,                                                                                                 \
          NULL,    "inject in another network namespace: NAME (/run/netns/NAME), PATH, or PID (a container's process)"}, \
-        {"include-controller", FL_PARAM_BOOL, 0, NULL, NULL, NULL, NULL,                                               \
-         "also hit this host's live SSH sessions (sshd's connections; excluded by default)"},                          \
+        {"include-controller",                                                                                          \
+         FL_PARAM_BOOL,                                                                                                 \
+         0,                                                                                                             \
+         NULL,                                                                                                          \
+         NULL,                                                                                                          \
+         NULL,                                                                                                          \
+         NULL,                                                                                                          \
+         "also hit this host's live SSH sessions (sshd's connections; excluded by default)"},                           \
     {                                                                                                                   \
         "verify", FL_PARAM_ENUM, 0, "probe", NULL, NULL, "probe|passive",                                               \
             "probe: send one packet to the dependency through the rules; passive: send nothing, count its traffic"      \
