@@ -191,7 +191,8 @@ typedef struct fl_net_action {
 void fl_net_table_name(const char *id, char *buf, size_t len);
 /* nft commands (one per line) creating the fault's table. With a queue
  * verdict, the rules of the "fl_out"/"fl_in" chains are included only if
- * queue_expr; the caller adds them through libnftnl otherwise. */
+ * queue_expr; the caller adds them through libnftnl otherwise. The text
+ * is the caller's to free(). */
 char *fl_net_rules_text(const fl_net_match *m, const fl_net_action *a, const char *table);
 
 /* ---- namespaces ---- */
