@@ -231,10 +231,10 @@ typedef struct fl_engine_counters {
     uint64_t errors;                           /* copies the kernel refused to re-send */
     uint64_t held_packets, held_bytes;         /* held now */
     uint64_t peak_held_packets, peak_held_bytes;
-    uint64_t max_held_bytes;                   /* the cap (--max-held-bytes) */
-    bool running;  /* the engine is bound and working */
-    bool lost;     /* it died while the fault was in effect (fail-open) */
-    bool degraded; /* see above; `reason` says why, with the numbers */
+    uint64_t max_held_bytes; /* the cap (--max-held-bytes) */
+    bool running;            /* the engine is bound and working */
+    bool lost;               /* it died while the fault was in effect (fail-open) */
+    bool degraded;           /* see above; `reason` says why, with the numbers */
     char reason[256];
 } fl_engine_counters;
 

@@ -14,15 +14,13 @@
 #include <time.h>
 #include <unistd.h>
 
-static int64_t now_us(void)
-{
+static int64_t now_us(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int main(int argc, char **argv)
-{
+int main(int argc, char **argv) {
     if (argc != 4)
         return 2;
     int port = atoi(argv[1]), seconds = atoi(argv[2]);

@@ -36,7 +36,8 @@ static int validate(fl_spec *spec, fl_error *err) {
     if (fl_spec_given(spec, "distribution") && p->engine.jitter_us == 0)
         return fl_fail(err, FL_EINVAL, "distribution", "distribution: it shapes the jitter; give jitter too");
     if (fl_spec_given(spec, "correlation") && p->engine.jitter_us == 0)
-        return fl_fail(err, FL_EINVAL, "correlation", "correlation: it relates successive jitter values; give jitter too");
+        return fl_fail(err, FL_EINVAL, "correlation",
+                       "correlation: it relates successive jitter values; give jitter too");
     return 0;
 }
 

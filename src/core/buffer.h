@@ -1,7 +1,7 @@
 /* The library's one growable byte buffer, with a cap: bodies received from
  * libcurl (the SSM client, HTTP probes, Prometheus scrapes), the output of
- * ssh sessions, files read whole, and the reports built in memory before
- * they are written (src/report). Over the cap it either keeps the beginning
+ * ssh sessions, files read whole, the reports built in memory before they
+ * are written (src/report), and a network fault's nftables rules. Over the cap it either keeps the beginning
  * and drops the rest (truncate) or fails (so that a transfer or a read
  * fails). The data is always NUL-terminated once something was appended.
  * Memory comes from fl_xrealloc: only the cap makes an append fail. */

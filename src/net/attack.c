@@ -26,11 +26,7 @@ static void free_plan(void *data) {
 }
 
 fl_net_plan *fl_net_validate(fl_spec *spec, uint16_t default_port, fl_error *err) {
-    fl_net_plan *p = calloc(1, sizeof(*p));
-    if (!p) {
-        fl_fail(err, FL_EAPPLY, "memory", "out of memory");
-        return NULL;
-    }
+    fl_net_plan *p = fl_xcalloc(1, sizeof(*p));
     spec->data = p;
     spec->free_data = free_plan;
     if (fl_net_match_parse(spec, &p->match, err) != 0)
@@ -136,7 +132,7 @@ void fl_net_plan_steps(const fl_spec *spec, fl_plan_cb step, void *user) {
     }
     char *text = fl_net_rules_text(&p->match, &a, table);
     bool first = true;
-    for (char *line = text, *next; line && *line; line = next) {
+    for (char *line = text, *next; *line; line = next) {
         next = strchr(line, '\n');
         if (next)
             *next++ = '\0';
@@ -196,11 +192,8 @@ static void resolver_main(void *varg) {
                          fl_net_format_prefix(&fresh[j], addr, sizeof(addr)));
                 fl_error err;
                 if (fl_nft_run(&m->netns, cmd, false, NULL, &err) == 0) {
-                    fl_net_prefix *grown = realloc(m->hosts, (m->n_hosts + 1) * sizeof(*grown));
-                    if (grown) {
-                        grown[m->n_hosts++] = fresh[j];
-                        m->hosts = grown;
-                    }
+                    m->hosts = fl_xreallocarray(m->hosts, m->n_hosts + 1, sizeof(*m->hosts));
+                    m->hosts[m->n_hosts++] = fresh[j];
                 }
             }
             free(fresh);
@@ -287,8 +280,6 @@ int fl_net_apply(fl_ctx *ctx, fl_error *err) {
     if (!fl_spec_bool(ctx->spec, "include-controller"))
         fl_net_find_controllers(&p->match, false); /* sessions opened since validation */
     char *text = fl_net_rules_text(&p->match, &a, table);
-    if (!text)
-        return fl_fail(err, FL_EAPPLY, "nftables", "out of memory");
     int rc = fl_nft_run(ns, text, false, NULL, err);
     size_t rules = 0;
     for (const char *c = text; (c = strstr(c, "add rule ")); c++)

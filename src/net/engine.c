@@ -26,10 +26,11 @@
  * supervisor (STATE/faults/ID.engine), readable by anyone.
  *
  * Fail-open: the queue rules carry `bypass`, so once no process is bound
- * (this worker died: kill -9, crash, its supervisor's death via PDEATHSIG)
- * the kernel accepts matching packets again at once. Packets held at that
- * instant are lost, as on a link that went down (TCP retransmits them); an
- * orderly stop (SIGTERM, from the engine_drain undo) releases them first.
+ * (this worker died: kill -9, crash, out of memory (fl_xmalloc aborts),
+ * its supervisor's death via PDEATHSIG) the kernel accepts matching
+ * packets again at once. Packets held at that instant are lost, as on a
+ * link that went down (TCP retransmits them); an orderly stop (SIGTERM,
+ * from the engine_drain undo) releases them first.
  *
  * Order: packets of one flow are released in arrival order even with
  * jitter (a per-flow release floor), so jitter does not turn into TCP
@@ -180,12 +181,6 @@ static void on_term(int signo) {
     drain_requested = 1;
 }
 
-static int64_t now_ns(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* ---- randomness (xorshift64*), seeded from getrandom ---- */
 static double uniform01(engine *e) {
     e->rng ^= e->rng >> 12;
@@ -277,13 +272,10 @@ static bool earlier(const heap_ent *a, const heap_ent *b) {
     return a->due < b->due || (a->due == b->due && a->seq < b->seq);
 }
 
-static int heap_push(engine *e, held_pkt *p) {
+static void heap_push(engine *e, held_pkt *p) {
     if (e->n_held == e->cap_held) {
         size_t cap = e->cap_held ? e->cap_held * 2 : 4096;
-        heap_ent *grown = realloc(e->heap, cap * sizeof(*grown));
-        if (!grown)
-            return -1;
-        e->heap = grown;
+        e->heap = fl_xreallocarray(e->heap, cap, sizeof(*e->heap));
         e->cap_held = cap;
     }
     heap_ent h = {.due = p->due_ns, .seq = e->seq++, .p = p};
@@ -293,7 +285,6 @@ static int heap_push(engine *e, held_pkt *p) {
         i = (i - 1) / 2;
     }
     e->heap[i] = h;
-    return 0;
 }
 
 static held_pkt *heap_pop(engine *e) {
@@ -549,9 +540,9 @@ static void emit(engine *e, held_pkt *p, bool free_after) {
     }
 }
 
-/* Holds a packet until `due`; NULL if it cannot (over the cap, out of
- * memory, an egress packet that cannot be re-sent whole): the caller lets
- * it pass, counted as bypassed. */
+/* Holds a packet until `due`; NULL if it cannot (over the cap, an egress
+ * packet that cannot be re-sent whole): the caller lets it pass, counted as
+ * bypassed. */
 static held_pkt *hold(engine *e, const pkt_in *in, int64_t due, unsigned flow) {
     bool copy = in->dir == OUT && !e->cfg->egress_kernel_hold;
     /* A copy larger than its device's MTU cannot go through a raw socket
@@ -561,9 +552,7 @@ static held_pkt *hold(engine *e, const pkt_in *in, int64_t due, unsigned flow) {
     uint64_t cost = copy ? sizeof(held_pkt) + in->len : in->len + KERNEL_HELD_OVERHEAD;
     if (e->c[FL_EC_HELD_BYTES] + cost > e->cfg->max_held_bytes)
         return NULL;
-    held_pkt *p = malloc(sizeof(held_pkt) + (copy ? in->len : 0));
-    if (!p)
-        return NULL;
+    held_pkt *p = fl_xmalloc(sizeof(held_pkt) + (copy ? in->len : 0));
     *p = (held_pkt){.due_ns = due,
                     .arrived_ns = in->now,
                     .cost = cost,
@@ -577,10 +566,7 @@ static held_pkt *hold(engine *e, const pkt_in *in, int64_t due, unsigned flow) {
                     .family = (uint8_t)(in->data && (in->data[0] >> 4) == 6 ? AF_INET6 : AF_INET)};
     if (copy)
         memcpy(p->data, in->data, in->len);
-    if (heap_push(e, p) != 0) {
-        free(p);
-        return NULL;
-    }
+    heap_push(e, p);
     /* The copy is ours now: the original leaves the sender's account. (A
      * packet the kernel keeps gets its verdict when released.) */
     if (copy) {
@@ -675,22 +661,14 @@ static void on_packet(engine *e, const pkt_in *in) {
         }
         e->c[FL_EC_CORRUPTED]++;
         if (in->dir == IN) { /* the kernel takes the altered bytes */
-            unsigned char *bad = malloc(in->len);
-            if (!bad) {
-                pass(e, in, FL_EC_BYPASSED);
-                return;
-            }
+            unsigned char *bad = fl_xmalloc(in->len);
             memcpy(bad, in->data, in->len);
             flip_bit(e, bad, in->len);
             verdict(e, IN, in->id, NF_ACCEPT, bad, in->len);
             flush_output(e);
             free(bad);
         } else { /* the original dropped, an altered copy sent in its place */
-            held_pkt *p = malloc(sizeof(held_pkt) + in->len);
-            if (!p) {
-                pass(e, in, FL_EC_BYPASSED);
-                return;
-            }
+            held_pkt *p = fl_xmalloc(sizeof(held_pkt) + in->len);
             memcpy(p->data, in->data, in->len);
             flip_bit(e, p->data, in->len);
             verdict(e, OUT, in->id, NF_DROP, NULL, 0);
@@ -705,9 +683,7 @@ static void on_packet(engine *e, const pkt_in *in) {
         e->c[FL_EC_DUPLICATED]++;
         verdict(e, in->dir, in->id, NF_ACCEPT, NULL, 0);
         {
-            held_pkt *p = malloc(sizeof(held_pkt) + in->len);
-            if (!p)
-                return;
+            held_pkt *p = fl_xmalloc(sizeof(held_pkt) + in->len);
             memcpy(p->data, in->data, in->len);
             /* An ingress copy is sent towards this host: it carries the
              * engine's mark, which the ingress chain lets pass (and clears). */
@@ -791,7 +767,7 @@ static void release_due(engine *e, int64_t now) {
             /* Late: more than max(0.5 ms, 2% of its wait) after it was due;
              * on a link, more than two of its own transmission times too
              * (the link's own granularity). */
-            int64_t actual = now_ns(), late = actual - p->due_ns, allowed = (p->due_ns - p->arrived_ns) / 50;
+            int64_t actual = fl_mono_ns(), late = actual - p->due_ns, allowed = (p->due_ns - p->arrived_ns) / 50;
             if (e->cfg->mode == FL_ENGINE_RATE) {
                 int64_t tx2 = (int64_t)((double)p->len * 16.0 * 1e9 / e->cfg->rate_bits_per_s);
                 allowed = allowed > tx2 ? allowed : tx2;
@@ -812,7 +788,7 @@ static int on_message(const struct nlmsghdr *nlh, void *data) {
     uint16_t queue = ntohs(g->res_id);
     int dir = e->bound[OUT] && queue == e->queue[OUT] ? OUT : IN;
     const struct nfqnl_msg_packet_hdr *ph = mnl_attr_get_payload(attr[NFQA_PACKET_HDR]);
-    pkt_in in = {.dir = dir, .id = ntohl(ph->packet_id), .now = now_ns()};
+    pkt_in in = {.dir = dir, .id = ntohl(ph->packet_id), .now = fl_mono_ns()};
     if (attr[NFQA_PAYLOAD]) {
         in.data = mnl_attr_get_payload(attr[NFQA_PAYLOAD]);
         in.copied = mnl_attr_get_payload_len(attr[NFQA_PAYLOAD]);
@@ -877,7 +853,7 @@ static int drain_queue(engine *e, int fd, struct mmsghdr *msgs, struct iovec *io
         /* Held packets first: when releasing falls behind, new packets wait
          * in the kernel's queue, which lets the excess through (counted)
          * rather than have everything held go out late. */
-        if (e->n_held && now_ns() - e->heap[0].due > BEHIND_NS)
+        if (e->n_held && fl_mono_ns() - e->heap[0].due > BEHIND_NS)
             break;
         for (int i = 0; i < RECV_BATCH; i++)
             msgs[i] = (struct mmsghdr){.msg_hdr = {.msg_iov = &iov[i], .msg_iovlen = 1}};
@@ -890,7 +866,7 @@ static int drain_queue(engine *e, int fd, struct mmsghdr *msgs, struct iovec *io
             mnl_cb_run(iov[i].iov_base, msgs[i].msg_len, 0, e->portid, on_message, e);
         total += got;
         flush_output(e); /* the originals' verdicts: their senders wait on them */
-        release_due(e, now_ns());
+        release_due(e, fl_mono_ns());
         if (got < RECV_BATCH)
             break;
     }
@@ -929,7 +905,7 @@ static void open_raw(engine *e) {
 }
 
 void fl_engine_main(void *arg) {
-    engine *e = calloc(1, sizeof(*e));
+    engine *e = fl_xcalloc(1, sizeof(*e));
     e->cfg = arg;
     e->shared = e->cfg->shared;
     e->raw[0] = e->raw[1] = -1;
@@ -954,7 +930,7 @@ void fl_engine_main(void *arg) {
     if (saved >= 0)
         close(saved);
     if (getrandom(&e->rng, sizeof(e->rng), 0) != (ssize_t)sizeof(e->rng) || e->rng == 0)
-        e->rng = (uint64_t)now_ns() | 1;
+        e->rng = (uint64_t)fl_mono_ns() | 1;
     if (c->burst > 1.0 && c->probability < 1.0) {
         e->ge_leave = 1.0 / c->burst;
         e->ge_enter = c->probability * e->ge_leave / (1.0 - c->probability);
@@ -967,8 +943,8 @@ void fl_engine_main(void *arg) {
             bytes = 24576;
         e->limit_ns = (int64_t)(bytes * 8.0 * 1e9 / c->rate_bits_per_s);
     }
-    if (c->mode == FL_ENGINE_DNS && !(e->dns = fl_dns_flows_new()))
-        fail_setup(e, "memory");
+    if (c->mode == FL_ENGINE_DNS)
+        e->dns = fl_dns_flows_new();
     e->nl = mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
     if (!e->nl || mnl_socket_bind(e->nl, 0, MNL_SOCKET_AUTOPID) < 0)
         fail_setup(e, "nfnetlink socket");
@@ -1005,12 +981,10 @@ void fl_engine_main(void *arg) {
     e->mark = FL_NET_ENGINE_MARK(c->stamp);
     open_raw(e);
     size_t vcap = (size_t)VERDICT_BATCH * 128 + 70000;
-    e->verdicts = malloc(vcap);
-    char *bufs = malloc((size_t)RECV_BATCH * RECV_BUF);
+    e->verdicts = fl_xmalloc(vcap);
+    char *bufs = fl_xmalloc((size_t)RECV_BATCH * RECV_BUF);
     struct mmsghdr msgs[RECV_BATCH];
     struct iovec iov[RECV_BATCH];
-    if (!e->verdicts || !bufs)
-        fail_setup(e, "memory");
     for (int i = 0; i < RECV_BATCH; i++)
         iov[i] = (struct iovec){.iov_base = bufs + (size_t)i * RECV_BUF, .iov_len = RECV_BUF};
 
@@ -1040,15 +1014,15 @@ void fl_engine_main(void *arg) {
      * Under heavy traffic it polls its queue instead of sleeping between
      * packets, so the originals waiting for a verdict (charged to their
      * sender's socket until then) are taken at once. */
-    int64_t armed = -1, lateness = 50000, idle_since = now_ns();
+    int64_t armed = -1, lateness = 50000, idle_since = fl_mono_ns();
     e->rate_since = idle_since;
     while (!drain_requested) {
-        int64_t now = now_ns();
+        int64_t now = fl_mono_ns();
         release_due(e, now);
         int got = drain_queue(e, fd, msgs, iov);
         flush_output(e);
         publish(e);
-        now = now_ns();
+        now = fl_mono_ns();
         if (got > 0)
             idle_since = now;
         if (now - e->tally_read_ns >= TALLY_INTERVAL_NS) {
@@ -1080,7 +1054,7 @@ void fl_engine_main(void *arg) {
         if (p[1].revents & POLLIN) {
             uint64_t expirations;
             if (read(timer, &expirations, sizeof(expirations)) == (ssize_t)sizeof(expirations) && armed > 0) {
-                int64_t late = now_ns() - armed;
+                int64_t late = fl_mono_ns() - armed;
                 lateness += (late - lateness) / 8;
                 lateness = lateness < 0 ? 0 : lateness > MAX_LATENESS_NS ? MAX_LATENESS_NS : lateness;
             }

@@ -247,7 +247,7 @@ struct fl_dns_flows {
     uint64_t clock;
 };
 
-fl_dns_flows *fl_dns_flows_new(void) { return calloc(1, sizeof(fl_dns_flows)); }
+fl_dns_flows *fl_dns_flows_new(void) { return fl_xcalloc(1, sizeof(fl_dns_flows)); }
 
 static dns_flow *find_flow(fl_dns_flows *f, const fl_pkt_view *v, bool create) {
     size_t alen = v->family == AF_INET ? 4 : 16;

@@ -8,6 +8,8 @@
  * against a strict character set), so no user text reaches nft's parser. */
 #include "net/net.h"
 
+#include "core/buffer.h"
+
 #include <arpa/inet.h>
 #include <ctype.h>
 #include <dirent.h>
@@ -97,11 +99,8 @@ static void add_prefix(fl_net_prefix **list, size_t *n, const fl_net_prefix *p) 
     for (size_t i = 0; i < *n; i++)
         if (same_prefix(&(*list)[i], p))
             return;
-    fl_net_prefix *grown = realloc(*list, (*n + 1) * sizeof(*grown));
-    if (!grown)
-        return;
-    grown[(*n)++] = *p;
-    *list = grown;
+    *list = fl_xreallocarray(*list, *n + 1, sizeof(**list));
+    (*list)[(*n)++] = *p;
 }
 
 int fl_net_resolve(const char *name, fl_net_prefix **out, size_t *n) {
@@ -142,7 +141,7 @@ static int parse_host_list(const fl_value *v, const char *field, bool names_allo
         if (fl_net_resolve(text, list, n) != 0 || *n == before)
             return fl_fail(err, FL_EINVAL, field, "%s: cannot resolve hostname '%s'", field, text);
         if (names_allowed && m->n_hostnames < FL_NET_MAX_NAMES)
-            m->hostnames[m->n_hostnames++] = strdup(text);
+            m->hostnames[m->n_hostnames++] = fl_xstrdup(text);
     }
     return 0;
 }
@@ -152,8 +151,8 @@ static int parse_port_list(const fl_value *v, const char *field, fl_net_ports *p
         return fl_fail(err, FL_EINVAL, field, "%s: at most %d ports or ranges", field, FL_NET_MAX_PORTS);
     for (size_t i = 0; i < v->n_list; i++)
         if (fl_net_parse_ports(v->list[i], &ports[(*n)++]) != 0)
-            return fl_fail(err, FL_EINVAL, field, "%s: '%s' is not a port (1-65535) or a range N-M with N <= M",
-                           field, v->list[i]);
+            return fl_fail(err, FL_EINVAL, field, "%s: '%s' is not a port (1-65535) or a range N-M with N <= M", field,
+                           v->list[i]);
     return 0;
 }
 
@@ -237,10 +236,7 @@ void fl_net_find_controllers(fl_net_match *m, bool notice) {
                 continue;
             if (n_inodes == cap) {
                 cap = cap ? cap * 2 : 64;
-                unsigned long long *grown = realloc(inodes, cap * sizeof(*inodes));
-                if (!grown)
-                    break;
-                inodes = grown;
+                inodes = fl_xreallocarray(inodes, cap, sizeof(*inodes));
             }
             inodes[n_inodes++] = ino;
             reader = (pid_t)pid;
@@ -407,33 +403,34 @@ void fl_net_match_claims(fl_spec *spec, const fl_net_match *m) {
 }
 
 /* ---- rule text ---- */
-static void print_ports(FILE *f, const fl_net_ports *ports, size_t n) {
-    fputs("{ ", f);
+static void print_ports(fl_buffer *out, const fl_net_ports *ports, size_t n) {
+    fl_buffer_puts(out, "{ ");
     for (size_t i = 0; i < n; i++) {
         if (ports[i].lo == ports[i].hi)
-            fprintf(f, "%s%u", i ? ", " : "", ports[i].lo);
+            fl_buffer_printf(out, "%s%u", i ? ", " : "", ports[i].lo);
         else
-            fprintf(f, "%s%u-%u", i ? ", " : "", ports[i].lo, ports[i].hi);
+            fl_buffer_printf(out, "%s%u-%u", i ? ", " : "", ports[i].lo, ports[i].hi);
     }
-    fputs(" }", f);
+    fl_buffer_puts(out, " }");
 }
 
-static void print_set(FILE *f, const char *table, const char *set, int family, const fl_net_prefix *list, size_t n) {
-    fprintf(f, "add set inet %s %s { type %s; flags interval; auto-merge; }\n", table, set,
-            family == AF_INET ? "ipv4_addr" : "ipv6_addr");
+static void print_set(fl_buffer *out, const char *table, const char *set, int family, const fl_net_prefix *list,
+                      size_t n) {
+    fl_buffer_printf(out, "add set inet %s %s { type %s; flags interval; auto-merge; }\n", table, set,
+                     family == AF_INET ? "ipv4_addr" : "ipv6_addr");
     size_t printed = 0;
     for (size_t i = 0; i < n; i++) {
         if (list[i].family != family)
             continue;
         char buf[64];
         if (printed++ == 0)
-            fprintf(f, "add element inet %s %s { ", table, set);
+            fl_buffer_printf(out, "add element inet %s %s { ", table, set);
         else
-            fputs(", ", f);
-        fputs(fl_net_format_prefix(&list[i], buf, sizeof(buf)), f);
+            fl_buffer_puts(out, ", ");
+        fl_buffer_puts(out, fl_net_format_prefix(&list[i], buf, sizeof(buf)));
     }
     if (printed)
-        fputs(" }\n", f);
+        fl_buffer_puts(out, " }\n");
 }
 
 static const char *action_text(const fl_net_action *a, unsigned proto, bool egress) {
@@ -454,7 +451,7 @@ static const char *action_text(const fl_net_action *a, unsigned proto, bool egre
  * those the kernel let through without it (its queue full or nobody bound:
  * fail-open). The engine subtracts the first to count the second. */
 enum { CHAIN_FAULT, CHAIN_TALLY, CHAIN_CLAMP };
-static void print_chain(FILE *f, const fl_net_match *m, const fl_net_action *a, const char *table, bool egress,
+static void print_chain(fl_buffer *out, const fl_net_match *m, const fl_net_action *a, const char *table, bool egress,
                         int kind) {
     static const char *const names[3][2] = {
         {"ingress", "egress"}, {"tally_in", "tally_out"}, {"clamp_in", "clamp_out"}};
@@ -463,14 +460,14 @@ static void print_chain(FILE *f, const fl_net_match *m, const fl_net_action *a, 
     const char *peer = egress ? "daddr" : "saddr";
     const char *peer_port = egress ? "dport" : "sport";
     const char *own_port = egress ? "sport" : "dport";
-    fprintf(f, "add chain inet %s %s { type filter hook %s priority %d; policy accept; }\n", table, chain,
-            egress ? "output" : "input", tally ? -299 : -300);
+    fl_buffer_printf(out, "add chain inet %s %s { type filter hook %s priority %d; policy accept; }\n", table, chain,
+                     egress ? "output" : "input", tally ? -299 : -300);
     for (size_t i = 0; !clamp_only && i < m->n_controllers; i++) {
         char c[64];
-        fprintf(f, "add rule inet %s %s %s %s %s tcp %s %u tcp %s %u return\n", table, chain,
-                m->controllers[i].peer.family == AF_INET ? "ip" : "ip6", peer,
-                fl_net_format_prefix(&m->controllers[i].peer, c, sizeof(c)), peer_port, m->controllers[i].peer_port,
-                own_port, m->controllers[i].own_port);
+        fl_buffer_printf(out, "add rule inet %s %s %s %s %s tcp %s %u tcp %s %u return\n", table, chain,
+                         m->controllers[i].peer.family == AF_INET ? "ip" : "ip6", peer,
+                         fl_net_format_prefix(&m->controllers[i].peer, c, sizeof(c)), peer_port,
+                         m->controllers[i].peer_port, own_port, m->controllers[i].own_port);
     }
     if (a->verdict == FL_NET_QUEUE && !clamp_only) {
         /* Packets of this fault's engine and of older faults' (their stamp
@@ -479,23 +476,24 @@ static void print_chain(FILE *f, const fl_net_match *m, const fl_net_action *a, 
         snprintf(own, sizeof(own), "%s mark and 0xffff0000 == 0x%08x %s mark and 0x0000ffff <= 0x%08x",
                  egress ? "socket" : "meta", FL_NET_ENGINE_MARK(0), egress ? "socket" : "meta",
                  (unsigned)a->engine_stamp);
-        fprintf(f, "add rule inet %s %s %s%s return\n", table, chain, own,
-                !egress && tally ? " meta mark set 0x0" : "");
+        fl_buffer_printf(out, "add rule inet %s %s %s%s return\n", table, chain, own,
+                         !egress && tally ? " meta mark set 0x0" : "");
     }
     for (int fam = 0; fam < 2; fam++) {
         int family = fam ? AF_INET6 : AF_INET;
         for (size_t i = 0; i < m->n_excluded; i++)
             if (m->excluded[i].family == family) {
-                fprintf(f, "add rule inet %s %s %s %s @%s return\n", table, chain, fam ? "ip6" : "ip", peer,
-                        fam ? "ex6" : "ex4");
+                fl_buffer_printf(out, "add rule inet %s %s %s %s @%s return\n", table, chain, fam ? "ip6" : "ip", peer,
+                                 fam ? "ex6" : "ex4");
                 break;
             }
     }
     if (m->n_excluded_ports) {
         for (int end = 0; end < 2; end++) {
-            fprintf(f, "add rule inet %s %s meta l4proto { tcp, udp } th %s ", table, chain, end ? "sport" : "dport");
-            print_ports(f, m->excluded_ports, m->n_excluded_ports);
-            fputs(" return\n", f);
+            fl_buffer_printf(out, "add rule inet %s %s meta l4proto { tcp, udp } th %s ", table, chain,
+                             end ? "sport" : "dport");
+            print_ports(out, m->excluded_ports, m->n_excluded_ports);
+            fl_buffer_puts(out, " return\n");
         }
     }
     static const unsigned protos[] = {FL_NET_TCP, FL_NET_UDP, FL_NET_ICMP};
@@ -514,10 +512,11 @@ static void print_chain(FILE *f, const fl_net_match *m, const fl_net_action *a, 
             snprintf(iface, sizeof(iface), "%s \"%s\" ", egress ? "oifname" : "iifname", m->ifname);
         if (m->all_protocols && a->verdict != FL_NET_RESET) {
             if (clamp[0])
-                fprintf(f, "add rule inet %s %s %s%smeta l4proto tcp %s\n", table, chain, iface, addr, clamp);
+                fl_buffer_printf(out, "add rule inet %s %s %s%smeta l4proto tcp %s\n", table, chain, iface, addr,
+                                 clamp);
             if (!clamp_only)
-                fprintf(f, "add rule inet %s %s %s%s%s\n", table, chain, iface, addr,
-                        tally ? count : action_text(a, 0, egress));
+                fl_buffer_printf(out, "add rule inet %s %s %s%s%s\n", table, chain, iface, addr,
+                                 tally ? count : action_text(a, 0, egress));
             continue;
         }
         for (size_t p = 0; p < FL_ARRAY_LEN(protos); p++) {
@@ -529,36 +528,32 @@ static void print_chain(FILE *f, const fl_net_match *m, const fl_net_action *a, 
                              : fam                     ? "meta l4proto ipv6-icmp "
                                                        : "meta l4proto icmp ";
             for (int pass = protos[p] == FL_NET_TCP && clamp[0] ? 0 : 1; pass < (clamp_only ? 1 : 2); pass++) {
-                fprintf(f, "add rule inet %s %s %s%s%s", table, chain, iface, addr, l4);
+                fl_buffer_printf(out, "add rule inet %s %s %s%s%s", table, chain, iface, addr, l4);
                 if (m->n_ports && protos[p] != FL_NET_ICMP) {
-                    fprintf(f, "th %s ", peer_port);
-                    print_ports(f, m->ports, m->n_ports);
-                    fputc(' ', f);
+                    fl_buffer_printf(out, "th %s ", peer_port);
+                    print_ports(out, m->ports, m->n_ports);
+                    fl_buffer_puts(out, " ");
                 }
-                fprintf(f, "%s\n", pass == 0 ? clamp : tally ? count : action_text(a, protos[p], egress));
+                fl_buffer_printf(out, "%s\n", pass == 0 ? clamp : tally ? count : action_text(a, protos[p], egress));
             }
         }
         if (m->all_protocols && !clamp_only) /* reset: everything else gets ICMP unreachable */
-            fprintf(f, "add rule inet %s %s %s%scounter reject\n", table, chain, iface, addr);
+            fl_buffer_printf(out, "add rule inet %s %s %s%scounter reject\n", table, chain, iface, addr);
     }
 }
 
 char *fl_net_rules_text(const fl_net_match *m, const fl_net_action *a, const char *table) {
-    char *text = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&text, &len);
-    if (!f)
-        return NULL;
-    fprintf(f, "add table inet %s\n", table);
+    fl_buffer text = FL_BUFFER_UNCAPPED;
+    fl_buffer_printf(&text, "add table inet %s\n", table);
     if (!m->any_host) {
-        print_set(f, table, "dst4", AF_INET, m->hosts, m->n_hosts);
-        print_set(f, table, "dst6", AF_INET6, m->hosts, m->n_hosts);
+        print_set(&text, table, "dst4", AF_INET, m->hosts, m->n_hosts);
+        print_set(&text, table, "dst6", AF_INET6, m->hosts, m->n_hosts);
     }
     for (int fam = 0; fam < 2; fam++) {
         int family = fam ? AF_INET6 : AF_INET;
         for (size_t i = 0; i < m->n_excluded; i++)
             if (m->excluded[i].family == family) {
-                print_set(f, table, fam ? "ex6" : "ex4", family, m->excluded, m->n_excluded);
+                print_set(&text, table, fam ? "ex6" : "ex4", family, m->excluded, m->n_excluded);
                 break;
             }
     }
@@ -567,25 +562,24 @@ char *fl_net_rules_text(const fl_net_match *m, const fl_net_action *a, const cha
         for (int dir = 0; dir < 2; dir++) {
             if (!(m->directions & (dir ? FL_NET_INGRESS : FL_NET_EGRESS)))
                 continue;
-            fprintf(f, "add counter inet %s %s\n", table, dir ? "tally_in" : "tally_out");
-            fprintf(f, "add chain inet %s %s\n", table, dir ? "fl_in" : "fl_out");
+            fl_buffer_printf(&text, "add counter inet %s %s\n", table, dir ? "tally_in" : "tally_out");
+            fl_buffer_printf(&text, "add chain inet %s %s\n", table, dir ? "fl_in" : "fl_out");
             if (a->queue_expr)
-                fprintf(f, "add rule inet %s %s counter queue num %u bypass\n", table, dir ? "fl_in" : "fl_out",
-                        dir ? a->queue_in : a->queue_out);
+                fl_buffer_printf(&text, "add rule inet %s %s counter queue num %u bypass\n", table,
+                                 dir ? "fl_in" : "fl_out", dir ? a->queue_in : a->queue_out);
         }
     }
     for (int kind = CHAIN_FAULT; kind <= (a->verdict == FL_NET_QUEUE ? CHAIN_TALLY : CHAIN_FAULT); kind++) {
         if (m->directions & FL_NET_EGRESS)
-            print_chain(f, m, a, table, true, kind);
+            print_chain(&text, m, a, table, true, kind);
         if (m->directions & FL_NET_INGRESS)
-            print_chain(f, m, a, table, false, kind);
+            print_chain(&text, m, a, table, false, kind);
     }
     /* The MSS is set by each end's SYN: clamp the other direction's too
      * (only SYNs of the matched flows; nothing else is touched there). */
     if (a->clamp_mss && (m->protocols & FL_NET_TCP) && !(m->directions & FL_NET_INGRESS))
-        print_chain(f, m, a, table, false, CHAIN_CLAMP);
+        print_chain(&text, m, a, table, false, CHAIN_CLAMP);
     if (a->clamp_mss && (m->protocols & FL_NET_TCP) && !(m->directions & FL_NET_EGRESS))
-        print_chain(f, m, a, table, true, CHAIN_CLAMP);
-    fclose(f);
-    return text;
+        print_chain(&text, m, a, table, true, CHAIN_CLAMP);
+    return fl_buffer_take(&text);
 }

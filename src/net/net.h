@@ -68,8 +68,14 @@
          0,       NULL,                                                                                                 \
          NULL,    NULL,                                                                                                 \
          NULL,    "inject in another network namespace: NAME (/run/netns/NAME), PATH, or PID (a container's process)"}, \
-        {"include-controller", FL_PARAM_BOOL, 0, NULL, NULL, NULL, NULL,                                               \
-         "also hit this host's live SSH sessions (sshd's connections; excluded by default)"},                          \
+        {"include-controller",                                                                                          \
+         FL_PARAM_BOOL,                                                                                                 \
+         0,                                                                                                             \
+         NULL,                                                                                                          \
+         NULL,                                                                                                          \
+         NULL,                                                                                                          \
+         NULL,                                                                                                          \
+         "also hit this host's live SSH sessions (sshd's connections; excluded by default)"},                           \
     {                                                                                                                   \
         "verify", FL_PARAM_ENUM, 0, "probe", NULL, NULL, "probe|passive",                                               \
             "probe: send one packet to the dependency through the rules; passive: send nothing, count its traffic"      \
@@ -185,7 +191,8 @@ typedef struct fl_net_action {
 void fl_net_table_name(const char *id, char *buf, size_t len);
 /* nft commands (one per line) creating the fault's table. With a queue
  * verdict, the rules of the "fl_out"/"fl_in" chains are included only if
- * queue_expr; the caller adds them through libnftnl otherwise. */
+ * queue_expr; the caller adds them through libnftnl otherwise. The text
+ * is the caller's to free(). */
 char *fl_net_rules_text(const fl_net_match *m, const fl_net_action *a, const char *table);
 
 /* ---- namespaces ---- */

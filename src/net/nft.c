@@ -105,9 +105,7 @@ static char *without_add_table(const char *commands) {
     char line[200];
     snprintf(line, sizeof(line), "add table inet %s\n", session.table);
     size_t l = strlen(line);
-    char *out = malloc(strlen(commands) + 1), *w = out;
-    if (!out)
-        return NULL;
+    char *out = fl_xmalloc(strlen(commands) + 1), *w = out;
     for (const char *c = commands; *c;) {
         const char *nl = strchr(c, '\n');
         size_t n = nl ? (size_t)(nl - c + 1) : strlen(c);
@@ -154,7 +152,7 @@ static int run_in(const fl_netns *ns, const char *commands, bool dry_run, char *
         first_line(nft_ctx_get_error_buffer(nft), line, sizeof(line));
         fl_fail(err, FL_EAPPLY, "nftables", "%s", line[0] ? line : "nftables refused the rules");
     } else if (json_out) {
-        *json_out = strdup(nft_ctx_get_output_buffer(nft));
+        *json_out = fl_xstrdup(nft_ctx_get_output_buffer(nft));
     }
     if (!owned)
         nft_ctx_free(nft);
@@ -216,8 +214,8 @@ int fl_nft_add_compat_queue(const fl_netns *ns, const char *table, const char *c
     bool owned = session_for(table);
     struct mnl_socket *nl = owned ? NULL : mnl_socket_open2(NETLINK_NETFILTER, SOCK_CLOEXEC);
     struct nftnl_rule *rule = nftnl_rule_alloc();
-    char *buf = malloc(MNL_SOCKET_BUFFER_SIZE * 2);
-    if ((!owned && !nl) || !rule || !buf || (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)) {
+    char *buf = fl_xmalloc(MNL_SOCKET_BUFFER_SIZE * 2);
+    if ((!owned && !nl) || !rule || (nl && mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) < 0)) {
         fl_fail(err, FL_EAPPLY, "nftables", "netlink: %s", strerror(errno));
         goto out;
     }
@@ -229,12 +227,7 @@ int fl_nft_add_compat_queue(const fl_netns *ns, const char *table, const char *c
     /* xt_NFQUEUE revision 3: one queue, and bypass: with no process bound to
      * the queue the kernel accepts the packet, so traffic flows normally
      * the moment the engine dies (fail-open). */
-    struct xt_NFQ_info_v3 *info = calloc(1, sizeof(*info));
-    if (!info) {
-        nftnl_expr_free(target);
-        fl_fail(err, FL_EAPPLY, "nftables", "out of memory");
-        goto out;
-    }
+    struct xt_NFQ_info_v3 *info = fl_xcalloc(1, sizeof(*info));
     *info = (struct xt_NFQ_info_v3){.queuenum = queue_num, .queues_total = 1, .flags = NFQ_FLAG_BYPASS};
     nftnl_expr_set_str(target, NFTNL_EXPR_TG_NAME, "NFQUEUE");
     nftnl_expr_set_u32(target, NFTNL_EXPR_TG_REV, 3);

@@ -50,11 +50,7 @@ if python3 "$root/scripts/function-lengths.py" --max 80 --top 1 "$root"/src/cli/
 else
     fail "a function in src/cli/ is over 80 lines: $(python3 "$root/scripts/function-lengths.py" --top 5 "$root"/src/cli/*.c)"
 fi
-# src/net/ is left out of the next three checks until the packet-engine branch
-# merges (its engine keeps its own clock and raw allocations for now): then
-# delete this exclusion, as the formatting exclusion in scripts/test.sh.
-net_pending='/src/net/'
-mapfile -t lib_sources < <(find "$root/src" -name '*.[ch]' | grep -v "$net_pending" | sort)
+mapfile -t lib_sources < <(find "$root/src" -name '*.[ch]' | sort)
 if python3 "$root/scripts/alloc-census.py" --max-raw 0 "${lib_sources[@]}" >"$FL_TMP/census"; then
     pass "every allocation goes through fl_xmalloc and its family ($(cat "$FL_TMP/census"))"
 else
