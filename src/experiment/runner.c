@@ -527,8 +527,8 @@ static void check_degraded(run_state *rs) {
         if (!sr->error[0])
             snprintf(sr->error, sizeof(sr->error), "degraded: %s", why);
         if (!rs->failed_fault)
-            snprintf(rs->abort_reason, sizeof(rs->abort_reason), "fault %s was degraded: %s",
-                     rs->exp->steps[i].name, why);
+            snprintf(rs->abort_reason, sizeof(rs->abort_reason), "fault %s was degraded: %s", rs->exp->steps[i].name,
+                     why);
         rs->failed_fault = true;
     }
 }

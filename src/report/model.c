@@ -123,8 +123,8 @@ static int parse_fault(json_t *o, const char *at, rp_fault *f, fl_error *err) {
         opt_number(o, at, "verified_ms", &f->verified_ms, err) < 0 ||
         opt_number(o, at, "rolled_back_ms", &f->rolled_back_ms, err) < 0 ||
         opt_bool(o, at, "verified", &f->verified, err) < 0 ||
-        opt_string(o, at, "verification", &f->verification, err) < 0 || opt_string(o, at, "error", &f->error, err) < 0 ||
-        opt_bool(o, at, "degraded", &f->degraded, err) < 0)
+        opt_string(o, at, "verification", &f->verification, err) < 0 ||
+        opt_string(o, at, "error", &f->error, err) < 0 || opt_bool(o, at, "degraded", &f->degraded, err) < 0)
         return -1;
     if (!*f->name)
         f->name = *f->attack ? f->attack : "fault";
