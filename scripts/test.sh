@@ -40,7 +40,7 @@ CC=clang cmake -S . -B build/asan -DCMAKE_BUILD_TYPE=Debug -DFAULTLINE_WERROR=ON
     -DFAULTLINE_FUZZ=ON >/dev/null
 cmake --build build/asan -j"$jobs"
 echo "== tests under ASan + UBSan"
-# Everything but the kill -9 trials, the 6-run demo, and the tests that only
+# Everything but the kill -9 trials, the 4-run demo, and the tests that only
 # measure a rate, a delay or a CPU share (ASan slows the code they time; the
 # code itself runs under ASan in the other tests): all of them ran above, in
 # the gcc build.
@@ -48,6 +48,6 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktra
 (cd build/asan && ctest --output-on-failure -j3 \
     -E '^(net_crash|crash_safety|cache_timeout_demo|load_rate|net_latency|net_engine|net_bandwidth|experiment_e2e_latency|cpu_load|cgroup|fleet_ssh)$')
 
-echo "== fuzz (libFuzzer, 20 s per target)"
-FL_FUZZ_BUILD=$PWD/build/asan bash tests/fuzz.sh 20
+echo "== fuzz (libFuzzer, 12 s per target)"
+FL_FUZZ_BUILD=$PWD/build/asan bash tests/fuzz.sh 12
 echo "== all test stages passed"
