@@ -24,6 +24,7 @@ def worst(path, name):
     return next(h for h in d["hypotheses"] if h["name"].startswith(name))["measured"]
 buggy = worst(sys.argv[1], "slowest service->redis")
 fixed = worst(sys.argv[2], "slowest service->redis")
+assert buggy is not None and fixed is not None, ("slowest call not measured", buggy, fixed)
 print(f"slowest service->redis call: buggy {buggy:.1f} ms, fixed {fixed:.1f} ms")
 assert 1900 <= buggy <= 2600, buggy     # the full 2 s injected
 assert fixed < 100, fixed               # capped near the 40 ms timeout
